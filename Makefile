@@ -1,0 +1,68 @@
+# Every target makes or refreshes the virtualenv it needs: a fresh clone needs only `make run` or `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs Python 3.12, so the project does too. pyenv's python3.12 shim fails while another
+# version is global, hence the look through pyenv's own prefix before PATH.
+PYTHON ?= $(shell for p in "$$(pyenv prefix 3.12 2>/dev/null)/bin/python3.12" python3.12 python3; do \
+             "$$p" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { command -v "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam
+export POWERTOOLS_TRACE_DISABLED := true
+export POWERTOOLS_DEV := false
+
+.PHONY: help run test unit lint build validate bench deploy clean
+
+help:
+	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
+	@echo "make test      lint, template checks and the whole test suite"
+	@echo "make lint      ruff and mypy"
+	@echo "make bench     the benchmarks, printed as tables"
+	@echo "make build     sam validate --lint, cfn-lint, sam build"
+	@echo "make deploy    sam deploy --guided"
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "no Python >= 3.11 found (3.12 preferred)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# SAM CLI pins boto3, click and pydantic of its own: it lives in its own virtualenv.
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m jobdeck_local
+
+test: lint
+	$(BIN)/python -m pytest -n 2 -q
+
+unit: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+build: validate $(VENV)/.installed
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) build
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+deploy: build
+	$(SAM) deploy --guided
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,12 @@
+"""Every minute (EventBridge rule): fire the jobs that are due."""
+
+from aws_lambda_powertools import Logger
+
+from jobdeck.tick import tick
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict, context: object) -> dict:
+    return tick().as_dict()

@@ -1,0 +1,26 @@
+"""The action catalog. Each module registers its actions with `@action`."""
+
+from jobdeck.actions import history, log, recycle, tree
+from jobdeck.actions.registry import (
+    Action,
+    ActionContext,
+    ActionError,
+    InvalidParameters,
+    Node,
+    catalog,
+    get,
+)
+
+__all__ = [
+    "Action",
+    "ActionContext",
+    "ActionError",
+    "InvalidParameters",
+    "Node",
+    "catalog",
+    "get",
+    "history",
+    "log",
+    "recycle",
+    "tree",
+]

@@ -1,0 +1,104 @@
+"""What an action is, the context it runs in, and the catalog of them all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import fastjsonschema
+
+from jobdeck import clients
+from jobdeck.config import Settings
+from jobdeck.domain import Job, Task
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@dataclass(frozen=True)
+class Node:
+    """An object of a datasource, the unit that flows from one action of a chain to the next."""
+
+    key: str
+    size: int = 0
+    etag: str | None = None
+    last_modified: datetime | None = None
+
+
+class ActionError(Exception):
+    """An action could not do its work; the message is what the task shows."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class InvalidParameters(ValueError):
+    def __init__(self, action: str, problem: str) -> None:
+        super().__init__(f"{action}: {problem}")
+        self.action = action
+        self.problem = problem
+
+
+@dataclass
+class ActionContext:
+    job: Job
+    task: Task
+    settings: Settings
+    now: datetime
+    log: Callable[..., None]  # log(message, level="INFO")
+    report_progress: Callable[[float], None]  # the fraction of this action done, 0..1
+
+    @property
+    def bucket(self) -> str:
+        return self.settings.datasource_bucket
+
+    @property
+    def s3(self) -> S3Client:
+        return clients.s3()
+
+
+Runner = Callable[[ActionContext, dict[str, Any], list[Node]], list[Node]]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    summary: str
+    parameters: dict[str, Any]  # a JSON Schema object; GET /actions serves it as is
+    run: Runner
+
+    @cached_property
+    def _validator(self) -> Callable[[Any], Any]:
+        return fastjsonschema.compile(self.parameters)
+
+    def validate(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """The parameters with their defaults filled in; InvalidParameters names what is wrong."""
+        try:
+            return self._validator(dict(parameters))
+        except fastjsonschema.JsonSchemaValueException as exc:
+            raise InvalidParameters(self.name, exc.message.replace("data", "parameters", 1)) from None
+
+
+_CATALOG: dict[str, Action] = {}
+
+
+def action(name: str, summary: str, parameters: dict[str, Any]) -> Callable[[Runner], Runner]:
+    schema = {"type": "object", "additionalProperties": False, **parameters}
+
+    def register(run: Runner) -> Runner:
+        _CATALOG[name] = Action(name, summary, schema, run)
+        return run
+
+    return register
+
+
+def get(name: str) -> Action | None:
+    return _CATALOG.get(name)
+
+
+def catalog() -> list[Action]:
+    return sorted(_CATALOG.values(), key=lambda a: a.name)

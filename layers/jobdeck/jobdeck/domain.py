@@ -1,0 +1,167 @@
+"""The words of the scheduler as plain data: jobs, their schedules and actions, and tasks.
+
+Nothing here knows about DynamoDB, SQS or HTTP; the store turns these into items and back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from ulid import ULID
+
+
+class JobKind(StrEnum):
+    SYSTEM = "system"
+    USER = "user"
+    CUSTOM = "custom"
+
+
+class Misfire(StrEnum):
+    """What the tick does with slots it finds in the past (the clock was down, a tick was late)."""
+
+    SKIP = "skip"  # the newest missed slot within the grace window runs once; older ones are dropped
+    CATCH_UP = "catch_up"  # every missed slot within the catch-up window runs, oldest first
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    FINISHED = "FINISHED"
+    ERROR = "ERROR"
+    INTERRUPTED = "INTERRUPTED"
+    SKIPPED = "SKIPPED"
+
+    @property
+    def active(self) -> bool:
+        return self in (TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.PAUSED)
+
+
+class TriggerType(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    EVENT = "event"
+    HOOK = "hook"
+    EXTERNAL = "external"  # a rule or schedule made outside Jobdeck that targets RunQueue
+
+
+SYSTEM_OWNER = "system"
+
+
+@dataclass
+class ScheduleSpec:
+    """A job's periodic trigger: an expression read by `jobdeck.schedules.parse`, in a time zone."""
+
+    expression: str
+    timezone: str = "UTC"
+    misfire: Misfire = Misfire.SKIP
+    grace_seconds: int = 300
+    catch_up_seconds: int = 86_400  # how far back `catch_up` looks, bounded so downtime cannot flood
+
+
+@dataclass
+class ActionStep:
+    action: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TaskSummary:
+    """What the admin list shows in Last Execution and Status, kept on the job item."""
+
+    id: str
+    status: TaskStatus
+    created_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    message: str | None = None
+
+
+@dataclass
+class Job:
+    id: str
+    label: str
+    owner: str
+    kind: JobKind = JobKind.CUSTOM
+    description: str = ""
+    enabled: bool = True
+    schedule: ScheduleSpec | None = None
+    actions: list[ActionStep] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    timeout_seconds: int = 3600
+    history_days: int = 30  # finished tasks expire (DynamoDB TTL) this many days after they end
+    version: int = 1
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Kept by the scheduler, not by whoever edits the definition:
+    next_fire_at: datetime | None = None
+    runs_fired: int = 0
+    last_task: TaskSummary | None = None
+
+    @property
+    def trigger_summary(self) -> str:
+        return f"periodic: {self.schedule.expression}" if self.schedule else "manual"
+
+
+@dataclass
+class TriggerInfo:
+    """What started a task, and who."""
+
+    type: TriggerType
+    by: str = SYSTEM_OWNER
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LogLine:
+    at: datetime
+    level: str
+    message: str
+
+
+@dataclass
+class Task:
+    job_id: str
+    id: str
+    status: TaskStatus
+    trigger: TriggerInfo
+    created_at: datetime
+    scheduled_for: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    progress: float = 0.0
+    message: str | None = None
+    attempt: int = 1
+    parameters: dict[str, Any] = field(default_factory=dict)
+    logs: list[LogLine] = field(default_factory=list)
+
+    def summary(self) -> TaskSummary:
+        return TaskSummary(
+            id=self.id,
+            status=self.status,
+            created_at=self.created_at,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            message=self.message,
+        )
+
+
+def new_task_id(at: datetime | None = None) -> str:
+    """A time-sortable id (ULID) for a task started now."""
+    return str(ULID.from_datetime(at or datetime.now(UTC)))
+
+
+def slot_task_id(job_id: str, slot: datetime) -> str:
+    """The one id a scheduled slot of a job can have.
+
+    The ULID's time part is the slot, so history sorts by when runs were due; its random part is a
+    hash of job and slot, so two ticks that both try to claim the slot write the same item and the
+    conditional put lets only one through.
+    """
+    millis = int(slot.timestamp() * 1000)
+    digest = hashlib.sha256(f"{job_id}|{millis}".encode()).digest()
+    return str(ULID.from_bytes(millis.to_bytes(6, "big") + digest[:10]))

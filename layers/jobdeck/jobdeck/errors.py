@@ -1,0 +1,31 @@
+"""Domain errors. The API maps each to one HTTP status; the runner turns them into task messages."""
+
+from __future__ import annotations
+
+
+class JobdeckError(Exception):
+    """Base of every error Jobdeck raises on purpose."""
+
+
+class InvalidSchedule(JobdeckError, ValueError):
+    def __init__(self, expression: str, reason: str) -> None:
+        super().__init__(f"invalid schedule {expression!r}: {reason}")
+        self.expression = expression
+        self.reason = reason
+
+
+class InvalidJob(JobdeckError, ValueError):
+    """A job definition that cannot be stored; `field` names where the problem is."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(JobdeckError, LookupError):
+    pass
+
+
+class Conflict(JobdeckError):
+    """The item changed since it was read (optimistic concurrency), or already exists."""

@@ -1,0 +1,167 @@
+"""Items to domain objects and back. Kept apart so jobs.py and tasks.py read as operations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobdeck.domain import (
+    ActionStep,
+    Job,
+    JobKind,
+    LogLine,
+    Misfire,
+    ScheduleSpec,
+    Task,
+    TaskStatus,
+    TaskSummary,
+    TriggerInfo,
+    TriggerType,
+)
+from jobdeck.store.models import (
+    DUE,
+    ActionMap,
+    JobModel,
+    LogLineMap,
+    ScheduleMap,
+    TaskModel,
+    TaskSummaryMap,
+    TriggerMap,
+)
+
+
+def job_from_item(item: JobModel) -> Job:
+    schedule = None
+    if item.schedule is not None:
+        schedule = ScheduleSpec(
+            expression=item.schedule.expression,
+            timezone=item.schedule.timezone,
+            misfire=Misfire(item.schedule.misfire),
+            grace_seconds=int(item.schedule.grace_seconds),
+            catch_up_seconds=int(item.schedule.catch_up_seconds),
+        )
+    return Job(
+        id=item.id,
+        label=item.label,
+        owner=item.owner,
+        kind=JobKind(item.kind),
+        description=item.description,
+        enabled=item.enabled,
+        schedule=schedule,
+        actions=[ActionStep(a.action, a.parameters.as_dict()) for a in item.actions],
+        parameters=item.parameters.as_dict(),
+        timeout_seconds=int(item.timeout_seconds),
+        history_days=int(item.history_days),
+        version=int(item.version),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        next_fire_at=item.next_fire_at,
+        runs_fired=int(item.runs_fired),
+        last_task=summary_from_map(item.last_task) if item.last_task else None,
+    )
+
+
+def item_from_job(job: Job) -> JobModel:
+    scheduled = job.enabled and job.next_fire_at is not None
+    return JobModel(
+        job.id,
+        label=job.label,
+        owner=job.owner,
+        kind=job.kind.value,
+        description=job.description,
+        enabled=job.enabled,
+        schedule=schedule_map(job.schedule) if job.schedule else None,
+        actions=[ActionMap(action=a.action, parameters=a.parameters) for a in job.actions],
+        parameters=job.parameters,
+        timeout_seconds=job.timeout_seconds,
+        history_days=job.history_days,
+        version=job.version,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        due=DUE if scheduled else None,
+        next_fire_at=job.next_fire_at if scheduled else None,
+        runs_fired=job.runs_fired,
+        last_task=summary_map(job.last_task) if job.last_task else None,
+    )
+
+
+def schedule_map(spec: ScheduleSpec) -> ScheduleMap:
+    return ScheduleMap(
+        expression=spec.expression,
+        timezone=spec.timezone,
+        misfire=spec.misfire.value,
+        grace_seconds=spec.grace_seconds,
+        catch_up_seconds=spec.catch_up_seconds,
+    )
+
+
+def summary_map(summary: TaskSummary) -> TaskSummaryMap:
+    return TaskSummaryMap(
+        id=summary.id,
+        status=summary.status.value,
+        created_at=summary.created_at,
+        started_at=summary.started_at,
+        ended_at=summary.ended_at,
+        message=summary.message,
+    )
+
+
+def summary_from_map(item: TaskSummaryMap) -> TaskSummary:
+    return TaskSummary(
+        id=item.id,
+        status=TaskStatus(item.status),
+        created_at=item.created_at,
+        started_at=item.started_at,
+        ended_at=item.ended_at,
+        message=item.message,
+    )
+
+
+def task_from_item(item: TaskModel) -> Task:
+    return Task(
+        job_id=item.job_id,
+        id=item.id,
+        status=TaskStatus(item.status),
+        trigger=TriggerInfo(
+            type=TriggerType(item.trigger.type), by=item.trigger.by, detail=item.trigger.detail.as_dict()
+        ),
+        created_at=item.created_at,
+        scheduled_for=item.scheduled_for,
+        started_at=item.started_at,
+        ended_at=item.ended_at,
+        progress=float(item.progress),
+        message=item.message,
+        attempt=int(item.attempt),
+        parameters=item.parameters.as_dict(),
+        logs=[LogLine(line.at, line.level, line.message) for line in item.logs],
+    )
+
+
+def item_from_task(task: Task, history_days: int) -> TaskModel:
+    return TaskModel(
+        task.job_id,
+        task.id,
+        status=task.status.value,
+        trigger=TriggerMap(type=task.trigger.type.value, by=task.trigger.by, detail=task.trigger.detail),
+        created_at=task.created_at,
+        scheduled_for=task.scheduled_for,
+        started_at=task.started_at,
+        ended_at=task.ended_at,
+        progress=task.progress,
+        message=task.message,
+        attempt=task.attempt,
+        parameters=task.parameters,
+        logs=log_maps(task.logs),
+        active_job=task.job_id if task.status.active else None,
+        expires_at=expiry(task, history_days),
+    )
+
+
+def log_maps(lines: list[LogLine]) -> list[LogLineMap]:
+    return [LogLineMap(at=line.at, level=line.level, message=line.message) for line in lines]
+
+
+def expiry(task: Task, history_days: int) -> object:
+    """When DynamoDB may drop a finished task; active tasks never expire."""
+    if task.status.active or task.ended_at is None:
+        return None
+    return task.ended_at + timedelta(days=history_days)

@@ -1,0 +1,132 @@
+"""PynamoDB models of the Jobs and Tasks tables. Keys and indexes must match template.yaml
+(tests/test_template.py checks that they do)."""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+# The due index has one partition: the tick asks it "what fires before T?" in one Query. Its value
+# is a constant; the attribute exists only on enabled jobs with a next run, which keeps it sparse.
+DUE = "due"
+
+
+class ScheduleMap(MapAttribute[str, object]):
+    expression = UnicodeAttribute()
+    timezone = UnicodeAttribute(default="UTC")
+    misfire = UnicodeAttribute(default="skip")
+    grace_seconds = NumberAttribute(default=300)
+    catch_up_seconds = NumberAttribute(default=86_400)
+
+
+class ActionMap(MapAttribute[str, object]):
+    action = UnicodeAttribute()
+    parameters = MapAttribute[str, object](default=dict)
+
+
+class TaskSummaryMap(MapAttribute[str, object]):
+    id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+
+
+class DueIndex(GlobalSecondaryIndex["JobModel"]):
+    class Meta:
+        index_name = "due-index"
+        projection = AllProjection()
+
+    due = UnicodeAttribute(hash_key=True)
+    next_fire_at = UTCDateTimeAttribute(range_key=True)
+
+
+class JobModel(Model):
+    class Meta:
+        table_name = os.environ.get("JOBDECK_JOBS_TABLE", "jobdeck-jobstable")
+        region = REGION
+
+    id = UnicodeAttribute(hash_key=True)
+    label = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    enabled = BooleanAttribute(default=True)
+    schedule = ScheduleMap(null=True)
+    actions = ListAttribute(of=ActionMap, default=list)
+    parameters = MapAttribute[str, object](default=dict)
+    timeout_seconds = NumberAttribute(default=3600)
+    history_days = NumberAttribute(default=30)
+    # Not PynamoDB's VersionAttribute: that one would bump on every write, and the tick writes the
+    # job each time it fires. `version` counts edits of the definition only.
+    version = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    due = UnicodeAttribute(null=True)
+    next_fire_at = UTCDateTimeAttribute(null=True)
+    runs_fired = NumberAttribute(default=0)
+    last_task = TaskSummaryMap(null=True)
+
+    due_index = DueIndex()
+
+
+class TriggerMap(MapAttribute[str, object]):
+    type = UnicodeAttribute()
+    by = UnicodeAttribute()
+    detail = MapAttribute[str, object](default=dict)
+
+
+class LogLineMap(MapAttribute[str, object]):
+    at = UTCDateTimeAttribute()
+    level = UnicodeAttribute()
+    message = UnicodeAttribute()
+
+
+class ActiveIndex(GlobalSecondaryIndex["TaskModel"]):
+    """Tasks that are QUEUED, RUNNING or PAUSED, by job: concurrency checks and the reaper read
+    only these, never the history."""
+
+    class Meta:
+        index_name = "active-index"
+        projection = AllProjection()
+
+    active_job = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class TaskModel(Model):
+    class Meta:
+        table_name = os.environ.get("JOBDECK_TASKS_TABLE", "jobdeck-taskstable")
+        region = REGION
+
+    job_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    trigger = TriggerMap()
+    created_at = UTCDateTimeAttribute()
+    scheduled_for = UTCDateTimeAttribute(null=True)
+    started_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)
+    progress = NumberAttribute(default=0)
+    message = UnicodeAttribute(null=True)
+    attempt = NumberAttribute(default=1)
+    parameters = MapAttribute[str, object](default=dict)
+    logs = ListAttribute(of=LogLineMap, default=list)
+    active_job = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    active_index = ActiveIndex()

@@ -1,0 +1,67 @@
+"""Task history: reads, progress, pruning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from jobdeck.domain import Task, TaskStatus
+from jobdeck.store.convert import log_maps, task_from_item
+from jobdeck.store.models import TaskModel
+
+
+def get_task(job_id: str, task_id: str) -> Task | None:
+    try:
+        return task_from_item(TaskModel.get(job_id, task_id, consistent_read=True))
+    except TaskModel.DoesNotExist:
+        return None
+
+
+def list_tasks(job_id: str, limit: int = 50) -> list[Task]:
+    """A job's history, newest first."""
+    items = TaskModel.query(job_id, scan_index_forward=False, limit=limit)
+    return [task_from_item(item) for item in items]
+
+
+def save_progress(task: Task) -> None:
+    """Record progress and log lines of a running task (throttled by the caller)."""
+    TaskModel(task.job_id, task.id).update(
+        actions=[TaskModel.progress.set(task.progress), TaskModel.logs.set(log_maps(task.logs))],
+        condition=TaskModel.status == TaskStatus.RUNNING.value,
+    )
+
+
+def active_tasks(job_id: str | None = None) -> Iterator[Task]:
+    """QUEUED, RUNNING and PAUSED tasks, of one job or of all (reads the sparse index only)."""
+    items = TaskModel.active_index.query(job_id) if job_id else TaskModel.active_index.scan()
+    for item in items:
+        yield task_from_item(item)
+
+
+def stale_queued(created_before: datetime) -> list[Task]:
+    """Queued tasks old enough that their RunQueue message may have been lost."""
+    return [
+        task
+        for task in active_tasks()
+        if task.status is TaskStatus.QUEUED
+        and task.created_at < created_before
+        and (task.scheduled_for is None or task.scheduled_for < created_before)
+    ]
+
+
+def prune_history(job_id: str, keep: int) -> int:
+    """Delete the finished tasks of a job beyond the newest `keep`; active tasks stay."""
+    seen = 0
+    doomed: list[TaskModel] = []
+    for item in TaskModel.query(
+        job_id, scan_index_forward=False, attributes_to_get=["job_id", "id", "status"]
+    ):
+        if TaskStatus(item.status).active:
+            continue
+        seen += 1
+        if seen > keep:
+            doomed.append(item)
+    with TaskModel.batch_write() as batch:
+        for item in doomed:
+            batch.delete(item)
+    return len(doomed)

@@ -1,0 +1,73 @@
+"""The jobs Jobdeck registers by itself, present after deploy and after local start.
+
+Registration keeps what an operator chose (enabled or not) and the scheduler's own state, and
+brings the definition (label, schedule, actions) up to date with this code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from jobdeck import slots, store
+from jobdeck.domain import SYSTEM_OWNER, ActionStep, Job, JobKind, ScheduleSpec
+from jobdeck.errors import Conflict
+
+
+def definitions() -> list[Job]:
+    return [
+        Job(
+            id="purge-recycle-bin",
+            label="Purge recycle bin",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="On the 1st of every month, delete what has been in the recycle bin for 30 days.",
+            schedule=ScheduleSpec("0 0 1 * *"),
+            actions=[ActionStep("recycle.purge", {"older_than_days": 30})],
+        ),
+        Job(
+            id="prune-task-history",
+            label="Prune task history",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="Every 10 minutes, keep the newest 50 finished tasks of each job.",
+            schedule=ScheduleSpec("*/10 * * * *"),
+            actions=[ActionStep("tasks.prune", {"keep": 50})],
+            history_days=7,
+        ),
+    ]
+
+
+def ensure(now: datetime | None = None) -> list[str]:
+    """Create missing system jobs and update changed ones; the ids touched."""
+    now = now or datetime.now(UTC)
+    touched = []
+    for wanted in definitions():
+        current = store.get_job(wanted.id)
+        if current is None:
+            wanted.created_at = wanted.updated_at = now
+            wanted.next_fire_at = slots.first_fire(wanted, now)
+            try:
+                store.create_job(wanted)
+            except Conflict:
+                continue  # registered concurrently (two cold starts): theirs is as good
+            touched.append(wanted.id)
+        elif _definition(current) != _definition(wanted):
+            _apply(current, wanted, now)
+            store.save_job(current, expected_version=current.version - 1)
+            touched.append(wanted.id)
+    return touched
+
+
+def _definition(job: Job) -> tuple[object, ...]:
+    return (job.label, job.description, job.schedule, job.actions, job.history_days, job.timeout_seconds)
+
+
+def _apply(current: Job, wanted: Job, now: datetime) -> None:
+    schedule_changed = current.schedule != wanted.schedule
+    current.label, current.description = wanted.label, wanted.description
+    current.schedule, current.actions = wanted.schedule, wanted.actions
+    current.history_days, current.timeout_seconds = wanted.history_days, wanted.timeout_seconds
+    current.version += 1
+    current.updated_at = now
+    if schedule_changed:
+        current.next_fire_at = slots.first_fire(current, now) if current.enabled else None

@@ -1,0 +1,89 @@
+"""The tick: once a minute, claim the slots that are due and hand their tasks to RunQueue."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from aws_lambda_powertools import Logger
+
+from jobdeck import dispatch, slots, store
+from jobdeck.config import Settings
+from jobdeck.domain import Job, Task, TaskStatus, TriggerInfo, TriggerType, slot_task_id
+
+logger = Logger()
+
+# The rule fires every minute; looking a minute ahead lets SQS's DelaySeconds start each run on its
+# second, and the conditional claim keeps the overlap between two ticks harmless.
+LOOKAHEAD = timedelta(seconds=60)
+# A QUEUED task older than this whose run never started had its message lost (a crash between the
+# claim and the send): send it again. A duplicate message is harmless, the runner starts a task once.
+REDELIVER_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class TickReport:
+    due: int = 0
+    claimed: int = 0
+    lost_races: int = 0
+    queued: int = 0
+    skipped_slots: int = 0
+    redelivered: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class TickFailed(RuntimeError):
+    """Some jobs could not be claimed or dispatched; the others were. Raised so that the invocation
+    fails and EventBridge retries it (claimed slots are not claimed twice)."""
+
+
+def tick(now: datetime | None = None, settings: Settings | None = None) -> TickReport:
+    now = now or datetime.now(UTC)
+    settings = settings or Settings.from_env()
+    report = TickReport()
+    for job in store.due_jobs(now + LOOKAHEAD):
+        report.due += 1
+        try:
+            _fire(job, now, settings, report)
+        except Exception:
+            report.failed += 1
+            logger.exception("tick could not fire job", extra={"job_id": job.id})
+    stale = store.stale_queued(now - REDELIVER_AFTER)
+    if stale:
+        dispatch.send(stale, now, settings)
+        report.redelivered = len(stale)
+        logger.warning("redelivered queued tasks", extra={"tasks": [t.id for t in stale]})
+    logger.info("tick", extra=report.as_dict())
+    if report.failed:
+        raise TickFailed(f"{report.failed} of {report.due} due jobs failed; see the log")
+    return report
+
+
+def _fire(job: Job, now: datetime, settings: Settings, report: TickReport) -> None:
+    plan = slots.plan(job, now, now + LOOKAHEAD)
+    tasks = [scheduled_task(job, slot, now) for slot in plan.run]
+    if not store.claim_slots(job, tasks, plan.next_fire_at):
+        report.lost_races += 1
+        return
+    report.claimed += 1
+    report.skipped_slots += plan.skipped
+    if plan.skipped:
+        logger.info("missed slots skipped", extra={"job_id": job.id, "skipped": plan.skipped})
+    if tasks:
+        dispatch.send(tasks, now, settings)
+        report.queued += len(tasks)
+
+
+def scheduled_task(job: Job, slot: datetime, now: datetime) -> Task:
+    assert job.schedule is not None
+    return Task(
+        job_id=job.id,
+        id=slot_task_id(job.id, slot),
+        status=TaskStatus.QUEUED,
+        trigger=TriggerInfo(TriggerType.SCHEDULE, detail={"expression": job.schedule.expression}),
+        created_at=now,
+        scheduled_for=slot,
+    )

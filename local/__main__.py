@@ -1,0 +1,37 @@
+"""`python -m jobdeck_local` (what `make run` starts)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from jobdeck_local.stack import LocalStack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="jobdeck_local", description="Run Jobdeck against an embedded moto server."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566)
+    args = parser.parse_args(argv)
+
+    stack = LocalStack(host=args.host, port=args.port).start()
+    print(stack.banner(), flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("\nstopping…", flush=True)
+    stack.stop()
+    print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

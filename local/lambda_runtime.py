@@ -1,0 +1,56 @@
+"""Load a function of template.yaml the way Lambda does (CodeUri + Handler), and a context
+object with what handlers read from it."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobdeck_local import template
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def load_handler(function_id: str) -> Handler:
+    props = template.load()["Resources"][function_id]["Properties"]
+    module_name, attribute = props["Handler"].rsplit(".", 1)
+    path = template.ROOT / props["CodeUri"] / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"jobdeck_fn_{function_id}", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    timeout_seconds: int = 60
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+    @classmethod
+    def for_function(cls, function_id: str) -> LambdaContext:
+        doc = template.load()
+        props = doc["Resources"][function_id]["Properties"]
+        defaults = doc["Globals"]["Function"]
+        return cls(
+            function_name=function_id,
+            timeout_seconds=int(props.get("Timeout", defaults.get("Timeout", 3))),
+            memory_limit_in_mb=int(props.get("MemorySize", defaults.get("MemorySize", 128))),
+        )

@@ -1,0 +1,94 @@
+"""Create what template.yaml declares (tables, queues, bucket) against any endpoint, with the
+same keys, indexes and redrive settings, and give the functions the environment it gives them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from jobdeck_local import template
+
+
+def physical_name(logical_id: str) -> str:
+    return f"jobdeck-{logical_id.lower()}"
+
+
+@dataclass
+class Resources:
+    tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
+
+    def ref(self, logical_id: str) -> str:
+        for names in (self.tables, self.queues, self.buckets):
+            if logical_id in names:
+                return names[logical_id]
+        parameter = template.load()["Parameters"].get(logical_id)
+        if parameter is not None:
+            return str(parameter["Default"])
+        raise KeyError(f"the local stack cannot resolve !Ref {logical_id}")
+
+    def resolve(self, value: Any) -> str:
+        if isinstance(value, dict) and "Ref" in value:
+            return self.ref(value["Ref"])
+        if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
+            return self.queue_arns[value["Fn::GetAtt"][0]]
+        if isinstance(value, str | int | float | bool):
+            return str(value)
+        raise ValueError(f"the local stack cannot resolve {value!r}")
+
+    def environment(self, function_id: str) -> dict[str, str]:
+        """The environment variables template.yaml gives one function (Globals, then its own)."""
+        doc = template.load()
+        variables = dict(doc["Globals"]["Function"].get("Environment", {}).get("Variables", {}))
+        own = doc["Resources"][function_id]["Properties"].get("Environment", {})
+        variables.update(own.get("Variables", {}))
+        return {name: self.resolve(value) for name, value in variables.items()}
+
+
+def provision(region: str = "us-east-1") -> Resources:
+    created = Resources()
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    for logical_id, props in template.resources("AWS::DynamoDB::Table").items():
+        name = physical_name(logical_id)
+        spec = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode")}
+        if "GlobalSecondaryIndexes" in props:
+            spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        dynamodb.create_table(TableName=name, **spec)
+        if ttl := props.get("TimeToLiveSpecification"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        created.tables[logical_id] = name
+
+    sqs = boto3.client("sqs", region_name=region)
+    queues = template.resources("AWS::SQS::Queue")
+    for logical_id, props in queues.items():
+        attributes: dict[str, str] = {
+            k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props
+        }
+        url = sqs.create_queue(QueueName=physical_name(logical_id), Attributes=attributes)["QueueUrl"]  # type: ignore[arg-type]
+        created.queues[logical_id] = url
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        created.queue_arns[logical_id] = arn
+    for logical_id, props in queues.items():  # dead-letter queues exist now: wire the redrives
+        if redrive := props.get("RedrivePolicy"):
+            policy = {
+                "deadLetterTargetArn": created.resolve(redrive["deadLetterTargetArn"]),
+                "maxReceiveCount": str(redrive["maxReceiveCount"]),
+            }
+            sqs.set_queue_attributes(
+                QueueUrl=created.queues[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)}
+            )
+
+    s3 = boto3.client("s3", region_name=region)
+    for logical_id in template.resources("AWS::S3::Bucket"):
+        name = physical_name(logical_id)
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item]
+        created.buckets[logical_id] = name
+    return created

@@ -1,0 +1,109 @@
+"""Jobdeck on a laptop: a moto server as the AWS endpoint, the template's resources on it, the
+system jobs registered, and the template's functions driven by a clock and queue pollers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+
+from moto.server import ThreadedMotoServer
+
+from jobdeck_local import template
+from jobdeck_local.lambda_runtime import load_handler
+from jobdeck_local.provision import Resources, provision
+from jobdeck_local.triggers import Clock, QueuePoller
+
+REGION = "us-east-1"
+POLLERS_PER_QUEUE = 2  # Lambda starts five; two keep a laptop quiet and still overlap batches
+
+
+@dataclass
+class LocalStack:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    clock_period: float = 60.0
+    run_clock: bool = True
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    resources: Resources | None = None
+    clocks: list[Clock] = field(default_factory=list)
+    pollers: list[QueuePoller] = field(default_factory=list)
+    _server: ThreadedMotoServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+            POWERTOOLS_TRACE_DISABLED="true",
+        )
+        self.resources = provision(REGION)
+        for function_id in template.resources("AWS::Serverless::Function"):
+            os.environ.update(self.resources.environment(function_id))
+
+        from jobdeck import clients, system_jobs  # after the environment names tables and endpoint
+
+        clients.reset()
+        system_jobs.ensure()
+        self._wire_triggers()
+        return self
+
+    def _wire_triggers(self) -> None:
+        assert self.resources is not None
+        for function_id, props in template.resources("AWS::Serverless::Function").items():
+            for source in props.get("Events", {}).values():
+                handler = None
+                if source["Type"] == "Schedule" and self.run_clock:
+                    handler = handler or load_handler(function_id)
+                    self.clocks.append(Clock(function_id, handler, self.stop_event, self.clock_period))
+                elif source["Type"] == "SQS":
+                    queue_id = source["Properties"]["Queue"]["Fn::GetAtt"][0]
+                    handler = load_handler(function_id)
+                    for _ in range(POLLERS_PER_QUEUE):
+                        self.pollers.append(
+                            QueuePoller(
+                                function_id,
+                                handler,
+                                self.resources.queues[queue_id],
+                                self.resources.queue_arns[queue_id],
+                                int(source["Properties"].get("BatchSize", 10)),
+                                self.stop_event,
+                            )
+                        )
+        for thread in [*self.clocks, *self.pollers]:
+            thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for thread in [*self.clocks, *self.pollers]:
+            thread.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def banner(self) -> str:
+        assert self.resources is not None
+        bucket = next(iter(self.resources.buckets.values()))
+        lines = [
+            "Jobdeck is running locally.",
+            f"  AWS endpoint (moto): {self.endpoint}",
+            f"  tables:              {', '.join(self.resources.tables.values())}",
+            f"  datasource bucket:   {bucket}",
+            f"  queues:              {', '.join(self.resources.queues.values())}",
+            "  try:",
+            f"    aws --endpoint-url {self.endpoint} dynamodb scan --table-name "
+            f"{self.resources.tables['JobsTable']} --query 'Items[].label.S'",
+            f"    aws --endpoint-url {self.endpoint} s3 ls s3://{bucket}/ --recursive",
+            "  the tick fires every minute; Ctrl-C stops everything.",
+        ]
+        return "\n".join(lines)

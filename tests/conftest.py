@@ -1,0 +1,62 @@
+"""Every test talks to moto (in-process) with the tables, queues and bucket of template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+# Before anything creates a client: no real credentials, no endpoint left over from a shell.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_SERVICE_NAME="jobdeck",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+for leftover in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(leftover, None)
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from jobdeck import clients  # noqa: E402
+from jobdeck.config import Settings  # noqa: E402
+from jobdeck_local.provision import Resources, provision  # noqa: E402
+from tests.support import RunQueue  # noqa: E402
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
+    """A fresh moto account holding the template's resources, and the runner's environment."""
+    with mock_aws():
+        clients.reset()
+        resources = provision()
+        for name, value in resources.environment("RunnerFunction").items():
+            monkeypatch.setenv(name, value)
+        yield resources
+    clients.reset()
+
+
+@pytest.fixture
+def settings(aws: Resources) -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture
+def bucket(settings: Settings) -> str:
+    return settings.datasource_bucket
+
+
+@pytest.fixture
+def s3(aws: Resources) -> Any:
+    return boto3.client("s3")
+
+
+@pytest.fixture
+def run_queue(aws: Resources) -> RunQueue:
+    return RunQueue(aws.queues["RunQueue"])
