@@ -51,9 +51,10 @@ class LocalStack:
         for function_id in template.resources("AWS::Serverless::Function"):
             os.environ.update(self.resources.environment(function_id))
 
-        from jobdeck import clients, system_jobs  # after the environment names tables and endpoint
+        from jobdeck import clients, store, system_jobs  # after the environment names tables and endpoint
 
         clients.reset()
+        store.reset()
         system_jobs.ensure()
         self._wire_triggers()
         return self

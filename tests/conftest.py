@@ -24,7 +24,7 @@ for leftover in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from jobdeck import clients  # noqa: E402
+from jobdeck import clients, store  # noqa: E402
 from jobdeck.config import Settings  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
 from tests.support import RunQueue  # noqa: E402
@@ -35,11 +35,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
     """A fresh moto account holding the template's resources, and the runner's environment."""
     with mock_aws():
         clients.reset()
+        store.reset()
         resources = provision()
         for name, value in resources.environment("RunnerFunction").items():
             monkeypatch.setenv(name, value)
         yield resources
     clients.reset()
+    store.reset()
 
 
 @pytest.fixture

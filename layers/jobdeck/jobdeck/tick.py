@@ -16,8 +16,9 @@ logger = Logger()
 # The rule fires every minute; looking a minute ahead lets SQS's DelaySeconds start each run on its
 # second, and the conditional claim keeps the overlap between two ticks harmless.
 LOOKAHEAD = timedelta(seconds=60)
-# A QUEUED task older than this whose run never started had its message lost (a crash between the
-# claim and the send): send it again. A duplicate message is harmless, the runner starts a task once.
+# A task still QUEUED this long after it was due may have lost its message (a crash between the
+# claim and the send): the tick whose minute covers that age sends it once more. Once, not every
+# minute, so a runner backlog is not multiplied; a duplicate is harmless (a task starts once).
 REDELIVER_AFTER = timedelta(minutes=5)
 
 
@@ -51,7 +52,7 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
         except Exception:
             report.failed += 1
             logger.exception("tick could not fire job", extra={"job_id": job.id})
-    stale = store.stale_queued(now - REDELIVER_AFTER)
+    stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
     if stale:
         dispatch.send(stale, now, settings)
         report.redelivered = len(stale)

@@ -1,7 +1,7 @@
 """The only place that speaks DynamoDB. Everything above works with `jobdeck.domain` objects."""
 
 from jobdeck.store.jobs import all_jobs, create_job, due_jobs, get_job, save_job
-from jobdeck.store.runs import claim_slots, create_task, finish_task, start_task
+from jobdeck.store.runs import claim_slots, create_task, finish_task, reset, start_task
 from jobdeck.store.tasks import active_tasks, get_task, list_tasks, prune_history, save_progress, stale_queued
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "get_task",
     "list_tasks",
     "prune_history",
+    "reset",
     "save_job",
     "save_progress",
     "stale_queued",

@@ -35,8 +35,8 @@ def save_job(job: Job, expected_version: int) -> None:
     `expected_version`; Conflict otherwise. The scheduler's own fields (runs fired, last task) are
     left alone, so an edit never undoes a claim the tick made meanwhile."""
     item = item_from_job(job)
-    values = {attr: getattr(item, attr.attr_name) for attr in _DEFINITION}
-    actions = [attr.remove() if value is None else attr.set(value) for attr, value in values.items()]
+    values = [(attr, getattr(item, attr.attr_name)) for attr in _DEFINITION]
+    actions = [attr.remove() if value is None else attr.set(value) for attr, value in values]
     if item.next_fire_at is None:
         actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
     else:

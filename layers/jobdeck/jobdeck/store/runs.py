@@ -24,6 +24,14 @@ def _transaction() -> TransactWrite:
     return TransactWrite(connection=_connection)
 
 
+def reset() -> None:
+    """Forget every DynamoDB connection, so the next request reads the endpoint afresh."""
+    global _connection
+    _connection = None
+    JobModel._connection = None
+    TaskModel._connection = None
+
+
 def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
     """Create the QUEUED tasks of due slots and move the job's next run, only if no other tick did
     it first (the job's next run is still the one we read). False when we lost that race."""

@@ -38,14 +38,13 @@ def active_tasks(job_id: str | None = None) -> Iterator[Task]:
         yield task_from_item(item)
 
 
-def stale_queued(created_before: datetime) -> list[Task]:
-    """Queued tasks old enough that their RunQueue message may have been lost."""
+def stale_queued(due_between: tuple[datetime, datetime]) -> list[Task]:
+    """Queued tasks that were due (scheduled or created) within [start, end)."""
+    start, end = due_between
     return [
         task
         for task in active_tasks()
-        if task.status is TaskStatus.QUEUED
-        and task.created_at < created_before
-        and (task.scheduled_for is None or task.scheduled_for < created_before)
+        if task.status is TaskStatus.QUEUED and start <= (task.scheduled_for or task.created_at) < end
     ]
 
 

@@ -1,0 +1,110 @@
+"""The runner: a task runs once, leaves logs and progress, ends FINISHED or ERROR with why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jobdeck import jobs, store
+from jobdeck.domain import ActionStep, TaskStatus
+from jobdeck.runner import MAX_LOG_LINES, MalformedMessage, run_message
+from tests.support import make_job
+
+
+def _run_all(run_queue) -> list[TaskStatus | None]:
+    return [run_message(m["Body"]) for m in run_queue.receive()]
+
+
+def test_run_now_task_runs_the_chain_and_finishes(aws, run_queue):
+    steps = [ActionStep("log.message", {"message": "one"}), ActionStep("log.message", {"message": "two"})]
+    jobs.create(make_job("chain", None, actions=steps))
+    task = jobs.run_now("chain", by="alice")
+
+    assert _run_all(run_queue) == [TaskStatus.FINISHED]
+
+    done = store.get_task("chain", task.id)
+    assert done.status is TaskStatus.FINISHED and done.progress == 1.0
+    assert [line.message for line in done.logs] == ["one", "two"]
+    assert done.started_at is not None and done.ended_at >= done.started_at
+    assert done.trigger.by == "alice"
+    summary = store.get_job("chain").last_task
+    assert (summary.id, summary.status) == (task.id, TaskStatus.FINISHED)
+
+
+def test_a_duplicate_message_runs_nothing_twice(aws, run_queue):
+    jobs.create(make_job("dup", None))
+    task = jobs.run_now("dup", by="admin")
+    [message] = run_queue.receive()
+
+    assert run_message(message["Body"]) is TaskStatus.FINISHED
+    assert run_message(message["Body"]) is None
+    assert len(store.get_task("dup", task.id).logs) == 1
+
+
+def test_a_failing_action_ends_error_with_its_message_and_stops_the_chain(aws, run_queue):
+    steps = [
+        ActionStep("log.message", {"message": "before"}),
+        ActionStep("tree.delete", {"prefix": "/"}),
+        ActionStep("log.message", {"message": "never"}),
+    ]
+    jobs.create(make_job("failing", None, actions=steps))
+    task = jobs.run_now("failing", by="admin")
+
+    assert _run_all(run_queue) == [TaskStatus.ERROR]
+
+    failed = store.get_task("failing", task.id)
+    assert (
+        failed.message
+        == "step 2 (tree.delete): refusing to delete the whole datasource: give a prefix below its root"
+    )
+    assert [line.message for line in failed.logs] == ["before", failed.message]
+    assert store.get_job("failing").last_task.status is TaskStatus.ERROR
+    assert failed.ended_at is not None
+
+
+def test_an_unexpected_exception_ends_error_naming_it(aws, run_queue, monkeypatch):
+    jobs.create(make_job("boom", None, actions=[ActionStep("recycle.purge", {})]))
+    monkeypatch.setenv("JOBDECK_DATASOURCE_BUCKET", "no-such-bucket")
+    task = jobs.run_now("boom", by="admin")
+
+    assert _run_all(run_queue) == [TaskStatus.ERROR]
+    assert "NoSuchBucket" in store.get_task("boom", task.id).message
+
+
+def test_task_of_a_deleted_job_ends_error(aws, run_queue):
+    jobs.create(make_job("gone", None))
+    task = jobs.run_now("gone", by="admin")
+    from jobdeck.store.models import JobModel
+
+    JobModel("gone").delete()
+    assert _run_all(run_queue) == [TaskStatus.ERROR]
+    assert store.get_task("gone", task.id).message == "the job was deleted before the task ran"
+
+
+def test_log_lines_are_bounded(aws, run_queue):
+    steps = [ActionStep("log.message", {"message": f"line {i}"}) for i in range(MAX_LOG_LINES + 50)]
+    jobs.create(make_job("chatty", None, actions=steps))
+    task = jobs.run_now("chatty", by="admin")
+    _run_all(run_queue)
+    logs = store.get_task("chatty", task.id).logs
+    assert len(logs) == MAX_LOG_LINES
+    assert logs[0].message == "line 0" and logs[-1].message == f"line {MAX_LOG_LINES + 49}"
+
+
+def test_a_malformed_message_is_refused_so_it_reaches_the_dead_letter_queue(aws):
+    with pytest.raises(MalformedMessage, match="job_id"):
+        run_message(json.dumps({"hello": "world"}))
+    with pytest.raises(MalformedMessage):
+        run_message("not json")
+
+
+def test_finished_task_expires_after_the_jobs_history_days(aws, run_queue):
+    from jobdeck.store.models import TaskModel
+
+    jobs.create(make_job("short-memory", None, history_days=3))
+    task = jobs.run_now("short-memory", by="admin")
+    _run_all(run_queue)
+    item = TaskModel.get("short-memory", task.id)
+    assert round((item.expires_at - item.ended_at).total_seconds() / 86_400) == 3
+    assert item.active_job is None  # out of the active index

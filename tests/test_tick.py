@@ -1,0 +1,177 @@
+"""The tick: only due jobs, each slot claimed once, delivered to the second, misfires per policy."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from jobdeck import jobs, store
+from jobdeck.domain import Misfire, TaskStatus, slot_task_id
+from jobdeck.errors import InvalidSchedule
+from jobdeck.tick import tick
+from tests.support import at, make_job
+
+
+def test_tick_fires_only_due_jobs_and_advances_them(aws, run_queue):
+    now = at("2026-11-25T10:00:00Z")
+    jobs.create(make_job("every-5", "*/5 * * * *"), now=now - timedelta(minutes=1))
+    jobs.create(make_job("daily", "0 3 * * *"), now=now - timedelta(minutes=1))
+    jobs.create(make_job("manual-only", None), now=now)
+
+    report = tick(now=now)
+
+    assert (report.due, report.claimed, report.queued) == (1, 1, 1)
+    assert run_queue.bodies() == [{"job_id": "every-5", "task_id": slot_task_id("every-5", now)}]
+    [task] = store.list_tasks("every-5")
+    assert task.status is TaskStatus.QUEUED and task.scheduled_for == now
+    job = store.get_job("every-5")
+    assert job.next_fire_at == now + timedelta(minutes=5)
+    assert job.last_task.id == task.id and job.last_task.status is TaskStatus.QUEUED
+    assert store.list_tasks("daily") == []
+
+
+def test_slot_within_the_next_minute_is_delayed_to_its_second(aws, run_queue):
+    created = at("2026-11-25T09:59:00Z")
+    jobs.create(make_job("r", "R/2026-11-25T10:00:42Z/PT1H"), now=created)
+    with time_machine.travel(at("2026-11-25T10:00:00Z"), tick=False) as clock:
+        report = tick()
+        assert report.queued == 1
+        assert run_queue.receive() == []  # not before its second
+        clock.shift(timedelta(seconds=43))
+        assert run_queue.bodies() == [
+            {"job_id": "r", "task_id": slot_task_id("r", at("2026-11-25T10:00:42Z"))}
+        ]
+
+
+def test_two_ticks_racing_for_the_same_slot_create_one_task(aws, run_queue):
+    now = at("2026-11-25T10:00:00Z")
+    jobs.create(make_job("race", "*/5 * * * *"), now=now - timedelta(seconds=30))
+    stale = store.get_job("race")
+
+    barrier = threading.Barrier(4)
+    reports = []
+
+    def racing_tick() -> None:
+        barrier.wait()
+        reports.append(tick(now=now))
+
+    threads = [threading.Thread(target=racing_tick) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sum(r.claimed for r in reports) == 1
+    assert len(store.list_tasks("race")) == 1
+    assert len(run_queue.bodies()) == 1
+    # A tick holding the job as it was before the claim loses too.
+    assert store.claim_slots(stale, [], stale.next_fire_at) is False
+
+
+def test_missed_slots_with_skip_run_the_newest_within_grace_once(aws, run_queue):
+    created = at("2026-11-25T09:00:00Z")
+    jobs.create(make_job("skippy", "* * * * *", schedule_fields={"grace_seconds": 300}), now=created)
+    now = at("2026-11-25T10:00:30Z")  # an hour of minutes missed
+
+    report = tick(now=now)
+
+    # 10:00 is the newest missed slot within the grace window; 10:01 is within the look-ahead
+    tasks = store.list_tasks("skippy")
+    assert sorted(t.scheduled_for for t in tasks) == [at("2026-11-25T10:00:00Z"), at("2026-11-25T10:01:00Z")]
+    assert report.skipped_slots >= 4  # 09:55 .. 09:59 at least, dropped
+    assert store.get_job("skippy").next_fire_at == at("2026-11-25T10:02:00Z")
+    missed = slot_task_id("skippy", at("2026-11-25T10:00:00Z"))
+    assert [m["task_id"] for m in run_queue.bodies()] == [missed]  # now; the other in 30 s
+
+
+def test_missed_slots_older_than_grace_are_dropped(aws):
+    jobs.create(
+        make_job("late", "0 * * * *", schedule_fields={"grace_seconds": 60}), now=at("2026-11-25T06:30:00Z")
+    )
+    tick(now=at("2026-11-25T09:20:00Z"))
+    assert store.list_tasks("late") == []
+    assert store.get_job("late").next_fire_at == at("2026-11-25T10:00:00Z")
+
+
+def test_catch_up_runs_every_missed_slot_within_its_window(aws, run_queue):
+    fields = {"misfire": Misfire.CATCH_UP, "catch_up_seconds": 3 * 3600}
+    jobs.create(make_job("catchy", "0 * * * *", schedule_fields=fields), now=at("2026-11-25T01:30:00Z"))
+
+    tick(now=at("2026-11-25T09:20:00Z"))
+
+    slots = sorted(t.scheduled_for for t in store.list_tasks("catchy"))
+    assert slots == [at("2026-11-25T07:00:00Z"), at("2026-11-25T08:00:00Z"), at("2026-11-25T09:00:00Z")]
+    assert len(run_queue.bodies()) == 3
+    assert store.get_job("catchy").next_fire_at == at("2026-11-25T10:00:00Z")
+
+
+def test_repetition_count_starts_at_the_first_real_run_not_the_old_start(aws):
+    jobs.create(make_job("thrice", "R3/2012-01-01T00:00:00Z/PT10M"), now=at("2026-11-25T09:55:00Z"))
+    for minute in range(0, 60, 10):
+        tick(now=at("2026-11-25T10:00:00Z") + timedelta(minutes=minute))
+    fired = sorted(t.scheduled_for for t in store.list_tasks("thrice"))
+    assert fired == [at("2026-11-25T10:00:00Z"), at("2026-11-25T10:10:00Z"), at("2026-11-25T10:20:00Z")]
+    job = store.get_job("thrice")
+    assert job.next_fire_at is None and job.runs_fired == 3
+
+
+def test_one_time_schedule_fires_once_and_leaves_the_due_index(aws):
+    jobs.create(make_job("once", "at(2026-12-01T09:00:00)", "Europe/Paris"), now=at("2026-11-25T00:00:00Z"))
+    assert store.get_job("once").next_fire_at == at("2026-12-01T08:00:00Z")
+    tick(now=at("2026-12-01T08:00:00Z"))
+    tick(now=at("2026-12-01T08:01:00Z"))
+    assert len(store.list_tasks("once")) == 1
+    assert store.due_jobs(at("2030-01-01T00:00:00Z")) == []
+
+
+def test_disabled_job_is_not_due_and_enable_resumes_from_now(aws):
+    jobs.create(make_job("pausable", "*/5 * * * *"), now=at("2026-11-25T09:00:00Z"))
+    jobs.set_enabled("pausable", False, now=at("2026-11-25T09:01:00Z"))
+    tick(now=at("2026-11-25T09:05:00Z"))
+    assert store.list_tasks("pausable") == []
+
+    enabled = jobs.set_enabled("pausable", True, now=at("2026-11-25T11:02:00Z"))
+    assert enabled.next_fire_at == at("2026-11-25T11:05:00Z")  # nothing replayed from the off time
+    assert enabled.version == 3
+
+
+@pytest.mark.parametrize(
+    ("local_night", "expected", "next_day"),
+    [
+        # 02:30 does not exist on 29 March: it runs at 03:00 CEST, right after the gap
+        ("2026-03-28T23:00:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"),
+        # 02:30 happens twice on 25 October: it runs at the first one only
+        ("2026-10-24T22:00:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"),
+    ],
+)
+def test_daily_job_in_paris_runs_once_on_dst_days(aws, local_night, expected, next_day):
+    midnight = at(local_night)  # 00:00 in Paris
+    jobs.create(make_job("nightly", "30 2 * * *", "Europe/Paris"), now=midnight - timedelta(hours=1))
+    for minute in range(0, 5 * 60):  # a tick every minute from 00:00 to 05:00 local, as the rule does
+        tick(now=midnight + timedelta(minutes=minute))
+    fired = [t.scheduled_for for t in store.list_tasks("nightly")]
+    assert fired == [at(expected)]
+    assert store.get_job("nightly").next_fire_at == at(next_day)  # nothing else that day
+
+
+def test_invalid_schedule_is_refused_naming_the_expression_and_nothing_is_stored(aws):
+    with pytest.raises(InvalidSchedule, match=r"'61 \* \* \* \*'.*minute"):
+        jobs.create(make_job("broken", "61 * * * *"))
+    with pytest.raises(InvalidSchedule, match="Mars/Base"):
+        jobs.create(make_job("zoneless", "0 * * * *", "Mars/Base"))
+    assert store.get_job("broken") is None and store.get_job("zoneless") is None
+
+
+def test_a_lost_message_is_sent_again_once_after_five_minutes(aws, run_queue):
+    now = at("2026-11-25T10:00:00Z")
+    jobs.create(make_job("lossy", "0 * * * *"), now=now - timedelta(minutes=1))
+    tick(now=now)
+    run_queue.receive()  # the message is lost: nobody runs the task
+
+    redelivered = [tick(now=now + timedelta(minutes=m)).redelivered for m in range(1, 9)]
+
+    assert redelivered == [0, 0, 0, 0, 0, 1, 0, 0]  # at 10:06, the first tick past five minutes
+    assert run_queue.bodies() == [{"job_id": "lossy", "task_id": slot_task_id("lossy", now)}]
