@@ -18,18 +18,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4566)
     args = parser.parse_args(argv)
 
-    stack = LocalStack(host=args.host, port=args.port).start()
-    print(stack.banner(), flush=True)
+    # Ctrl-C and SIGTERM only set a flag: the stack then stops in order, wherever the signal landed.
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    stack = LocalStack(host=args.host, port=args.port)
     try:
+        stack.start()
+        print(stack.banner(), flush=True)
         while not stopped.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
-    print("\nstopping…", flush=True)
-    stack.stop()
-    print("stopped.", flush=True)
+    finally:
+        print("\nstopping…", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
     return 0
 
 

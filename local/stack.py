@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 
 from moto.server import ThreadedMotoServer
@@ -39,6 +40,10 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
+        # moto keeps its state per process: a stack started again in the same process starts empty.
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        ).close()
         os.environ.update(
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="local",

@@ -22,11 +22,11 @@ def test_first_of_the_month_purges_old_recycle_bin_objects_and_keeps_recent_ones
 
     with time_machine.travel(at("2026-12-01T00:00:00Z"), tick=False):
         report = tick()
-        messages = run_queue.bodies()
-        purge = [m for m in messages if m["job_id"] == "purge-recycle-bin"]
+        messages = run_queue.receive()
+        purge = [m for m in messages if "purge-recycle-bin" in m["Body"]]
         assert report.queued >= 1 and len(purge) == 1
         for message in messages:
-            run_message(__import__("json").dumps(message))
+            run_message(message["Body"])
 
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert keys == {"recycle_bin/home/bob/recent.txt", "home/alice/keep.txt"}

@@ -107,4 +107,4 @@ def test_finished_task_expires_after_the_jobs_history_days(aws, run_queue):
     _run_all(run_queue)
     item = TaskModel.get("short-memory", task.id)
     assert round((item.expires_at - item.ended_at).total_seconds() / 86_400) == 3
-    assert item.active_job is None  # out of the active index
+    assert item.active_job is None and item.queued is None  # out of the active and queued indexes

@@ -17,22 +17,31 @@ class DispatchError(RuntimeError):
     pass
 
 
-def message(task: Task) -> str:
-    return json.dumps({"job_id": task.job_id, "task_id": task.id})
+def message(job_id: str, task_id: str) -> str:
+    return json.dumps({"job_id": job_id, "task_id": task_id})
 
 
 def send(tasks: list[Task], now: datetime, settings: Settings | None = None) -> None:
     """Send each task to RunQueue, delayed to its `scheduled_for` (to the second)."""
+    _send([(t.job_id, t.id, delay_seconds(t, now)) for t in tasks], settings)
+
+
+def resend(refs: list[tuple[str, str]], settings: Settings | None = None) -> None:
+    """Send (job id, task id) pairs again, at once."""
+    _send([(job_id, task_id, 0) for job_id, task_id in refs], settings)
+
+
+def _send(messages: list[tuple[str, str, int]], settings: Settings | None) -> None:
     queue_url = (settings or Settings.from_env()).run_queue_url
-    for start in range(0, len(tasks), 10):
-        batch = tasks[start : start + 10]
+    for start in range(0, len(messages), 10):
+        batch = messages[start : start + 10]
         entries = [
-            {"Id": str(i), "MessageBody": message(task), "DelaySeconds": delay_seconds(task, now)}
-            for i, task in enumerate(batch)
+            {"Id": str(i), "MessageBody": message(job_id, task_id), "DelaySeconds": delay}
+            for i, (job_id, task_id, delay) in enumerate(batch)
         ]
         response = clients.sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)
         if response.get("Failed"):
-            failed = [batch[int(f["Id"])].id for f in response["Failed"]]
+            failed = [batch[int(f["Id"])][1] for f in response["Failed"]]
             raise DispatchError(f"RunQueue refused tasks {failed}: {response['Failed'][0].get('Message')}")
 
 

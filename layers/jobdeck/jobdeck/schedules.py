@@ -51,6 +51,13 @@ def parse(expression: str, timezone: str = "UTC") -> Schedule:
     text = expression.strip()
     if not text:
         raise InvalidSchedule(expression, "the expression is empty")
+    try:
+        return _parse(expression, text, tz)
+    except OverflowError:
+        raise InvalidSchedule(expression, "a date or duration is out of range (years 1-9999)") from None
+
+
+def _parse(expression: str, text: str, tz: ZoneInfo) -> Schedule:
     if m := re.fullmatch(r"cron\((.*)\)", text, re.IGNORECASE | re.DOTALL):
         return CronSchedule.from_fields(expression, m.group(1).split(), tz)
     if m := re.fullmatch(r"rate\((.*)\)", text, re.IGNORECASE | re.DOTALL):
@@ -100,6 +107,9 @@ def resolve_wall_time(wall: datetime, tz: ZoneInfo) -> datetime:
 # ---------------------------------------------------------------- cron
 
 _AWS_DOW = re.compile(r"(?<![#/\d])(\d+)(?!\d)")
+_AWS_DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+# The years the AWS form accepts.
+_FIRST_YEAR, _LAST_YEAR = 1970, 2199
 
 
 @dataclass
@@ -121,7 +131,7 @@ class CronSchedule:
                 f"cron needs 5 fields (minute hour day-of-month month day-of-week) or the AWS form "
                 f"with 6 (... year); got {len(fields)}",
             )
-        text = " ".join(f.replace("?", "*") for f in fields)
+        text = " ".join(_single_value_steps(f.replace("?", "*")) for f in fields)
         try:
             CronSim(text, _SOME_WALL_TIME)
         except CronSimError as exc:
@@ -129,6 +139,12 @@ class CronSchedule:
         return cls(expression, text, tz, years)
 
     def next(self, after: datetime) -> datetime | None:
+        try:
+            return self._next(after)
+        except OverflowError:  # the search ran past year 9999
+            return None
+
+    def _next(self, after: datetime) -> datetime | None:
         # Iterate wall times (naive, so cronsim applies no DST quirks of its own), then place each in
         # the zone. A wall time can land before `after` (the second pass of a repeated hour), hence
         # the loop.
@@ -155,6 +171,20 @@ class CronSchedule:
         return CronSim(self.fields, _SOME_WALL_TIME).explain()
 
 
+def _single_value_steps(field: str) -> str:
+    """Write `a-a/n` as `a`: cronsim reads a range of one value before a step as `a/n`, that is
+    from `a` to the end of the field, where Debian cron means the single value."""
+    terms = []
+    for term in field.split(","):
+        m = re.fullmatch(r"([0-9]+|[A-Za-z]+)-([0-9]+|[A-Za-z]+)/0*[1-9][0-9]*", term)
+        if m:
+            first, last = m.group(1).upper(), m.group(2).upper()
+            if first == last or (first.isdigit() and last.isdigit() and int(first) == int(last)):
+                term = m.group(1)
+        terms.append(term)
+    return ",".join(terms)
+
+
 def _aws_fields(expression: str, fields: list[str]) -> tuple[list[str], frozenset[int] | None]:
     minute, hour, dom, month, dow, year = fields
     if (dom == "?") == (dow == "?"):
@@ -168,8 +198,23 @@ def _aws_fields(expression: str, fields: list[str]) -> tuple[list[str], frozense
             raise InvalidSchedule(expression, f"day-of-week {value} is out of range 1-7 (1 = Sunday)")
         return str(value - 1)
 
+    def start_step(term: str) -> str:
+        # `2/2` counts from Monday up to 7 (Saturday) in AWS numbering, where cronsim would carry the
+        # shifted `1/2` on to its own 7, Sunday again. Spell the days out.
+        m = re.fullmatch(r"([0-9]+|[A-Za-z]{3})/0*([1-9][0-9]*)", term)
+        if not m:
+            return term
+        start = m.group(1).upper()
+        if start.isdigit():
+            first = int(start)
+        elif start in _AWS_DAY_NAMES:
+            first = _AWS_DAY_NAMES.index(start) + 1
+        else:
+            return term  # not a day: cronsim rejects it
+        return ",".join(str(day) for day in range(first, 8, int(m.group(2)))) or term  # 8/2 is refused
+
     if dow != "?":
-        dow = _AWS_DOW.sub(shift, dow)
+        dow = _AWS_DOW.sub(shift, ",".join(start_step(term) for term in dow.split(",")))
     return [minute, hour, dom, month, dow], _years(expression, year)
 
 
@@ -179,10 +224,15 @@ def _years(expression: str, field: str) -> frozenset[int] | None:
     years: set[int] = set()
     for term in field.split(","):
         m = re.fullmatch(r"(\d{4})(?:-(\d{4}))?(?:/(\d+))?", term)
-        if not m or (m.group(2) and int(m.group(2)) < int(m.group(1))) or m.group(3) == "0":
-            raise InvalidSchedule(expression, f"bad year {term!r}")
+        if (
+            not m
+            or (m.group(2) and int(m.group(2)) < int(m.group(1)))
+            or (m.group(3) and int(m.group(3)) == 0)
+            or not _FIRST_YEAR <= int(m.group(1)) <= int(m.group(2) or m.group(1)) <= _LAST_YEAR
+        ):
+            raise InvalidSchedule(expression, f"bad year {term!r} (years run {_FIRST_YEAR}-{_LAST_YEAR})")
         first = int(m.group(1))
-        last = int(m.group(2) or (2199 if m.group(3) else first))
+        last = int(m.group(2) or (_LAST_YEAR if m.group(3) else first))
         years.update(range(first, last + 1, int(m.group(3) or 1)))
     return frozenset(years)
 
@@ -207,7 +257,10 @@ class RateSchedule:
 
     def next(self, after: datetime) -> datetime | None:
         elapsed = after - EPOCH
-        return EPOCH + (elapsed // self.period + 1) * self.period
+        try:
+            return EPOCH + (elapsed // self.period + 1) * self.period
+        except OverflowError:  # past year 9999
+            return None
 
 
 # ---------------------------------------------------------------- ISO 8601 repeating interval
@@ -260,6 +313,12 @@ class IsoRepeatSchedule:
         return cls(expression, start.astimezone(UTC), period, tz, False, count)
 
     def next(self, after: datetime) -> datetime | None:
+        try:
+            return self._next(after)
+        except OverflowError:  # past year 9999
+            return None
+
+    def _next(self, after: datetime) -> datetime | None:
         if not self.calendar:
             if after < self.start:
                 return self.start

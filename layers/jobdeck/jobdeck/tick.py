@@ -54,9 +54,9 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
             logger.exception("tick could not fire job", extra={"job_id": job.id})
     stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
     if stale:
-        dispatch.send(stale, now, settings)
+        dispatch.resend(stale, settings)
         report.redelivered = len(stale)
-        logger.warning("redelivered queued tasks", extra={"tasks": [t.id for t in stale]})
+        logger.warning("redelivered queued tasks", extra={"tasks": [task_id for _, task_id in stale]})
     logger.info("tick", extra=report.as_dict())
     if report.failed:
         raise TickFailed(f"{report.failed} of {report.due} due jobs failed; see the log")

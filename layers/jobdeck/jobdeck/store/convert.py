@@ -19,6 +19,7 @@ from jobdeck.domain import (
 )
 from jobdeck.store.models import (
     DUE,
+    QUEUED,
     ActionMap,
     JobModel,
     LogLineMap,
@@ -152,6 +153,8 @@ def item_from_task(task: Task, history_days: int) -> TaskModel:
         parameters=task.parameters,
         logs=log_maps(task.logs),
         active_job=task.job_id if task.status.active else None,
+        queued=QUEUED if task.status is TaskStatus.QUEUED else None,
+        due_at=(task.scheduled_for or task.created_at) if task.status is TaskStatus.QUEUED else None,
         expires_at=expiry(task, history_days),
     )
 

@@ -14,7 +14,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -22,6 +22,7 @@ REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or
 # The due index has one partition: the tick asks it "what fires before T?" in one Query. Its value
 # is a constant; the attribute exists only on enabled jobs with a next run, which keeps it sparse.
 DUE = "due"
+QUEUED = "queued"  # the same idea for tasks waiting in RunQueue
 
 
 class ScheduleMap(MapAttribute[str, object]):
@@ -108,6 +109,18 @@ class ActiveIndex(GlobalSecondaryIndex["TaskModel"]):
     id = UnicodeAttribute(range_key=True)
 
 
+class QueuedIndex(GlobalSecondaryIndex["TaskModel"]):
+    """QUEUED tasks by the time they were due: the tick finds those whose message may be lost
+    without reading the others."""
+
+    class Meta:
+        index_name = "queued-index"
+        projection = KeysOnlyProjection()
+
+    queued = UnicodeAttribute(hash_key=True)
+    due_at = UTCDateTimeAttribute(range_key=True)
+
+
 class TaskModel(Model):
     class Meta:
         table_name = os.environ.get("JOBDECK_TASKS_TABLE", "jobdeck-taskstable")
@@ -127,6 +140,9 @@ class TaskModel(Model):
     parameters = MapAttribute[str, object](default=dict)
     logs = ListAttribute(of=LogLineMap, default=list)
     active_job = UnicodeAttribute(null=True)
+    queued = UnicodeAttribute(null=True)  # QUEUED while the task waits for its run
+    due_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     active_index = ActiveIndex()
+    queued_index = QueuedIndex()

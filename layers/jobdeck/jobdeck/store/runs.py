@@ -74,7 +74,12 @@ def start_task(task: Task, at: datetime) -> bool:
     task.status, task.started_at = TaskStatus.RUNNING, at
     return _transition(
         task,
-        [TaskModel.status.set(task.status.value), TaskModel.started_at.set(at)],
+        [
+            TaskModel.status.set(task.status.value),
+            TaskModel.started_at.set(at),
+            TaskModel.queued.remove(),
+            TaskModel.due_at.remove(),
+        ],
         TaskModel.status == TaskStatus.QUEUED.value,
     )
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jobdeck.domain import Task, TaskStatus
 from jobdeck.store.convert import log_maps, task_from_item
-from jobdeck.store.models import TaskModel
+from jobdeck.store.models import QUEUED, TaskModel
+
+_TINY = timedelta(microseconds=1)
 
 
 def get_task(job_id: str, task_id: str) -> Task | None:
@@ -38,14 +40,11 @@ def active_tasks(job_id: str | None = None) -> Iterator[Task]:
         yield task_from_item(item)
 
 
-def stale_queued(due_between: tuple[datetime, datetime]) -> list[Task]:
-    """Queued tasks that were due (scheduled or created) within [start, end)."""
+def stale_queued(due_between: tuple[datetime, datetime]) -> list[tuple[str, str]]:
+    """(job id, task id) of the tasks still QUEUED that were due within [start, end)."""
     start, end = due_between
-    return [
-        task
-        for task in active_tasks()
-        if task.status is TaskStatus.QUEUED and start <= (task.scheduled_for or task.created_at) < end
-    ]
+    query = TaskModel.queued_index.query(QUEUED, TaskModel.due_at.between(start, end - _TINY))
+    return [(item.job_id, item.id) for item in query]
 
 
 def prune_history(job_id: str, keep: int) -> int:

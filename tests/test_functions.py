@@ -1,0 +1,108 @@
+"""The Lambda entry points, loaded as Lambda loads them and fed the sample events of events/."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
+
+import pytest
+
+from jobdeck import store, system_jobs
+from jobdeck.domain import Task, TaskStatus, TriggerInfo, TriggerType
+from jobdeck_local.events import sample
+from jobdeck_local.lambda_runtime import LambdaContext, load_handler
+from tests.support import at
+
+
+def _invoke(function_id: str, event: dict) -> dict:
+    return load_handler(function_id)(event, LambdaContext.for_function(function_id))
+
+
+def test_tick_function_reports_what_it_fired(aws):
+    system_jobs.ensure(now=at("2026-11-25T09:55:00Z"))
+    report = _invoke("TickFunction", sample("tick"))
+    assert set(report) >= {"due", "claimed", "queued", "failed"}
+    assert report["failed"] == 0
+
+
+def test_runner_function_runs_its_batch_and_reports_only_the_failed_record(aws):
+    system_jobs.ensure()
+    event = copy.deepcopy(sample("runner-sqs"))
+    body = json.loads(event["Records"][0]["body"])
+    task = Task(
+        job_id=body["job_id"],
+        id=body["task_id"],
+        status=TaskStatus.QUEUED,
+        trigger=TriggerInfo(TriggerType.MANUAL, by="admin"),
+        created_at=at("2026-11-25T10:00:00Z"),
+    )
+    store.create_task(store.get_job(body["job_id"]), task)
+    poison = copy.deepcopy(event["Records"][0])
+    poison.update(messageId="poison", body="{not json")
+    event["Records"].append(poison)
+
+    response = _invoke("RunnerFunction", event)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    assert store.get_task(task.job_id, task.id).status is TaskStatus.FINISHED
+
+
+class _CloudFormation(BaseHTTPRequestHandler):
+    """Stands in for the presigned S3 URL where a custom resource answers CloudFormation."""
+
+    answers: ClassVar[list[dict]] = []
+
+    def do_PUT(self) -> None:
+        length = int(self.headers["Content-Length"])
+        _CloudFormation.answers.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def response_url():
+    _CloudFormation.answers = []
+    server = HTTPServer(("127.0.0.1", 0), _CloudFormation)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/response"
+    server.shutdown()
+
+
+def test_setup_function_registers_system_jobs_and_answers_cloudformation(aws, response_url):
+    event = {**sample("setup-create"), "ResponseURL": response_url}
+    _invoke("SetupFunction", event)
+
+    [answer] = _CloudFormation.answers
+    assert answer["Status"] == "SUCCESS", answer
+    assert answer["LogicalResourceId"] == "SystemJobs"
+    assert {"purge-recycle-bin", "prune-task-history"} <= set(answer["Data"]["registered"].split(","))
+    purge = store.get_job("purge-recycle-bin")
+    assert purge.schedule.expression == "0 0 1 * *" and purge.next_fire_at is not None
+
+
+def test_setup_function_reports_failure_instead_of_hanging_the_stack(aws, response_url, monkeypatch):
+    from jobdeck.store.models import JobModel
+
+    monkeypatch.setattr(JobModel.Meta, "table_name", "no-such-table")
+    store.reset()
+    event = {**sample("setup-create"), "ResponseURL": response_url}
+    _invoke("SetupFunction", event)
+    [answer] = _CloudFormation.answers
+    assert answer["Status"] == "FAILED"
+    assert "ResourceNotFound" in answer["Reason"] or "no-such-table" in answer["Reason"]
+
+
+def test_system_jobs_registration_is_idempotent_and_keeps_what_operators_chose(aws):
+    from jobdeck import jobs
+
+    assert set(system_jobs.ensure()) == {"purge-recycle-bin", "prune-task-history"}
+    jobs.set_enabled("prune-task-history", False)
+    assert system_jobs.ensure() == []
+    assert store.get_job("prune-task-history").enabled is False

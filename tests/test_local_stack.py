@@ -1,0 +1,101 @@
+"""The README's run command: moto endpoint, the template's resources, system jobs, clock, pollers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from jobdeck import clients, store
+from jobdeck_local.stack import LocalStack
+from tests.support import make_job
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def local_stack() -> Iterator[LocalStack]:
+    saved = dict(os.environ)
+    stack = LocalStack(port=_free_port(), clock_period=1.0).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        clients.reset()
+        store.reset()
+
+
+def _wait_for(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def test_local_stack_fires_a_schedule_and_runs_it_through_the_queue(local_stack):
+    from jobdeck import jobs
+
+    aws = boto3.client("dynamodb", endpoint_url=local_stack.endpoint)
+    assert {"jobdeck-jobstable", "jobdeck-taskstable"} <= set(aws.list_tables()["TableNames"])
+    assert {"purge-recycle-bin", "prune-task-history"} <= {j.id for j in store.all_jobs()}
+
+    soon = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+    jobs.create(make_job("soon", f"at({soon.isoformat()})"))
+
+    task = _wait_for(
+        lambda: next((t for t in store.list_tasks("soon") if t.status.value == "FINISHED"), None)
+    )
+    assert task.scheduled_for == soon
+    assert task.started_at >= soon  # delivered by DelaySeconds, not before its second
+
+
+def test_local_stack_wires_the_run_queue_to_its_dead_letter_queue(local_stack):
+    sqs = boto3.client("sqs", endpoint_url=local_stack.endpoint)
+    url = local_stack.resources.queues["RunQueue"]
+    policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+    assert local_stack.resources.queue_arns["RunDeadLetterQueue"] in policy["RedrivePolicy"]
+
+
+def test_run_command_prints_its_endpoint_and_stops_cleanly_on_ctrl_c():
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jobdeck_local", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = []
+        assert process.stdout is not None
+        while not any("Ctrl-C" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        assert f"http://127.0.0.1:{port}" in "".join(lines)
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=15)
+        assert process.returncode == 0, rest
+        assert "stopped." in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
