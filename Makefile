@@ -13,14 +13,14 @@ SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
 
-.PHONY: help run test unit lint build validate bench deploy clean
+.PHONY: help run test unit lint template build bench deploy clean
 
 help:
 	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
 	@echo "make test      lint, template checks and the whole test suite"
 	@echo "make lint      ruff and mypy"
 	@echo "make bench     the benchmarks, printed as tables"
-	@echo "make build     sam validate --lint, cfn-lint, sam build"
+	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
 	@echo "make deploy    sam deploy --guided"
 
 $(VENV)/.installed: pyproject.toml
@@ -39,7 +39,7 @@ $(SAM_VENV)/.installed:
 run: $(VENV)/.installed
 	$(BIN)/python -m jobdeck_local
 
-test: lint
+test: lint template
 	$(BIN)/python -m pytest -n 2 -q
 
 unit: $(VENV)/.installed
@@ -51,12 +51,13 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
 
-validate: $(SAM_VENV)/.installed
+# What `sam deploy` needs to succeed, checked without an AWS account.
+template: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(SAM) validate --lint
-
-build: validate $(VENV)/.installed
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) build
+
+build: template
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
