@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Lambda runs Python 3.12, so the project does too. pyenv's python3.12 shim fails while another
 # version is global, hence the look through pyenv's own prefix before PATH.
 PYTHON ?= $(shell for p in "$$(pyenv prefix 3.12 2>/dev/null)/bin/python3.12" python3.12 python3; do \
-             "$$p" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { command -v "$$p"; break; }; done)
+             "$$p" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v "$$p"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
@@ -24,7 +24,7 @@ help:
 	@echo "make deploy    sam deploy --guided"
 
 $(VENV)/.installed: pyproject.toml
-	@test -n "$(PYTHON)" || { echo "no Python >= 3.11 found (3.12 preferred)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "no Python >= 3.12 found"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -54,6 +54,7 @@ lint: $(VENV)/.installed
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(SAM) validate --lint
+	$(SAM) validate --region us-east-1  # runs the SAM transform, which --lint alone does not
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) build
 

@@ -42,8 +42,7 @@ class Sample:
     def median_outside_service(self) -> float:
         """The tick less moto's emulation: Jobdeck, botocore and PynamoDB, SQS included."""
         return statistics.median(
-            seconds - log.service_seconds()
-            for seconds, log in zip(self.tick_seconds, self.ticks, strict=True)
+            seconds - log.service_seconds() for seconds, log in zip(self.tick_seconds, self.ticks, strict=True)
         )
 
 
@@ -112,9 +111,7 @@ def measure() -> Table:
         table.add(Figure(f"tick time, {s.jobs:,} jobs", s.median_tick * 1000, unit="ms", digits=1))
     table.add(Figure("tick time ratio", large.median_tick / small.median_tick, target=RATIO_TARGET))
     for s in (small, large):
-        table.add(
-            Figure(f"  moto's service time, {s.jobs:,} jobs", s.median_service() * 1000, unit="ms", digits=1)
-        )
+        table.add(Figure(f"  moto's service time, {s.jobs:,} jobs", s.median_service() * 1000, unit="ms", digits=1))
         for operation in ("Query", "TransactWriteItems"):
             table.add(Figure(f"    {operation}", s.median_service(operation) * 1000, unit="ms", digits=1))
     for s in (small, large):

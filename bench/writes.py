@@ -56,9 +56,7 @@ def measure(runs: int = RUNS) -> Table:
 
 
 def _table(log: aws.CallLog, in_tick: aws.CallLog, runs: int) -> Table:
-    table = Table(
-        f"DynamoDB write requests per scheduled run ({runs} runs of {runs} jobs, tick to runner end)"
-    )
+    table = Table(f"DynamoDB write requests per scheduled run ({runs} runs of {runs} jobs, tick to runner end)")
     writes = log.write_requests()
     table.add(Figure("write requests per run", writes.total() / runs, target=TARGET))
     for operation, count in sorted(writes.items()):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from jobdeck import actions, jobs, store
+from jobdeck import actions, jobs, store, tasks
 from jobdeck.domain import ActionStep, TaskStatus
 from jobdeck.errors import InvalidJob
 from jobdeck.runner import run_message
@@ -15,7 +15,7 @@ from tests.support import at, make_job
 
 
 def _run(job_id: str, run_queue) -> object:
-    task = jobs.run_now(job_id, by="admin")
+    task = tasks.run_now(job_id)
     for message in run_queue.receive():
         run_message(message["Body"])
     return store.get_task(job_id, task.id)
@@ -28,9 +28,7 @@ def _keys(s3, bucket: str) -> set[str]:
 def test_tree_delete_moves_objects_under_the_prefix_to_the_recycle_bin(aws, s3, bucket, run_queue):
     for key in ["home/alice/tmp/a.txt", "home/alice/tmp/sub/b.txt", "home/alice/keep.txt"]:
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
-    jobs.create(
-        make_job("clean-tmp", None, actions=[ActionStep("tree.delete", {"prefix": "home/alice/tmp/"})])
-    )
+    jobs.create(make_job("clean-tmp", None, actions=[ActionStep("tree.delete", {"prefix": "home/alice/tmp/"})]))
 
     task = _run("clean-tmp", run_queue)
 
@@ -74,10 +72,10 @@ def test_tasks_prune_keeps_the_newest_n_finished_tasks_and_every_active_one(aws,
     for minute in range(5):
         with time_machine.travel(at("2026-11-25T10:00:00Z") + timedelta(minutes=minute), tick=False):
             finished.append(_run("busy", run_queue).id)
-    queued = jobs.run_now("busy", by="admin")  # still active when the prune runs
+    queued = tasks.run_now("busy")  # still active when the prune runs
     jobs.create(make_job("pruner", None, actions=[ActionStep("tasks.prune", {"keep": 2})]))
 
-    pruner_task = jobs.run_now("pruner", by="admin")
+    pruner_task = tasks.run_now("pruner")
     for message in run_queue.receive():
         if message["Body"].find("pruner") >= 0:
             run_message(message["Body"])

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from pynamodb.attributes import TTLAttribute
 
-from jobdeck.store.models import JobModel, TaskModel
+from jobdeck.store.models import AuditModel, JobModel, TaskModel
 from jobdeck_local import template
 from jobdeck_local.lambda_runtime import load_handler
 
-TABLES = {"JobsTable": JobModel, "TasksTable": TaskModel}
+TABLES = {"JobsTable": JobModel, "TasksTable": TaskModel, "AuditTable": AuditModel}
 
 
 def _key_set(schema: list[dict]) -> set[tuple[str, str]]:
@@ -40,9 +40,7 @@ def test_table_keys_indexes_and_ttl_match_the_model(logical_id):
     }
     ttl = [name for name, attr in model.get_attributes().items() if isinstance(attr, TTLAttribute)]
     assert ttl == (
-        [declared["TimeToLiveSpecification"]["AttributeName"]]
-        if "TimeToLiveSpecification" in declared
-        else []
+        [declared["TimeToLiveSpecification"]["AttributeName"]] if "TimeToLiveSpecification" in declared else []
     )
 
 
@@ -53,11 +51,14 @@ def test_every_function_handler_loads_and_every_code_uri_exists():
 
 
 def test_environment_names_the_code_reads_are_set_by_the_template():
-    variables = template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    doc = template.load()
+    variables = set(doc["Globals"]["Function"]["Environment"]["Variables"])
+    for props in template.resources("AWS::Serverless::Function").values():
+        variables |= set(props.get("Environment", {}).get("Variables", {}))
     code = "\n".join(p.read_text() for p in Path(template.ROOT, "layers/jobdeck/jobdeck").rglob("*.py"))
     read = set(re.findall(r'environ\.get\("(JOBDECK_[A-Z_]+)"', code))
     optional = {"JOBDECK_RECYCLE_PREFIX"}  # has a default the template keeps
-    assert read - optional and read - optional <= set(variables)
+    assert read - optional and read - optional <= variables
 
 
 def test_cfn_lint_passes():

@@ -41,9 +41,7 @@ def test_slot_within_the_next_minute_is_delayed_to_its_second(aws, run_queue):
         assert report.queued == 1
         assert run_queue.receive() == []  # not before its second
         clock.shift(timedelta(seconds=43))
-        assert run_queue.bodies() == [
-            {"job_id": "r", "task_id": slot_task_id("r", at("2026-11-25T10:00:42Z"))}
-        ]
+        assert run_queue.bodies() == [{"job_id": "r", "task_id": slot_task_id("r", at("2026-11-25T10:00:42Z"))}]
 
 
 def test_two_ticks_racing_for_the_same_slot_create_one_task(aws, run_queue):
@@ -88,9 +86,7 @@ def test_missed_slots_with_skip_run_the_newest_within_grace_once(aws, run_queue)
 
 
 def test_missed_slots_older_than_grace_are_dropped(aws):
-    jobs.create(
-        make_job("late", "0 * * * *", schedule_fields={"grace_seconds": 60}), now=at("2026-11-25T06:30:00Z")
-    )
+    jobs.create(make_job("late", "0 * * * *", schedule_fields={"grace_seconds": 60}), now=at("2026-11-25T06:30:00Z"))
     tick(now=at("2026-11-25T09:20:00Z"))
     assert store.list_tasks("late") == []
     assert store.get_job("late").next_fire_at == at("2026-11-25T10:00:00Z")

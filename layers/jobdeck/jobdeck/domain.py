@@ -50,6 +50,7 @@ class TriggerType(StrEnum):
 
 
 SYSTEM_OWNER = "system"
+DEFAULT_HISTORY_DAYS = 30
 
 
 @dataclass
@@ -61,6 +62,26 @@ class ScheduleSpec:
     misfire: Misfire = Misfire.SKIP
     grace_seconds: int = 300
     catch_up_seconds: int = 86_400  # how far back `catch_up` looks, bounded so downtime cannot flood
+
+
+class ParameterType(StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+
+
+@dataclass
+class JobParameter:
+    """A parameter a job declares; Run Now and hooks may set it, actions read it as
+    `{{ parameters.<name> }}`."""
+
+    name: str
+    type: ParameterType = ParameterType.STRING
+    description: str = ""
+    default: Any = None
+    required: bool = False
+    choices: list[Any] | None = None
 
 
 @dataclass
@@ -91,9 +112,9 @@ class Job:
     enabled: bool = True
     schedule: ScheduleSpec | None = None
     actions: list[ActionStep] = field(default_factory=list)
-    parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: list[JobParameter] = field(default_factory=list)
     timeout_seconds: int = 3600
-    history_days: int = 30  # finished tasks expire (DynamoDB TTL) this many days after they end
+    history_days: int = DEFAULT_HISTORY_DAYS  # finished tasks expire (DynamoDB TTL) this long after they end
     version: int = 1
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -138,6 +159,7 @@ class Task:
     attempt: int = 1
     parameters: dict[str, Any] = field(default_factory=dict)
     logs: list[LogLine] = field(default_factory=list)
+    stop_requested_by: str | None = None
 
     def summary(self) -> TaskSummary:
         return TaskSummary(
@@ -148,6 +170,28 @@ class Task:
             ended_at=self.ended_at,
             message=self.message,
         )
+
+
+@dataclass
+class AuditEntry:
+    """Who did what to which job, and the job's version before and after."""
+
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    job_id: str | None = None
+    version_before: int | None = None
+    version_after: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Page[T]:
+    """One page of a listing; `cursor` fetches the next one (None on the last page)."""
+
+    items: list[T]
+    cursor: str | None = None
 
 
 def new_task_id(at: datetime | None = None) -> str:

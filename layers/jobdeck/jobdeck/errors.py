@@ -29,3 +29,7 @@ class NotFound(JobdeckError, LookupError):
 
 class Conflict(JobdeckError):
     """The item changed since it was read (optimistic concurrency), or already exists."""
+
+
+class Forbidden(JobdeckError, PermissionError):
+    """The caller is known but may not do this."""

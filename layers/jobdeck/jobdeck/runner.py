@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import actions, store
+from jobdeck import actions, parameters, store
 from jobdeck.config import Settings
-from jobdeck.domain import Job, LogLine, Task, TaskStatus
+from jobdeck.domain import DEFAULT_HISTORY_DAYS, Job, LogLine, Task, TaskStatus
+from jobdeck.errors import InvalidJob
 
 logger = Logger()
 
@@ -48,7 +49,7 @@ def run_task(job_id: str, task_id: str, settings: Settings | None = None) -> Tas
     job = store.get_job(job_id)
     if job is None:
         _end(task, TaskStatus.ERROR, "the job was deleted before the task ran")
-        store.finish_task(task, history_days=30)
+        store.finish_task(task, DEFAULT_HISTORY_DAYS)
     else:
         Execution(job, task, settings or Settings.from_env()).run()
         store.finish_task(task, job.history_days)
@@ -57,37 +58,58 @@ def run_task(job_id: str, task_id: str, settings: Settings | None = None) -> Tas
 
 
 class Execution:
-    """The action chain of one task, with its log lines and progress."""
+    """The action chain of one task, with its log lines, progress and stop checks."""
 
     def __init__(self, job: Job, task: Task, settings: Settings) -> None:
         self.job, self.task, self.settings = job, task, settings
         self._step = 0
         self._last_save = time.monotonic()
+        self._stopped_by: str | None = None
 
     def run(self) -> None:
-        steps = self.job.actions
+        try:
+            values = parameters.resolve(self.job.parameters, self.task.parameters)
+        except InvalidJob as exc:
+            return self._fail(f"parameters: {exc}")
+        context = {
+            "parameters": values,
+            "job": {"id": self.job.id, "label": self.job.label, "owner": self.job.owner},
+            "task": {"id": self.task.id, "by": self.task.trigger.by},
+            "event": self.task.trigger.detail.get("event", {}),
+        }
         nodes: list[actions.Node] = []
-        for self._step, step in enumerate(steps):
-            where = f"step {self._step + 1} ({step.action})"
+        for index, step in enumerate(self.job.actions):
+            self._step = index
+            where = f"step {index + 1} ({step.action})"
+            if index and (stopped_by := self._stopped_by or store.stop_requested(self.task)):
+                return self._interrupt(stopped_by)
             action = actions.get(step.action)
             if action is None:
                 return self._fail(f"{where}: unknown action {step.action!r}")
             try:
-                params = action.validate({**step.parameters})
+                params = action.validate(parameters.render(step.parameters, context))
                 ctx = actions.ActionContext(
-                    self.job, self.task, self.settings, datetime.now(UTC), self.log, self.progress
+                    self.job,
+                    self.task,
+                    self.settings,
+                    datetime.now(UTC),
+                    self.log,
+                    self.progress,
+                    self.checkpoint,
                 )
                 nodes = action.run(ctx, params, nodes)
-            except (actions.ActionError, actions.InvalidParameters) as exc:
+            except actions.TaskStopped as stopped:
+                return self._interrupt(stopped.by)
+            except (actions.ActionError, actions.InvalidParameters, InvalidJob) as exc:
                 return self._fail(f"{where}: {exc}")
             except Exception as exc:
                 logger.exception("action failed unexpectedly")
                 return self._fail(f"{where}: {type(exc).__name__}: {exc}")
             self.progress(1.0)
+        if not self.job.actions:
+            self.log("the job has no actions", "WARNING")
         _end(self.task, TaskStatus.FINISHED, None)
         self.task.progress = 1.0
-        if not steps:
-            self.log("the job has no actions", "WARNING")
 
     def log(self, message: str, level: str = "INFO") -> None:
         getattr(logger, level.lower(), logger.info)(message)
@@ -100,12 +122,23 @@ class Execution:
         count = max(1, len(self.job.actions))
         self.task.progress = min(1.0, (self._step + max(0.0, min(1.0, fraction))) / count)
         if time.monotonic() - self._last_save >= PROGRESS_EVERY_SECONDS:
-            store.save_progress(self.task)
+            self._stopped_by = store.save_progress(self.task) or self._stopped_by
             self._last_save = time.monotonic()
+
+    def checkpoint(self) -> None:
+        """Where an action may be stopped: raises TaskStopped once someone asked (seen at the last
+        progress save, so checking costs nothing between saves)."""
+        if self._stopped_by:
+            raise actions.TaskStopped(self._stopped_by)
 
     def _fail(self, message: str) -> None:
         self.log(message, "ERROR")
         _end(self.task, TaskStatus.ERROR, message)
+
+    def _interrupt(self, by: str) -> None:
+        message = f"stopped by {by}"
+        self.log(message, "WARNING")
+        _end(self.task, TaskStatus.INTERRUPTED, message)
 
 
 def _end(task: Task, status: TaskStatus, message: str | None) -> None:

@@ -69,6 +69,10 @@ def _parse(expression: str, text: str, tz: ZoneInfo) -> Schedule:
     return CronSchedule.from_fields(expression, text.split(), tz)
 
 
+def zone(timezone: str) -> ZoneInfo:
+    return _zone(timezone, timezone)
+
+
 def _zone(expression: str, timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
@@ -293,9 +297,7 @@ class IsoRepeatSchedule:
             raise InvalidSchedule(expression, "R0 never runs")
         m = _DURATION.fullmatch(parts[2].upper())
         if not m or not any(m.groupdict().values()):
-            raise InvalidSchedule(
-                expression, f"{parts[2]!r} is not a supported ISO 8601 duration (PnW, PnD, PTnHnMnS)"
-            )
+            raise InvalidSchedule(expression, f"{parts[2]!r} is not a supported ISO 8601 duration (PnW, PnD, PTnHnMnS)")
         amounts = {k: float(v) if v else 0.0 for k, v in m.groupdict().items()}
         period = timedelta(**amounts)
         if period <= timedelta(0):
@@ -343,3 +345,39 @@ class AtSchedule:
 
     def next(self, after: datetime) -> datetime | None:
         return self.when if self.when > after else None
+
+
+def preview(schedule: Schedule, after: datetime, count: int) -> list[datetime]:
+    """The next `count` fire times after `after` (fewer when the schedule ends)."""
+    times: list[datetime] = []
+    current: datetime | None = after
+    while len(times) < count and current is not None:
+        current = schedule.next(current)
+        if current is not None:
+            times.append(current)
+    if schedule.max_runs is not None:
+        times = times[: schedule.max_runs]
+    return times
+
+
+def describe(schedule: Schedule) -> str | None:
+    """The schedule in words, for people ("At 00:00 on day 1 of the month")."""
+    if isinstance(schedule, CronSchedule):
+        return schedule.explain()
+    if isinstance(schedule, RateSchedule):
+        return f"Every {_duration(schedule.period)}"
+    if isinstance(schedule, IsoRepeatSchedule):
+        times = f", {schedule.max_runs} times" if schedule.max_runs else ""
+        return f"Every {_duration(schedule.period)} from {schedule.start.isoformat()}{times}"
+    if isinstance(schedule, AtSchedule):
+        return f"Once, at {schedule.when.isoformat()}"
+    return None
+
+
+def _duration(period: timedelta) -> str:
+    seconds = int(period.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}" if n != 1 else unit
+    return f"{seconds} seconds"

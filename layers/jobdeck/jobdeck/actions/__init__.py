@@ -7,6 +7,7 @@ from jobdeck.actions.registry import (
     ActionError,
     InvalidParameters,
     Node,
+    TaskStopped,
     catalog,
     get,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "ActionError",
     "InvalidParameters",
     "Node",
+    "TaskStopped",
     "catalog",
     "get",
     "history",

@@ -35,13 +35,9 @@ def delete_nodes(s3: S3Client, bucket: str, nodes: Iterable[Node]) -> int:
 
 
 def _delete_batch(s3: S3Client, bucket: str, batch: list[Node]) -> int:
-    response = s3.delete_objects(
-        Bucket=bucket, Delete={"Objects": [{"Key": n.key} for n in batch], "Quiet": True}
-    )
+    response = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": n.key} for n in batch], "Quiet": True})
     errors = response.get("Errors", [])
     if errors:
         first = errors[0]
-        raise ActionError(
-            f"S3 refused to delete {len(errors)} objects, first {first['Key']}: {first['Message']}"
-        )
+        raise ActionError(f"S3 refused to delete {len(errors)} objects, first {first['Key']}: {first['Message']}")
     return len(batch)

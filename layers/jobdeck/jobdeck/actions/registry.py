@@ -36,6 +36,14 @@ class ActionError(Exception):
         self.retryable = retryable
 
 
+class TaskStopped(Exception):
+    """Raised at a checkpoint once a user asked the task to stop."""
+
+    def __init__(self, by: str) -> None:
+        super().__init__(f"stopped by {by}")
+        self.by = by
+
+
 class InvalidParameters(ValueError):
     def __init__(self, action: str, problem: str) -> None:
         super().__init__(f"{action}: {problem}")
@@ -51,6 +59,7 @@ class ActionContext:
     now: datetime
     log: Callable[..., None]  # log(message, level="INFO")
     report_progress: Callable[[float], None]  # the fraction of this action done, 0..1
+    checkpoint: Callable[[], None]  # call between items: raises TaskStopped when a stop was asked
 
     @property
     def bucket(self) -> str:

@@ -27,6 +27,7 @@ def tree_delete(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -
     permanent = params["permanent"] or prefix.startswith(recycle)
     if not permanent:
         for done, node in enumerate(targets, 1):
+            ctx.checkpoint()
             ctx.s3.copy({"Bucket": ctx.bucket, "Key": node.key}, ctx.bucket, recycle + node.key)
             ctx.report_progress(done / (2 * len(targets)))
     deleted = delete_nodes(ctx.s3, ctx.bucket, targets)

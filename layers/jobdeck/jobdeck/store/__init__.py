@@ -1,8 +1,19 @@
 """The only place that speaks DynamoDB. Everything above works with `jobdeck.domain` objects."""
 
-from jobdeck.store.jobs import all_jobs, create_job, due_jobs, get_job, save_job
-from jobdeck.store.runs import claim_slots, create_task, finish_task, reset, start_task
-from jobdeck.store.tasks import active_tasks, get_task, list_tasks, prune_history, save_progress, stale_queued
+from jobdeck.store.audit import list_audit, record
+from jobdeck.store.jobs import all_jobs, create_job, delete_job, due_jobs, get_job, list_jobs, save_job
+from jobdeck.store.runs import claim_slots, create_task, finish_task, request_stop, start_task, stop_queued
+from jobdeck.store.tasks import (
+    active_tasks,
+    get_task,
+    list_tasks,
+    prune_history,
+    save_progress,
+    stale_queued,
+    stop_requested,
+    task_page,
+)
+from jobdeck.store.transactions import reset
 
 __all__ = [
     "active_tasks",
@@ -10,15 +21,23 @@ __all__ = [
     "claim_slots",
     "create_job",
     "create_task",
+    "delete_job",
     "due_jobs",
     "finish_task",
     "get_job",
     "get_task",
+    "list_audit",
+    "list_jobs",
     "list_tasks",
     "prune_history",
+    "record",
+    "request_stop",
     "reset",
     "save_job",
     "save_progress",
     "stale_queued",
     "start_task",
+    "stop_queued",
+    "stop_requested",
+    "task_page",
 ]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
 from jobdeck.domain import (
     ActionStep,
+    AuditEntry,
     Job,
     JobKind,
+    JobParameter,
     LogLine,
     Misfire,
+    ParameterType,
     ScheduleSpec,
     Task,
     TaskStatus,
@@ -21,6 +26,7 @@ from jobdeck.store.models import (
     DUE,
     QUEUED,
     ActionMap,
+    AuditModel,
     JobModel,
     LogLineMap,
     ScheduleMap,
@@ -28,6 +34,8 @@ from jobdeck.store.models import (
     TaskSummaryMap,
     TriggerMap,
 )
+
+AUDIT_DAYS = 365  # the audit trail is bounded too: DynamoDB drops entries after a year
 
 
 def job_from_item(item: JobModel) -> Job:
@@ -49,7 +57,7 @@ def job_from_item(item: JobModel) -> Job:
         enabled=item.enabled,
         schedule=schedule,
         actions=[ActionStep(a.action, a.parameters.as_dict()) for a in item.actions],
-        parameters=item.parameters.as_dict(),
+        parameters=[parameter_from_dict(p) for p in item.parameters],
         timeout_seconds=int(item.timeout_seconds),
         history_days=int(item.history_days),
         version=int(item.version),
@@ -72,7 +80,7 @@ def item_from_job(job: Job) -> JobModel:
         enabled=job.enabled,
         schedule=schedule_map(job.schedule) if job.schedule else None,
         actions=[ActionMap(action=a.action, parameters=a.parameters) for a in job.actions],
-        parameters=job.parameters,
+        parameters=[parameter_dict(p) for p in job.parameters],
         timeout_seconds=job.timeout_seconds,
         history_days=job.history_days,
         version=job.version,
@@ -82,6 +90,64 @@ def item_from_job(job: Job) -> JobModel:
         next_fire_at=job.next_fire_at if scheduled else None,
         runs_fired=job.runs_fired,
         last_task=summary_map(job.last_task) if job.last_task else None,
+    )
+
+
+def parameter_dict(parameter: JobParameter) -> dict[str, object]:
+    raw = {
+        "name": parameter.name,
+        "type": parameter.type.value,
+        "description": parameter.description,
+        "required": parameter.required,
+        "default": parameter.default,
+        "choices": parameter.choices,
+    }
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def parameter_from_dict(raw: dict[str, Any]) -> JobParameter:
+    return JobParameter(
+        name=raw["name"],
+        type=ParameterType(raw.get("type", "string")),
+        description=raw.get("description", ""),
+        default=_plain(raw.get("default")),
+        required=bool(raw.get("required", False)),
+        choices=[_plain(c) for c in raw["choices"]] if raw.get("choices") is not None else None,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; parameters are JSON values."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def audit_item(entry: AuditEntry, keep_days: int = AUDIT_DAYS) -> AuditModel:
+    return AuditModel(
+        entry.at.strftime("%Y-%m"),
+        entry.id,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        job_id=entry.job_id,
+        version_before=entry.version_before,
+        version_after=entry.version_after,
+        detail=entry.detail,
+        expires_at=entry.at + timedelta(days=keep_days),
+    )
+
+
+def audit_from_item(item: AuditModel) -> AuditEntry:
+    return AuditEntry(
+        id=item.id,
+        at=item.at,
+        actor=item.actor,
+        action=item.action,
+        job_id=item.job_id,
+        version_before=int(item.version_before) if item.version_before is not None else None,
+        version_after=int(item.version_after) if item.version_after is not None else None,
+        detail=item.detail.as_dict(),
     )
 
 
@@ -134,6 +200,7 @@ def task_from_item(item: TaskModel) -> Task:
         attempt=int(item.attempt),
         parameters=item.parameters.as_dict(),
         logs=[LogLine(line.at, line.level, line.message) for line in item.logs],
+        stop_requested_by=item.stop_requested_by,
     )
 
 
@@ -152,6 +219,7 @@ def item_from_task(task: Task, history_days: int) -> TaskModel:
         attempt=task.attempt,
         parameters=task.parameters,
         logs=log_maps(task.logs),
+        stop_requested_by=task.stop_requested_by,
         active_job=task.job_id if task.status.active else None,
         queued=QUEUED if task.status is TaskStatus.QUEUED else None,
         due_at=(task.scheduled_for or task.created_at) if task.status is TaskStatus.QUEUED else None,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
-from jobdeck.domain import Job
+from jobdeck.domain import AuditEntry, Job, Page
 from jobdeck.errors import Conflict
-from jobdeck.store.convert import item_from_job, job_from_item
+from jobdeck.store import pages
+from jobdeck.store.convert import audit_item, item_from_job, job_from_item
 from jobdeck.store.models import DUE, JobModel
+from jobdeck.store.transactions import condition_failed, transaction
 
 
 def get_job(job_id: str) -> Job | None:
@@ -20,17 +22,20 @@ def get_job(job_id: str) -> Job | None:
         return None
 
 
-def create_job(job: Job) -> None:
-    """Store a new job; Conflict if the id is taken."""
+def create_job(job: Job, audit: AuditEntry | None = None) -> None:
+    """Store a new job (and its audit entry, in the same transaction); Conflict if the id is taken."""
     try:
-        item_from_job(job).save(condition=JobModel.id.does_not_exist())
-    except PutError as exc:
-        if _condition_failed(exc):
+        with transaction() as tx:
+            tx.save(item_from_job(job), condition=JobModel.id.does_not_exist())
+            if audit:
+                tx.save(audit_item(audit))
+    except TransactWriteError as exc:
+        if condition_failed(exc, 0):
             raise Conflict(f"job {job.id!r} already exists") from None
         raise
 
 
-def save_job(job: Job, expected_version: int) -> None:
+def save_job(job: Job, expected_version: int, audit: AuditEntry | None = None) -> None:
     """Write a job's definition (and its next run) if its stored version is still
     `expected_version`; Conflict otherwise. The scheduler's own fields (runs fired, last task) are
     left alone, so an edit never undoes a claim the tick made meanwhile."""
@@ -42,11 +47,57 @@ def save_job(job: Job, expected_version: int) -> None:
     else:
         actions += [JobModel.next_fire_at.set(item.next_fire_at), JobModel.due.set(DUE)]
     try:
-        JobModel(job.id).update(actions=actions, condition=JobModel.version == expected_version)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        with transaction() as tx:
+            tx.update(JobModel(job.id), actions=actions, condition=JobModel.version == expected_version)
+            if audit:
+                tx.save(audit_item(audit))
+    except TransactWriteError as exc:
+        if condition_failed(exc, 0):
             raise Conflict(f"job {job.id!r} changed since version {expected_version}") from None
         raise
+
+
+def delete_job(job: Job, audit: AuditEntry) -> None:
+    """Delete a job if it was not edited since it was read; its history goes with it."""
+    try:
+        with transaction() as tx:
+            tx.delete(JobModel(job.id), condition=JobModel.version == job.version)
+            tx.save(audit_item(audit))
+    except TransactWriteError as exc:
+        if condition_failed(exc, 0):
+            raise Conflict(f"job {job.id!r} changed since version {job.version}") from None
+        raise
+
+
+def list_jobs(
+    limit: int = 50,
+    cursor: str | None = None,
+    owner: str | None = None,
+    kind: str | None = None,
+    enabled: bool | None = None,
+) -> Page[Job]:
+    """A page of jobs, by owner through its index, otherwise from the table. Filters apply after
+    reading, so a page is filled from as many reads as it takes (each read at most `limit` items)."""
+    condition = None
+    for matches in (
+        JobModel.kind == kind if kind else None,
+        JobModel.enabled == enabled if enabled is not None else None,
+    ):
+        if matches is not None:
+            condition = matches if condition is None else condition & matches
+    found: list[Job] = []
+    last_key = pages.decode(cursor)
+    while True:
+        if owner:
+            result = JobModel.owner_index.query(
+                owner, filter_condition=condition, limit=limit - len(found), last_evaluated_key=last_key
+            )
+        else:
+            result = JobModel.scan(condition, limit=limit - len(found), last_evaluated_key=last_key)
+        found += [job_from_item(item) for item in result]
+        last_key = result.last_evaluated_key
+        if not last_key or len(found) >= limit:
+            return Page(found, pages.encode(last_key))
 
 
 _DEFINITION = [
@@ -74,7 +125,3 @@ def due_jobs(until: datetime) -> list[Job]:
     """Enabled scheduled jobs whose next run is at or before `until`, soonest first."""
     query = JobModel.due_index.query(DUE, JobModel.next_fire_at <= until)
     return [job_from_item(item) for item in query]
-
-
-def _condition_failed(exc: PutError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"

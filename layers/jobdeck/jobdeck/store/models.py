@@ -56,6 +56,17 @@ class DueIndex(GlobalSecondaryIndex["JobModel"]):
     next_fire_at = UTCDateTimeAttribute(range_key=True)
 
 
+class OwnerIndex(GlobalSecondaryIndex["JobModel"]):
+    """A user's own jobs, for the list a non-admin sees."""
+
+    class Meta:
+        index_name = "owner-index"
+        projection = AllProjection()
+
+    owner = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
 class JobModel(Model):
     class Meta:
         table_name = os.environ.get("JOBDECK_JOBS_TABLE", "jobdeck-jobstable")
@@ -69,7 +80,8 @@ class JobModel(Model):
     enabled = BooleanAttribute(default=True)
     schedule = ScheduleMap(null=True)
     actions = ListAttribute(of=ActionMap, default=list)
-    parameters = MapAttribute[str, object](default=dict)
+    # Declared parameters: name, type, description, default (any JSON value), required, choices.
+    parameters = ListAttribute[dict[str, object]](default=list)
     timeout_seconds = NumberAttribute(default=3600)
     history_days = NumberAttribute(default=30)
     # Not PynamoDB's VersionAttribute: that one would bump on every write, and the tick writes the
@@ -83,6 +95,7 @@ class JobModel(Model):
     last_task = TaskSummaryMap(null=True)
 
     due_index = DueIndex()
+    owner_index = OwnerIndex()
 
 
 class TriggerMap(MapAttribute[str, object]):
@@ -139,6 +152,7 @@ class TaskModel(Model):
     attempt = NumberAttribute(default=1)
     parameters = MapAttribute[str, object](default=dict)
     logs = ListAttribute(of=LogLineMap, default=list)
+    stop_requested_by = UnicodeAttribute(null=True)
     active_job = UnicodeAttribute(null=True)
     queued = UnicodeAttribute(null=True)  # QUEUED while the task waits for its run
     due_at = UTCDateTimeAttribute(null=True)
@@ -146,3 +160,33 @@ class TaskModel(Model):
 
     active_index = ActiveIndex()
     queued_index = QueuedIndex()
+
+
+class JobIndex(GlobalSecondaryIndex["AuditModel"]):
+    class Meta:
+        index_name = "job-index"
+        projection = AllProjection()
+
+    job_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+
+
+class AuditModel(Model):
+    """The audit trail, partitioned by month so "newest first" is a query, not a scan."""
+
+    class Meta:
+        table_name = os.environ.get("JOBDECK_AUDIT_TABLE", "jobdeck-audittable")
+        region = REGION
+
+    month = UnicodeAttribute(hash_key=True)  # "2026-11"
+    id = UnicodeAttribute(range_key=True)  # ULID of the moment
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    job_id = UnicodeAttribute(null=True)
+    version_before = NumberAttribute(null=True)
+    version_after = NumberAttribute(null=True)
+    detail = MapAttribute[str, object](default=dict)
+    expires_at = TTLAttribute(null=True)
+
+    job_index = JobIndex()

@@ -5,31 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
-from pynamodb.transactions import TransactWrite
 
-from jobdeck.domain import Job, Task, TaskStatus
-from jobdeck.store.convert import expiry, item_from_task, log_maps, summary_map
+from jobdeck.domain import AuditEntry, Job, Task, TaskStatus
+from jobdeck.store.convert import audit_item, expiry, item_from_task, log_maps, summary_map
 from jobdeck.store.models import DUE, JobModel, TaskModel
-
-_connection: Connection | None = None
-
-
-def _transaction() -> TransactWrite:
-    global _connection
-    if _connection is None:
-        _connection = Connection(region=JobModel.Meta.region)
-    return TransactWrite(connection=_connection)
-
-
-def reset() -> None:
-    """Forget every DynamoDB connection, so the next request reads the endpoint afresh."""
-    global _connection
-    _connection = None
-    JobModel._connection = None
-    TaskModel._connection = None
+from jobdeck.store.transactions import condition_failed, transaction
 
 
 def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
@@ -43,7 +25,7 @@ def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> b
     else:
         actions += [JobModel.next_fire_at.set(next_fire_at), JobModel.due.set(DUE)]
     try:
-        with _transaction() as tx:
+        with transaction() as tx:
             tx.update(
                 JobModel(job.id),
                 actions=actions,
@@ -52,21 +34,23 @@ def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> b
             for task in tasks:
                 tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
     except TransactWriteError as exc:
-        if _any_condition_failed(exc):
+        if condition_failed(exc):
             return False
         raise
     return True
 
 
-def create_task(job: Job, task: Task) -> None:
+def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> None:
     """Store a new QUEUED task (Run Now, an event) and show it as the job's last execution."""
-    with _transaction() as tx:
+    with transaction() as tx:
         tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
         tx.update(
             JobModel(job.id),
             actions=[JobModel.last_task.set(summary_map(task.summary()))],
             condition=JobModel.id.exists(),
         )
+        if audit:
+            tx.save(audit_item(audit))
 
 
 def start_task(task: Task, at: datetime) -> bool:
@@ -101,37 +85,64 @@ def finish_task(task: Task, history_days: int) -> bool:
     )
 
 
-def _transition(task: Task, actions: list, condition: Condition) -> bool:
+def stop_queued(task: Task, by: str, at: datetime, history_days: int, audit: AuditEntry) -> bool:
+    """QUEUED -> INTERRUPTED before it started; False when it was no longer QUEUED."""
+    task.status, task.ended_at = TaskStatus.INTERRUPTED, at
+    task.message, task.stop_requested_by = f"stopped by {by} before it started", by
+    return _transition(
+        task,
+        [
+            TaskModel.status.set(task.status.value),
+            TaskModel.ended_at.set(at),
+            TaskModel.message.set(task.message),
+            TaskModel.stop_requested_by.set(by),
+            TaskModel.active_job.remove(),
+            TaskModel.queued.remove(),
+            TaskModel.due_at.remove(),
+            TaskModel.expires_at.set(expiry(task, history_days)),
+        ],
+        TaskModel.status == TaskStatus.QUEUED.value,
+        audit,
+    )
+
+
+def request_stop(task: Task, by: str, audit: AuditEntry) -> bool:
+    """Ask a RUNNING task to stop at its next checkpoint; False when it was not RUNNING."""
+    try:
+        with transaction() as tx:
+            tx.update(
+                TaskModel(task.job_id, task.id),
+                actions=[TaskModel.stop_requested_by.set(by)],
+                condition=TaskModel.status == TaskStatus.RUNNING.value,
+            )
+            tx.save(audit_item(audit))
+    except TransactWriteError as exc:
+        if condition_failed(exc, 0):
+            return False
+        raise
+    task.stop_requested_by = by
+    return True
+
+
+def _transition(task: Task, actions: list, condition: Condition, audit: AuditEntry | None = None) -> bool:
     """Update the task and, when this task is still the job's newest, the job's summary.
 
     The summary is skipped (second attempt, task alone) when a newer task already shows there or the
     job was deleted meanwhile; the task's own condition failing means someone else moved it first."""
     summary = JobModel.last_task.set(summary_map(task.summary()))
     newest = JobModel.id.exists() & (JobModel.last_task.does_not_exist() | (JobModel.last_task.id <= task.id))
-    try:
-        with _transaction() as tx:
-            tx.update(TaskModel(task.job_id, task.id), actions=actions, condition=condition)
-            tx.update(JobModel(task.job_id), actions=[summary], condition=newest)
-        return True
-    except TransactWriteError as exc:
-        if _condition_failed(exc, 0):
-            return False
-        if not _condition_failed(exc, 1):
-            raise
-    try:
-        TaskModel(task.job_id, task.id).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def _condition_failed(exc: TransactWriteError, index: int) -> bool:
-    reasons = exc.cancellation_reasons or []
-    reason = reasons[index] if len(reasons) > index else None
-    return reason is not None and reason.code == "ConditionalCheckFailed"
-
-
-def _any_condition_failed(exc: TransactWriteError) -> bool:
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons or [])
+    for with_summary in (True, False):
+        try:
+            with transaction() as tx:
+                tx.update(TaskModel(task.job_id, task.id), actions=actions, condition=condition)
+                if with_summary:
+                    tx.update(JobModel(task.job_id), actions=[summary], condition=newest)
+                if audit:
+                    tx.save(audit_item(audit))
+            return True
+        except TransactWriteError as exc:
+            if condition_failed(exc, 0):
+                return False
+            if not (with_summary and condition_failed(exc, 1)):
+                raise
+    raise AssertionError("the second attempt returns or raises")

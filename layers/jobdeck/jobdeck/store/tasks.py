@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from jobdeck.domain import Task, TaskStatus
+from jobdeck.domain import Page, Task, TaskStatus
+from jobdeck.store import pages
 from jobdeck.store.convert import log_maps, task_from_item
 from jobdeck.store.models import QUEUED, TaskModel
 
@@ -25,12 +26,38 @@ def list_tasks(job_id: str, limit: int = 50) -> list[Task]:
     return [task_from_item(item) for item in items]
 
 
-def save_progress(task: Task) -> None:
-    """Record progress and log lines of a running task (throttled by the caller)."""
-    TaskModel(task.job_id, task.id).update(
+def task_page(job_id: str, limit: int = 50, cursor: str | None = None, status: str | None = None) -> Page[Task]:
+    """A job's history newest first, optionally of one status."""
+    found: list[Task] = []
+    last_key = pages.decode(cursor)
+    while True:
+        result = TaskModel.query(
+            job_id,
+            filter_condition=(TaskModel.status == status) if status else None,
+            scan_index_forward=False,
+            limit=limit - len(found),
+            last_evaluated_key=last_key,
+        )
+        found += [task_from_item(item) for item in result]
+        last_key = result.last_evaluated_key
+        if not last_key or len(found) >= limit:
+            return Page(found, pages.encode(last_key))
+
+
+def save_progress(task: Task) -> str | None:
+    """Record progress and log lines of a running task (throttled by the caller); returns who asked
+    it to stop, if anyone did: the write reads that back for free."""
+    item = TaskModel(task.job_id, task.id)
+    item.update(
         actions=[TaskModel.progress.set(task.progress), TaskModel.logs.set(log_maps(task.logs))],
         condition=TaskModel.status == TaskStatus.RUNNING.value,
     )
+    return item.stop_requested_by
+
+
+def stop_requested(task: Task) -> str | None:
+    item = TaskModel.get(task.job_id, task.id, consistent_read=True, attributes_to_get=["id", "stop_requested_by"])
+    return item.stop_requested_by
 
 
 def active_tasks(job_id: str | None = None) -> Iterator[Task]:
@@ -51,9 +78,7 @@ def prune_history(job_id: str, keep: int) -> int:
     """Delete the finished tasks of a job beyond the newest `keep`; active tasks stay."""
     seen = 0
     doomed: list[TaskModel] = []
-    for item in TaskModel.query(
-        job_id, scan_index_forward=False, attributes_to_get=["job_id", "id", "status"]
-    ):
+    for item in TaskModel.query(job_id, scan_index_forward=False, attributes_to_get=["job_id", "id", "status"]):
         if TaskStatus(item.status).active:
             continue
         seen += 1

@@ -1,0 +1,86 @@
+"""The admin HTTP API: one resolver, a router per resource, domain errors mapped to HTTP here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+from jobdeck.api import catalog, jobs, tasks
+from jobdeck.api.auth import Unauthorized
+from jobdeck.api.schemas import ErrorOut, Problem
+from jobdeck.errors import Conflict, Forbidden, InvalidJob, InvalidSchedule, NotFound
+
+MAX_BODY_BYTES = 256 * 1024
+TITLE = "Jobdeck admin API"
+SECURITY = {"security_schemes": {"bearer": HTTPBearer(bearerFormat="JWT")}, "security": [{"bearer": []}]}
+
+app = APIGatewayHttpResolver(enable_validation=True)
+for router in (jobs.router, tasks.router, catalog.router):
+    app.include_router(router)
+app.enable_swagger(path="/docs", title=TITLE, servers=[Server(url="/")], **SECURITY)  # type: ignore[arg-type]
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    schema = app.get_openapi_json_schema(title=TITLE, servers=[Server(url="/")], **SECURITY)  # type: ignore[arg-type]
+    return Response(200, "application/json", schema)
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry: bodies over the limit are refused before anything parses them."""
+    body = event.get("body") or ""
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size > MAX_BODY_BYTES:
+        return {
+            "statusCode": 413,
+            "headers": {"Content-Type": "application/json"},
+            "body": _error(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024} KB").body,
+        }
+    return app.resolve(event, context)
+
+
+def _error(status: int, code: str, message: str, errors: list[Problem] | None = None) -> Response[Any]:
+    body = ErrorOut(error=code, message=message, errors=errors or []).model_dump_json()
+    return Response(status, "application/json", body)
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(exc: RequestValidationError) -> Response[Any]:
+    problems = [
+        Problem(field=".".join(str(part) for part in error.get("loc", ())), problem=error.get("msg", error["type"]))
+        for error in exc.errors()
+    ]
+    return _error(422, "invalid", "; ".join(f"{p.field}: {p.problem}" for p in problems), problems)
+
+
+@app.exception_handler(InvalidJob)
+def invalid_job(exc: InvalidJob) -> Response[Any]:
+    return _error(422, "invalid", str(exc), [Problem(field=f"body.{exc.field}", problem=exc.reason)])
+
+
+@app.exception_handler(InvalidSchedule)
+def invalid_schedule(exc: InvalidSchedule) -> Response[Any]:
+    return _error(422, "invalid", str(exc), [Problem(field="schedule.expression", problem=exc.reason)])
+
+
+@app.exception_handler(Unauthorized)
+def unauthorized(exc: Unauthorized) -> Response[Any]:
+    return _error(401, "unauthorized", str(exc))
+
+
+@app.exception_handler(Forbidden)
+def forbidden(exc: Forbidden) -> Response[Any]:
+    return _error(403, "forbidden", str(exc))
+
+
+@app.exception_handler(NotFound)
+def not_found(exc: NotFound) -> Response[Any]:
+    return _error(404, "not_found", str(exc))
+
+
+@app.exception_handler(Conflict)
+def conflict(exc: Conflict) -> Response[Any]:
+    return _error(409, "conflict", str(exc))

@@ -1,0 +1,31 @@
+"""Who is calling: the claims API Gateway's JWT authorizer verified and put in the event."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from jobdeck.access import Principal
+
+
+class Unauthorized(Exception):
+    """No verified identity in the request (the authorizer stops these first in AWS)."""
+
+
+def principal(event: dict[str, Any]) -> Principal:
+    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {}
+    username = claims.get("username") or claims.get("cognito:username") or claims.get("sub")
+    if not username:
+        raise Unauthorized("sign in first: send Authorization: Bearer <token>")
+    groups = _groups(claims.get(os.environ.get("JOBDECK_GROUPS_CLAIM", "cognito:groups")))
+    return Principal(str(username), is_admin=os.environ.get("JOBDECK_ADMIN_GROUP", "admins") in groups)
+
+
+def _groups(value: Any) -> set[str]:
+    """API Gateway flattens an array claim to "[admins ops]"; other issuers may send a real list."""
+    if isinstance(value, list):
+        return {str(v) for v in value}
+    if not value:
+        return set()
+    return {g for g in re.split(r"[\s,]+", str(value).strip("[]")) if g}

@@ -1,0 +1,285 @@
+"""What the API reads and writes, as pydantic models: they validate requests (422 naming the
+field), shape responses, and are the OpenAPI document's schemas."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobdeck.domain import (
+    ActionStep,
+    AuditEntry,
+    Job,
+    JobKind,
+    JobParameter,
+    Misfire,
+    ParameterType,
+    ScheduleSpec,
+    Task,
+    TaskStatus,
+    TaskSummary,
+)
+
+JOB_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+
+
+class ScheduleIn(Strict):
+    expression: str = Field(min_length=1, max_length=256, examples=["0 0 1 * *", "rate(10 minutes)"])
+    timezone: str = Field("UTC", max_length=64, examples=["Europe/Paris"])
+    misfire: Misfire = Misfire.SKIP
+    grace_seconds: int = Field(300, ge=0, le=86_400)
+    catch_up_seconds: int = Field(86_400, ge=0, le=7 * 86_400)
+
+
+class ActionIn(Strict):
+    action: str = Field(min_length=1, max_length=64, examples=["tree.delete"])
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class ParameterIn(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    type: ParameterType = ParameterType.STRING
+    description: str = Field("", max_length=1000)
+    default: str | int | float | bool | None = None
+    required: bool = False
+    choices: list[str | int | float | bool] | None = Field(None, max_length=100)
+
+
+class JobIn(Strict):
+    id: str | None = Field(None, pattern=JOB_ID, description="made from the label when absent")
+    label: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+    owner: str | None = Field(None, min_length=1, max_length=128, description="the caller when absent")
+    enabled: bool = True
+    schedule: ScheduleIn | None = None
+    actions: list[ActionIn] = Field(default_factory=list, max_length=50)
+    parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
+    timeout_seconds: int = Field(3600, ge=1, le=7 * 86_400)
+    history_days: int = Field(30, ge=1, le=3650)
+
+    def to_job(self, job_id: str, owner: str) -> Job:
+        return Job(
+            id=job_id,
+            label=self.label,
+            owner=self.owner or owner,
+            kind=JobKind.CUSTOM,
+            description=self.description,
+            enabled=self.enabled,
+            schedule=ScheduleSpec(**self.schedule.model_dump()) if self.schedule else None,
+            actions=[ActionStep(a.action, a.parameters) for a in self.actions],
+            parameters=[JobParameter(**p.model_dump()) for p in self.parameters],
+            timeout_seconds=self.timeout_seconds,
+            history_days=self.history_days,
+        )
+
+
+class JobReplace(JobIn):
+    version: int = Field(ge=1, description="the version you read: 409 if the job changed since")
+
+
+class RunIn(Strict):
+    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
+
+
+class IdsIn(Strict):
+    ids: list[str] = Field(min_length=1, max_length=100)
+
+
+def slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:48] or "job"
+
+
+# ------------------------------------------------------------------ responses
+
+
+class ScheduleOut(BaseModel):
+    expression: str
+    timezone: str
+    misfire: Misfire
+    grace_seconds: int
+    catch_up_seconds: int
+
+
+class TaskSummaryOut(BaseModel):
+    id: str
+    status: TaskStatus
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    message: str | None
+
+    @classmethod
+    def of(cls, summary: TaskSummary) -> TaskSummaryOut:
+        return cls(**vars(summary))
+
+
+class JobOut(BaseModel):
+    id: str
+    label: str
+    description: str
+    owner: str
+    kind: JobKind
+    enabled: bool
+    trigger: str = Field(description="what the admin list shows in its Trigger column")
+    schedule: ScheduleOut | None
+    actions: list[ActionIn]
+    parameters: list[ParameterIn]
+    timeout_seconds: int
+    history_days: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    next_run: datetime | None
+    runs_fired: int
+    last_task: TaskSummaryOut | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        return cls(
+            id=job.id,
+            label=job.label,
+            description=job.description,
+            owner=job.owner,
+            kind=job.kind,
+            enabled=job.enabled,
+            trigger=job.trigger_summary,
+            schedule=ScheduleOut(**vars(job.schedule)) if job.schedule else None,
+            actions=[ActionIn(action=a.action, parameters=a.parameters) for a in job.actions],
+            parameters=[ParameterIn(**vars(p)) for p in job.parameters],
+            timeout_seconds=job.timeout_seconds,
+            history_days=job.history_days,
+            version=job.version,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            next_run=job.next_fire_at,
+            runs_fired=job.runs_fired,
+            last_task=TaskSummaryOut.of(job.last_task) if job.last_task else None,
+        )
+
+
+class JobPage(BaseModel):
+    items: list[JobOut]
+    cursor: str | None = Field(description="pass it back as ?cursor= for the next page; null on the last")
+
+
+class TriggerOut(BaseModel):
+    type: str
+    by: str
+    detail: dict[str, Any]
+
+
+class LogLineOut(BaseModel):
+    at: datetime
+    level: str
+    message: str
+
+
+class TaskOut(BaseModel):
+    job_id: str
+    id: str
+    status: TaskStatus
+    trigger: TriggerOut
+    created_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    progress: float
+    message: str | None
+    attempt: int
+    parameters: dict[str, Any]
+    stop_requested_by: str | None
+
+    @classmethod
+    def of(cls, task: Task) -> TaskOut:
+        fields = {k: v for k, v in vars(task).items() if k != "logs"}
+        fields["trigger"] = TriggerOut(**vars(task.trigger))
+        ended = task.ended_at
+        fields["duration_seconds"] = (ended - task.started_at).total_seconds() if ended and task.started_at else None
+        return cls(**fields)
+
+
+class TaskDetail(TaskOut):
+    logs: list[LogLineOut]
+
+    @classmethod
+    def of(cls, task: Task) -> TaskDetail:
+        base = TaskOut.of(task).model_dump()
+        return cls(**base, logs=[LogLineOut(**vars(line)) for line in task.logs])
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    cursor: str | None
+
+
+class ClearOut(BaseModel):
+    deleted: int = Field(description="finished tasks deleted; queued, running and paused ones are kept")
+
+
+class BulkItem(BaseModel):
+    id: str
+    outcome: Literal["enabled", "disabled", "unchanged", "not found", "forbidden"]
+
+
+class BulkOut(BaseModel):
+    results: list[BulkItem]
+
+
+class FireTime(BaseModel):
+    utc: datetime
+    local: datetime = Field(description="the same instant in the schedule's time zone")
+
+
+class PreviewOut(BaseModel):
+    expression: str
+    timezone: str
+    description: str | None = Field(description="the schedule in words, where Jobdeck can say it")
+    next: list[FireTime]
+
+
+class ActionOut(BaseModel):
+    name: str
+    summary: str
+    parameters: dict[str, Any] = Field(description="JSON Schema of the action's parameters")
+
+
+class AuditOut(BaseModel):
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    job_id: str | None
+    version_before: int | None
+    version_after: int | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditOut:
+        return cls(**vars(entry))
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    cursor: str | None
+
+
+class Problem(BaseModel):
+    field: str = Field(description="where: body.schedule.expression, query.limit, path.job_id, ...")
+    problem: str
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="bad_request, unauthorized, forbidden, not_found, conflict, too_large, invalid")
+    message: str
+    errors: list[Problem] = Field(default_factory=list)
