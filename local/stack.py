@@ -1,5 +1,6 @@
 """Jobdeck on a laptop: a moto server as the AWS endpoint, the template's resources on it, the
-system jobs registered, and the template's functions driven by a clock and queue pollers."""
+system jobs registered, the template's functions driven by a clock and queue pollers, and the
+admin API behind a local API Gateway with a dev token issuer."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from moto.server import ThreadedMotoServer
 
 from jobdeck_local import template
+from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.lambda_runtime import load_handler
 from jobdeck_local.provision import Resources, provision
 from jobdeck_local.triggers import Clock, QueuePoller
@@ -26,10 +28,13 @@ class LocalStack:
     port: int = 4566
     clock_period: float = 60.0
     run_clock: bool = True
+    api_port: int = 8000  # 0: any free port
+    run_api: bool = True
     stop_event: threading.Event = field(default_factory=threading.Event)
     resources: Resources | None = None
     clocks: list[Clock] = field(default_factory=list)
     pollers: list[QueuePoller] = field(default_factory=list)
+    api: HttpFront | None = None  # once started, and only when the template's ApiFunction exists
     _server: ThreadedMotoServer | None = None
 
     @property
@@ -41,9 +46,7 @@ class LocalStack:
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         # moto keeps its state per process: a stack started again in the same process starts empty.
-        urllib.request.urlopen(
-            urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
-        ).close()
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).close()
         os.environ.update(
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="local",
@@ -62,6 +65,8 @@ class LocalStack:
         store.reset()
         system_jobs.ensure()
         self._wire_triggers()
+        if self.run_api and function_available("ApiFunction"):
+            self.api = HttpFront(host=self.host, port=self.api_port).start()
         return self
 
     def _wire_triggers(self) -> None:
@@ -90,6 +95,9 @@ class LocalStack:
             thread.start()
 
     def stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
         self.stop_event.set()
         for thread in [*self.clocks, *self.pollers]:
             thread.join(timeout=5)
@@ -110,6 +118,20 @@ class LocalStack:
             f"    aws --endpoint-url {self.endpoint} dynamodb scan --table-name "
             f"{self.resources.tables['JobsTable']} --query 'Items[].label.S'",
             f"    aws --endpoint-url {self.endpoint} s3 ls s3://{bucket}/ --recursive",
-            "  the tick fires every minute; Ctrl-C stops everything.",
         ]
+        if self.api is not None:
+            url, tokens = self.api.url, self.api.tokens
+            dev = tokens.dev_tokens()
+            lines += [
+                f"  admin API:           {url}  (tokens from {tokens.issuer})",
+                f"  web console:         {url}/",
+                f"  API docs:            {url}/docs",
+                "  dev tokens, valid 12 h (admin is in group admins, alice in none):",
+                f"    export JOBDECK_ADMIN_TOKEN={dev['admin']}",
+                f"    export JOBDECK_USER_TOKEN={dev['alice']}",
+                "    export JOBDECK_TOKEN=$JOBDECK_ADMIN_TOKEN",
+                f'    curl -H "Authorization: Bearer $JOBDECK_TOKEN" {url}/jobs',
+                f"  another user: curl '{tokens.issuer}/dev-token?username=bob&groups=admins'",
+            ]
+        lines.append("  the tick fires every minute; Ctrl-C stops everything.")
         return "\n".join(lines)

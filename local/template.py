@@ -40,8 +40,4 @@ def load(path: Path = TEMPLATE) -> dict[str, Any]:
 
 def resources(kind: str, path: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
     """Logical id -> properties of every resource of one type, in template order."""
-    return {
-        name: res.get("Properties", {})
-        for name, res in load(path)["Resources"].items()
-        if res["Type"] == kind
-    }
+    return {name: res.get("Properties", {}) for name, res in load(path)["Resources"].items() if res["Type"] == kind}

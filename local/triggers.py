@@ -20,9 +20,7 @@ logger = Logger(service="jobdeck-local")
 class Clock(threading.Thread):
     """Fires at start, then at every minute boundary of the real clock (rate(1 minute))."""
 
-    def __init__(
-        self, function_id: str, handler: Handler, stop: threading.Event, period: float = 60.0
-    ) -> None:
+    def __init__(self, function_id: str, handler: Handler, stop: threading.Event, period: float = 60.0) -> None:
         super().__init__(name=f"clock-{function_id}", daemon=True)
         self.function_id, self.handler, self.stop, self.period = function_id, handler, stop, period
         self.fired = 0
@@ -92,8 +90,7 @@ class QueuePoller(threading.Thread):
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
                 Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(done[start : start + 10])
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
                 ],
             )
         if self.on_batch:

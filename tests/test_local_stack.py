@@ -30,7 +30,7 @@ def _free_port() -> int:
 @pytest.fixture
 def local_stack() -> Iterator[LocalStack]:
     saved = dict(os.environ)
-    stack = LocalStack(port=_free_port(), clock_period=1.0).start()
+    stack = LocalStack(port=_free_port(), api_port=_free_port(), clock_period=1.0).start()
     try:
         yield stack
     finally:
@@ -60,9 +60,7 @@ def test_local_stack_fires_a_schedule_and_runs_it_through_the_queue(local_stack)
     soon = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
     jobs.create(make_job("soon", f"at({soon.isoformat()})"))
 
-    task = _wait_for(
-        lambda: next((t for t in store.list_tasks("soon") if t.status.value == "FINISHED"), None)
-    )
+    task = _wait_for(lambda: next((t for t in store.list_tasks("soon") if t.status.value == "FINISHED"), None))
     assert task.scheduled_for == soon
     assert task.started_at >= soon  # delivered by DelaySeconds, not before its second
 
@@ -78,7 +76,7 @@ def test_run_command_prints_its_endpoint_and_stops_cleanly_on_ctrl_c():
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "jobdeck_local", "--port", str(port)],
+        [sys.executable, "-m", "jobdeck_local", "--port", str(port), "--api-port", str(_free_port())],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -68,9 +68,9 @@ def page(
 
 def replace(job_id: str, new: Job, expected_version: int, who: Principal, now: datetime | None = None) -> Job:
     """Replace a definition read at `expected_version` (409 Conflict if it changed since)."""
-    require_admin(who, "edit jobs")
     now = now or datetime.now(UTC)
-    current = get(job_id, who)
+    current = get(job_id, who)  # someone else's job is a 404 before it is a 403
+    require_admin(who, "edit jobs")
     if current.kind is JobKind.SYSTEM:
         raise Conflict("system jobs are defined by Jobdeck: disable this one and create a custom job instead")
     if current.version != expected_version:
@@ -97,8 +97,8 @@ def replace(job_id: str, new: Job, expected_version: int, who: Principal, now: d
 
 
 def delete(job_id: str, who: Principal) -> None:
-    require_admin(who, "delete jobs")
     job = get(job_id, who)
+    require_admin(who, "delete jobs")
     if job.kind is JobKind.SYSTEM:
         raise Conflict("system jobs can be disabled, not deleted")
     store.delete_job(job, audit.entry(who, "job.delete", job_id, job.version, None))
@@ -107,9 +107,9 @@ def delete(job_id: str, who: Principal) -> None:
 
 def set_enabled(job_id: str, enabled: bool, who: Principal = SYSTEM, now: datetime | None = None) -> Job:
     """Enable (the schedule resumes from now: nothing missed while off is replayed) or disable."""
-    require_admin(who, "enable or disable jobs")
     now = now or datetime.now(UTC)
     job = get(job_id, who)
+    require_admin(who, "enable or disable jobs")
     if job.enabled == enabled:
         return job
     expected = job.version

@@ -10,12 +10,15 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from jobdeck import jobs, schedules
+from jobdeck.access import require_admin
 from jobdeck.api.auth import principal
+from jobdeck.api.responses import documented
 from jobdeck.api.schemas import (
     BulkItem,
     BulkOut,
     FireTime,
     IdsIn,
+    JobIdPath,
     JobIn,
     JobOut,
     JobPage,
@@ -24,12 +27,17 @@ from jobdeck.api.schemas import (
     slug,
 )
 from jobdeck.domain import JobKind, new_task_id
-from jobdeck.errors import Forbidden, NotFound
+from jobdeck.errors import NotFound
 
 router = Router()
 
 
-@router.get("/jobs", tags=["jobs"], summary="The admin list: label, owner, trigger, last execution, status")
+@router.get(
+    "/jobs",
+    tags=["jobs"],
+    summary="The admin list: label, owner, trigger, last execution, status",
+    responses=documented(200),
+)
 def list_jobs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -42,7 +50,7 @@ def list_jobs(
     return JobPage(items=[JobOut.of(j) for j in page.items], cursor=page.cursor)
 
 
-@router.post("/jobs", tags=["jobs"], summary="Create a custom job (admins)")
+@router.post("/jobs", tags=["jobs"], summary="Create a custom job (admins)", responses=documented(201, 403, 409, 413))
 def create_job(body: JobIn) -> Response[JobOut]:
     who = principal(router.current_event.raw_event)
     job_id = body.id or f"{slug(body.label)}-{new_task_id()[-6:].lower()}"
@@ -50,41 +58,65 @@ def create_job(body: JobIn) -> Response[JobOut]:
     return Response(201, "application/json", JobOut.of(job), headers={"Location": f"/jobs/{job.id}"})
 
 
-@router.get("/jobs/<job_id>", tags=["jobs"], summary="One job")
-def get_job(job_id: str) -> JobOut:
+@router.get("/jobs/<job_id>", tags=["jobs"], summary="One job", responses=documented(200, 404))
+def get_job(job_id: JobIdPath) -> JobOut:
     return JobOut.of(jobs.get(job_id, principal(router.current_event.raw_event)))
 
 
-@router.put("/jobs/<job_id>", tags=["jobs"], summary="Replace a job's definition (send the version you read)")
-def replace_job(job_id: str, body: JobReplace) -> JobOut:
+@router.put(
+    "/jobs/<job_id>",
+    tags=["jobs"],
+    summary="Replace a job's definition (send the version you read)",
+    responses=documented(200, 403, 404, 409, 413),
+)
+def replace_job(job_id: JobIdPath, body: JobReplace) -> JobOut:
     who = principal(router.current_event.raw_event)
     current = jobs.get(job_id, who)
     new = body.to_job(job_id, current.owner)
     return JobOut.of(jobs.replace(job_id, new, body.version, who))
 
 
-@router.delete("/jobs/<job_id>", tags=["jobs"], summary="Delete a custom or user job and its history")
-def delete_job(job_id: str) -> Response[None]:
+@router.delete(
+    "/jobs/<job_id>",
+    tags=["jobs"],
+    summary="Delete a custom or user job and its history",
+    responses=documented(204, 403, 404, 409, description="Deleted"),
+)
+def delete_job(job_id: JobIdPath) -> Response[None]:
     jobs.delete(job_id, principal(router.current_event.raw_event))
     return Response(204)
 
 
-@router.post("/jobs/<job_id>/enable", tags=["jobs"], summary="Enable: the schedule resumes from now")
-def enable_job(job_id: str) -> JobOut:
+@router.post(
+    "/jobs/<job_id>/enable",
+    tags=["jobs"],
+    summary="Enable: the schedule resumes from now",
+    responses=documented(200, 403, 404, 409),
+)
+def enable_job(job_id: JobIdPath) -> JobOut:
     return JobOut.of(jobs.set_enabled(job_id, True, principal(router.current_event.raw_event)))
 
 
-@router.post("/jobs/<job_id>/disable", tags=["jobs"], summary="Disable: no more scheduled runs")
-def disable_job(job_id: str) -> JobOut:
+@router.post(
+    "/jobs/<job_id>/disable",
+    tags=["jobs"],
+    summary="Disable: no more scheduled runs",
+    responses=documented(200, 403, 404, 409),
+)
+def disable_job(job_id: JobIdPath) -> JobOut:
     return JobOut.of(jobs.set_enabled(job_id, False, principal(router.current_event.raw_event)))
 
 
-@router.post("/jobs/enable", tags=["jobs"], summary="Enable several jobs at once")
+@router.post(
+    "/jobs/enable", tags=["jobs"], summary="Enable several jobs at once", responses=documented(200, 403, 409, 413)
+)
 def enable_jobs(body: IdsIn) -> BulkOut:
     return _bulk(body.ids, True)
 
 
-@router.post("/jobs/disable", tags=["jobs"], summary="Disable several jobs at once")
+@router.post(
+    "/jobs/disable", tags=["jobs"], summary="Disable several jobs at once", responses=documented(200, 403, 409, 413)
+)
 def disable_jobs(body: IdsIn) -> BulkOut:
     return _bulk(body.ids, False)
 
@@ -92,6 +124,7 @@ def disable_jobs(body: IdsIn) -> BulkOut:
 def _bulk(ids: list[str], enabled: bool) -> BulkOut:
     """Each id on its own: one missing job does not stop the others."""
     who = principal(router.current_event.raw_event)
+    require_admin(who, "enable or disable jobs")
     results = []
     for job_id in dict.fromkeys(ids):
         try:
@@ -100,21 +133,29 @@ def _bulk(ids: list[str], enabled: bool) -> BulkOut:
             outcome = "unchanged" if before == enabled else ("enabled" if enabled else "disabled")
         except NotFound:
             outcome = "not found"
-        except Forbidden:
-            outcome = "forbidden"
         results.append(BulkItem(id=job_id, outcome=outcome))
     return BulkOut(results=results)
 
 
-@router.get("/jobs/<job_id>/schedule/preview", tags=["schedules"], summary="The next fire times of a job")
-def preview_job(job_id: str, count: Annotated[int, Query(ge=1, le=100)] = 5) -> PreviewOut:
+@router.get(
+    "/jobs/<job_id>/schedule/preview",
+    tags=["schedules"],
+    summary="The next fire times of a job",
+    responses=documented(200, 404),
+)
+def preview_job(job_id: JobIdPath, count: Annotated[int, Query(ge=1, le=100)] = 5) -> PreviewOut:
     job = jobs.get(job_id, principal(router.current_event.raw_event))
     if job.schedule is None:
         return PreviewOut(expression="", timezone="UTC", description="manual only", next=[])
     return _preview(job.schedule.expression, job.schedule.timezone, count)
 
 
-@router.get("/schedule/preview", tags=["schedules"], summary="Check an expression: its next fire times")
+@router.get(
+    "/schedule/preview",
+    tags=["schedules"],
+    summary="Check an expression: its next fire times",
+    responses=documented(200),
+)
 def preview_expression(
     expression: Annotated[str, Query(min_length=1, max_length=256)],
     timezone: Annotated[str, Query(max_length=64)] = "UTC",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobdeck.domain import (
@@ -91,8 +92,16 @@ class RunIn(Strict):
     parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
+JobId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class IdsIn(Strict):
-    ids: list[str] = Field(min_length=1, max_length=100)
+    ids: list[JobId] = Field(min_length=1, max_length=100)
+
+
+# Path parameters: DynamoDB keys must be non-empty and at most 2 KB; ours are far shorter.
+JobIdPath = Annotated[str, Path(min_length=1, max_length=128)]
+TaskIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def slug(label: str) -> str:
@@ -229,7 +238,7 @@ class ClearOut(BaseModel):
 
 class BulkItem(BaseModel):
     id: str
-    outcome: Literal["enabled", "disabled", "unchanged", "not found", "forbidden"]
+    outcome: Literal["enabled", "disabled", "unchanged", "not found"]
 
 
 class BulkOut(BaseModel):

@@ -10,22 +10,28 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from jobdeck import tasks
 from jobdeck.api.auth import principal
-from jobdeck.api.schemas import ClearOut, RunIn, TaskDetail, TaskOut, TaskPage
+from jobdeck.api.responses import documented
+from jobdeck.api.schemas import ClearOut, JobIdPath, RunIn, TaskDetail, TaskIdPath, TaskOut, TaskPage
 from jobdeck.domain import TaskStatus
 
 router = Router()
 
 
-@router.post("/jobs/<job_id>/run", tags=["tasks"], summary="Run Now, with optional parameter values")
-def run_job(job_id: str, body: RunIn) -> Response[TaskOut]:
+@router.post(
+    "/jobs/<job_id>/run",
+    tags=["tasks"],
+    summary="Run Now, with optional parameter values",
+    responses=documented(202, 403, 404, 413, description="Queued"),
+)
+def run_job(job_id: JobIdPath, body: RunIn) -> Response[TaskOut]:
     task = tasks.run_now(job_id, principal(router.current_event.raw_event), body.parameters)
     location = f"/jobs/{job_id}/tasks/{task.id}"
     return Response(202, "application/json", TaskOut.of(task), headers={"Location": location})
 
 
-@router.get("/jobs/<job_id>/tasks", tags=["tasks"], summary="History, newest first")
+@router.get("/jobs/<job_id>/tasks", tags=["tasks"], summary="History, newest first", responses=documented(200, 404))
 def list_tasks(
-    job_id: str,
+    job_id: JobIdPath,
     status: TaskStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -34,17 +40,32 @@ def list_tasks(
     return TaskPage(items=[TaskOut.of(t) for t in page.items], cursor=page.cursor)
 
 
-@router.delete("/jobs/<job_id>/tasks", tags=["tasks"], summary="Clear All: delete the finished history")
-def clear_tasks(job_id: str) -> ClearOut:
+@router.delete(
+    "/jobs/<job_id>/tasks",
+    tags=["tasks"],
+    summary="Clear All: delete the finished history",
+    responses=documented(200, 403, 404),
+)
+def clear_tasks(job_id: JobIdPath) -> ClearOut:
     return ClearOut(deleted=tasks.clear(job_id, principal(router.current_event.raw_event)))
 
 
-@router.get("/jobs/<job_id>/tasks/<task_id>", tags=["tasks"], summary="One task with its log lines")
-def get_task(job_id: str, task_id: str) -> TaskDetail:
+@router.get(
+    "/jobs/<job_id>/tasks/<task_id>",
+    tags=["tasks"],
+    summary="One task with its log lines",
+    responses=documented(200, 404),
+)
+def get_task(job_id: JobIdPath, task_id: TaskIdPath) -> TaskDetail:
     return TaskDetail.of(tasks.get(job_id, task_id, principal(router.current_event.raw_event)))
 
 
-@router.post("/jobs/<job_id>/tasks/<task_id>/stop", tags=["tasks"], summary="Stop a queued or running task")
-def stop_task(job_id: str, task_id: str) -> Response[TaskOut]:
+@router.post(
+    "/jobs/<job_id>/tasks/<task_id>/stop",
+    tags=["tasks"],
+    summary="Stop a queued or running task",
+    responses=documented(202, 403, 404, 409, description="Stopped, or asked to stop"),
+)
+def stop_task(job_id: JobIdPath, task_id: TaskIdPath) -> Response[TaskOut]:
     task = tasks.stop(job_id, task_id, principal(router.current_event.raw_event))
     return Response(202, "application/json", TaskOut.of(task))

@@ -1,0 +1,110 @@
+"""Every route x {anonymous, another user, the owner, an admin}: the status each one gets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jobdeck import jobs, store, system_jobs, tasks
+from jobdeck.access import Principal
+from jobdeck.domain import JobKind
+from tests.support import Api, make_job
+
+WHO = ["anonymous", "bob", "alice", "admin"]  # in this order; alice owns alice-job (a user job)
+BODY = {
+    "label": "x",
+    "schedule": {"expression": "0 * * * *"},
+    "actions": [{"action": "log.message", "parameters": {"message": "hi"}}],
+}
+
+# route template -> (method, path, body, statuses for WHO). The task id is filled in per test.
+MATRIX = {
+    "GET /jobs": ("GET", "/jobs", None, [401, 200, 200, 200]),
+    "POST /jobs": ("POST", "/jobs", BODY, [401, 403, 403, 201]),
+    "GET /jobs/{job_id}": ("GET", "/jobs/alice-job", None, [401, 404, 200, 200]),
+    "PUT /jobs/{job_id}": ("PUT", "/jobs/alice-job", {**BODY, "version": 1}, [401, 404, 403, 200]),
+    "DELETE /jobs/{job_id}": ("DELETE", "/jobs/alice-job", None, [401, 404, 403, 204]),
+    "POST /jobs/{job_id}/enable": ("POST", "/jobs/alice-job/enable", None, [401, 404, 403, 200]),
+    "POST /jobs/{job_id}/disable": ("POST", "/jobs/alice-job/disable", None, [401, 404, 403, 200]),
+    "POST /jobs/enable": ("POST", "/jobs/enable", {"ids": ["alice-job"]}, [401, 403, 403, 200]),
+    "POST /jobs/disable": ("POST", "/jobs/disable", {"ids": ["alice-job"]}, [401, 403, 403, 200]),
+    "GET /jobs/{job_id}/schedule/preview": ("GET", "/jobs/alice-job/schedule/preview", None, [401, 404, 200, 200]),
+    "GET /schedule/preview": ("GET", "/schedule/preview?expression=0+*+*+*+*", None, [401, 200, 200, 200]),
+    "POST /jobs/{job_id}/run": ("POST", "/jobs/alice-job/run", {}, [401, 404, 202, 202]),
+    "GET /jobs/{job_id}/tasks": ("GET", "/jobs/alice-job/tasks", None, [401, 404, 200, 200]),
+    "DELETE /jobs/{job_id}/tasks": ("DELETE", "/jobs/alice-job/tasks", None, [401, 404, 200, 200]),
+    "GET /jobs/{job_id}/tasks/{task_id}": ("GET", "/jobs/alice-job/tasks/{task}", None, [401, 404, 200, 200]),
+    "POST /jobs/{job_id}/tasks/{task_id}/stop": (
+        "POST",
+        "/jobs/alice-job/tasks/{task}/stop",
+        None,
+        [401, 404, 202, 409],
+    ),
+    "GET /actions": ("GET", "/actions", None, [401, 200, 200, 200]),
+    "GET /audit": ("GET", "/audit", None, [401, 403, 403, 200]),
+}
+# alice may see a custom job she owns, but system and custom jobs are the admins' to run or clear.
+CUSTOM = {
+    "run a custom job": ("POST", "/jobs/alice-custom/run", {}, [401, 404, 403, 202]),
+    "clear a custom job": ("DELETE", "/jobs/alice-custom/tasks", None, [401, 404, 403, 200]),
+    "stop a custom job's task": ("POST", "/jobs/alice-custom/tasks/{custom_task}/stop", None, [401, 404, 403, 202]),
+    "see a system job": ("GET", "/jobs/purge-recycle-bin", None, [401, 404, 404, 200]),
+    "run a system job": ("POST", "/jobs/purge-recycle-bin/run", {}, [401, 404, 404, 202]),
+}
+PUBLIC = {"GET /openapi.json": ("GET", "/openapi.json", None, [200, 200, 200, 200])}
+
+
+@pytest.fixture
+def world(aws):
+    system_jobs.ensure()
+    store.create_job(make_job("alice-job", "0 * * * *", owner="alice", kind=JobKind.USER))
+    jobs.create(make_job("alice-custom", None, owner="alice"))
+    return {
+        "task": tasks.run_now("alice-job").id,
+        "custom_task": tasks.run_now("alice-custom").id,
+        "api": Api(),
+    }
+
+
+@pytest.mark.parametrize("route", [*MATRIX, *CUSTOM, *PUBLIC])
+def test_each_route_answers_each_kind_of_caller_as_documented(world, route):
+    method, path, body, expected = {**MATRIX, **CUSTOM, **PUBLIC}[route]
+    path, query = path.format(**world).partition("?")[::2]
+    got = []
+    for who in WHO:
+        reply = world["api"](
+            method,
+            path,
+            body,
+            user=None if who == "anonymous" else who,
+            query=dict(p.split("=") for p in query.replace("+", " ").split("&")) if query else None,
+        )
+        got.append(reply.status)
+    assert got == expected
+
+
+def test_the_matrix_covers_every_route_of_the_openapi_document(world):
+    document = world["api"]("GET", "/openapi.json", user=None).json()
+    routes = {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m in ops}
+    assert routes == set(MATRIX)
+
+
+def test_a_user_lists_only_their_own_jobs(world):
+    api = world["api"]
+    assert {j["id"] for j in api("GET", "/jobs", user="alice").json()["items"]} == {"alice-job", "alice-custom"}
+    assert api("GET", "/jobs", user="bob").json()["items"] == []
+    admin_view = {j["id"] for j in api("GET", "/jobs").json()["items"]}
+    assert {"alice-job", "purge-recycle-bin"} <= admin_view
+
+
+def test_an_anonymous_call_is_told_how_to_authenticate(world):
+    reply = world["api"]("GET", "/jobs", user=None)
+    assert reply.status == 401 and "Authorization: Bearer" in json.loads(reply.text)["message"]
+
+
+def test_the_owner_runs_with_their_name_on_the_task(world):
+    task = world["api"]("POST", "/jobs/alice-job/run", {}, user="alice").json()
+    assert task["trigger"]["by"] == "alice"
+    assert store.get_task("alice-job", task["id"]).trigger.by == "alice"
+    assert tasks.history("alice-job", Principal("alice")).items[0].id == task["id"]
