@@ -30,7 +30,7 @@ from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
-from jobdeck import clients  # noqa: E402
+from jobdeck import clients, store  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
@@ -46,6 +46,7 @@ def stack() -> Iterator[Resources]:
     saved = dict(os.environ)
     with mock_aws():
         clients.reset()
+        store.reset()
         try:
             resources = provision()
             for name, value in resources.environment("RunnerFunction").items():

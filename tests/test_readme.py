@@ -1,0 +1,64 @@
+"""The README's curl examples, run as written against the local stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobdeck import clients, store
+from jobdeck_local.stack import LocalStack
+
+pytestmark = pytest.mark.slow
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _curl_block() -> str:
+    text = README.read_text()
+    match = re.search(r"<!-- curl-examples.*?-->\s*```sh\n(.*?)```", text, re.DOTALL)
+    assert match, "the README lost its curl examples block"
+    return match.group(1).replace("http://127.0.0.1:8000", "$LOCAL_API")
+
+
+@pytest.fixture
+def stack() -> Iterator[LocalStack]:
+    saved = dict(os.environ)
+    running = LocalStack(port=_free_port(), api_port=_free_port(), run_clock=False).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        clients.reset()
+        store.reset()
+
+
+def test_the_readme_curl_examples_work_against_the_local_stack(stack):
+    assert stack.api is not None
+    env = {**os.environ, "LOCAL_API": stack.api.url, "JOBDECK_ADMIN_TOKEN": stack.api.tokens.mint("admin")}
+    script = "set -e\n" + _curl_block().replace("curl -sf", 'curl -sf -w "\\n"')
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr + result.stdout
+    replies = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    listed, created, preview, run, history, disabled, enabled, cleared, trail = replies
+    assert {"purge-recycle-bin", "prune-task-history"} <= {j["id"] for j in listed["items"]}
+    assert created["id"] == "tidy-tmp" and created["kind"] == "custom"
+    assert len(preview["next"]) == 5
+    assert run["status"] == "QUEUED"
+    assert history["items"][0]["id"] == run["id"]
+    assert disabled["enabled"] is False and enabled["results"] == [{"id": "tidy-tmp", "outcome": "enabled"}]
+    assert "deleted" in cleared
+    assert {e["action"] for e in trail["items"]} >= {"job.create", "job.run", "job.disable", "job.enable"}
