@@ -33,6 +33,9 @@ class Resources:
         raise KeyError(f"the local stack cannot resolve !Ref {logical_id}")
 
     def resolve(self, value: Any) -> str:
+        if isinstance(value, dict) and "Fn::If" in value:
+            # Conditions guard what exists only in AWS (Cognito): locally, the "else" branch.
+            return self.resolve(value["Fn::If"][2])
         if isinstance(value, dict) and "Ref" in value:
             return self.ref(value["Ref"])
         if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
@@ -40,6 +43,16 @@ class Resources:
         if isinstance(value, str | int | float | bool):
             return str(value)
         raise ValueError(f"the local stack cannot resolve {value!r}")
+
+    def resolve_all(self, value: Any) -> Any:
+        """`resolve` through lists and maps (an event pattern), leaving plain values as they are."""
+        if isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
+            return self.resolve(value)
+        if isinstance(value, dict):
+            return {k: self.resolve_all(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve_all(v) for v in value]
+        return value
 
     def environment(self, function_id: str) -> dict[str, str]:
         """The environment variables template.yaml gives one function (Globals, then its own)."""
@@ -84,11 +97,24 @@ def provision(region: str = "us-east-1") -> Resources:
             )
 
     s3 = boto3.client("s3", region_name=region)
-    for logical_id in template.resources("AWS::S3::Bucket"):
+    for logical_id, props in template.resources("AWS::S3::Bucket").items():
         name = physical_name(logical_id)
         if region == "us-east-1":
             s3.create_bucket(Bucket=name)
         else:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item]
         created.buckets[logical_id] = name
+        if props.get("NotificationConfiguration", {}).get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+
+    # Event rules with queue targets (the default bus); S3 sends its events there as in AWS.
+    events = boto3.client("events", region_name=region)
+    for logical_id, props in template.resources("AWS::Events::Rule").items():
+        name = physical_name(logical_id)
+        pattern = created.resolve_all(props["EventPattern"])
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+        targets = [{"Id": t["Id"], "Arn": created.resolve(t["Arn"])} for t in props.get("Targets", [])]
+        events.put_targets(Rule=name, Targets=targets)
     return created

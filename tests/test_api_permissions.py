@@ -8,7 +8,7 @@ import pytest
 
 from jobdeck import jobs, store, system_jobs, tasks
 from jobdeck.access import Principal
-from jobdeck.domain import JobKind
+from jobdeck.domain import HookTrigger, JobKind
 from tests.support import Api, make_job
 
 WHO = ["anonymous", "bob", "alice", "admin"]  # in this order; alice owns alice-job (a user job)
@@ -43,6 +43,9 @@ MATRIX = {
     ),
     "GET /actions": ("GET", "/actions", None, [401, 200, 200, 200]),
     "GET /audit": ("GET", "/audit", None, [401, 403, 403, 200]),
+    "GET /jobs/{job_id}/external-triggers": ("GET", "/jobs/alice-job/external-triggers", None, [401, 404, 200, 200]),
+    # any signed-in user may call a hook that is not admins-only
+    "POST /hooks/{slug}": ("POST", "/hooks/alice-hook", {"note": "hi"}, [401, 202, 202, 202]),
 }
 # alice may see a custom job she owns, but system and custom jobs are the admins' to run or clear.
 CUSTOM = {
@@ -58,7 +61,9 @@ PUBLIC = {"GET /openapi.json": ("GET", "/openapi.json", None, [200, 200, 200, 20
 @pytest.fixture
 def world(aws):
     system_jobs.ensure()
-    store.create_job(make_job("alice-job", "0 * * * *", owner="alice", kind=JobKind.USER))
+    store.create_job(
+        make_job("alice-job", "0 * * * *", owner="alice", kind=JobKind.USER, hooks=[HookTrigger("alice-hook")])
+    )
     jobs.create(make_job("alice-custom", None, owner="alice"))
     return {
         "task": tasks.run_now("alice-job").id,

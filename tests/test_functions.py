@@ -102,7 +102,7 @@ def test_setup_function_reports_failure_instead_of_hanging_the_stack(aws, respon
 def test_system_jobs_registration_is_idempotent_and_keeps_what_operators_chose(aws):
     from jobdeck import jobs
 
-    assert set(system_jobs.ensure()) == {"purge-recycle-bin", "prune-task-history"}
+    assert set(system_jobs.ensure()) == {job.id for job in system_jobs.definitions()}
     jobs.set_enabled("prune-task-history", False)
     assert system_jobs.ensure() == []
     assert store.get_job("prune-task-history").enabled is False

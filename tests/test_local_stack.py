@@ -97,3 +97,15 @@ def test_run_command_prints_its_endpoint_and_stops_cleanly_on_ctrl_c():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_an_upload_to_the_local_bucket_starts_the_subscribed_jobs_within_seconds(local_stack):
+    s3 = boto3.client("s3", endpoint_url=local_stack.endpoint)
+    bucket = local_stack.resources.buckets["DatasourceBucket"]
+    s3.put_object(Bucket=bucket, Key="inbox/photo.jpg", Body=b"\xff\xd8jpeg", ContentType="image/jpeg")
+
+    def indexed():
+        done = [t for t in store.list_tasks("index-new-uploads") if t.status.value == "FINISHED"]
+        return done and store.node(bucket, "inbox/photo.jpg")
+
+    assert _wait_for(indexed, timeout=15)["content_type"] == "image/jpeg"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -44,29 +43,20 @@ def test_slot_within_the_next_minute_is_delayed_to_its_second(aws, run_queue):
         assert run_queue.bodies() == [{"job_id": "r", "task_id": slot_task_id("r", at("2026-11-25T10:00:42Z"))}]
 
 
-def test_two_ticks_racing_for_the_same_slot_create_one_task(aws, run_queue):
+def test_two_ticks_racing_for_the_same_slot_create_one_task(aws, run_queue, monkeypatch):
     now = at("2026-11-25T10:00:00Z")
     jobs.create(make_job("race", "*/5 * * * *"), now=now - timedelta(seconds=30))
-    stale = store.get_job("race")
+    # Both ticks read the due job before either claims it (the race); then both try to claim.
+    # (Done in sequence: moto's transactions are not safe across threads, DynamoDB's are.)
+    seen = store.due_jobs(now + timedelta(minutes=1))
+    monkeypatch.setattr(store, "due_jobs", lambda until: seen)
 
-    barrier = threading.Barrier(4)
-    reports = []
+    first, second = tick(now=now), tick(now=now)
 
-    def racing_tick() -> None:
-        barrier.wait()
-        reports.append(tick(now=now))
-
-    threads = [threading.Thread(target=racing_tick) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert sum(r.claimed for r in reports) == 1
-    assert len(store.list_tasks("race")) == 1
+    assert (first.claimed, second.claimed, second.lost_races) == (1, 0, 1)
+    assert [t.scheduled_for for t in store.list_tasks("race")] == [now]
     assert len(run_queue.bodies()) == 1
-    # A tick holding the job as it was before the claim loses too.
-    assert store.claim_slots(stale, [], stale.next_fire_at) is False
+    assert store.get_job("race").next_fire_at == now + timedelta(minutes=5)
 
 
 def test_missed_slots_with_skip_run_the_newest_within_grace_once(aws, run_queue):

@@ -1,5 +1,7 @@
 """RunQueue's consumer: run each task; a record that fails goes back to the queue on its own."""
 
+from datetime import UTC, datetime
+
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -9,11 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from jobdeck.runner import run_message
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any other: each record goes back to the queue.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:
-    run_message(record.body)
+    sent_at = datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, UTC)
+    run_message(record.body, record.message_id, sent_at)
 
 
 @logger.inject_lambda_context

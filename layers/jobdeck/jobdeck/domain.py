@@ -84,6 +84,54 @@ class JobParameter:
     choices: list[Any] | None = None
 
 
+class EventSource(StrEnum):
+    S3 = "s3"  # an object of a datasource bucket created or removed (through EventBridge)
+    CUSTOM = "custom"  # an EventBridge event of the source the stack listens to
+
+
+@dataclass
+class EventFilter:
+    """All given conditions must hold. Keys and content types take shell-style globs."""
+
+    prefix: str | None = None
+    suffix: str | None = None
+    glob: str | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    content_type: str | None = None  # "image/*"
+    detail: dict[str, Any] | None = None  # custom events: dotted path -> value, or list of values
+
+
+@dataclass
+class EventTrigger:
+    """`source` s3: `type` is ObjectCreated or ObjectRemoved, in `bucket` (the datasource's when
+    None). `source` custom: `type` is the event's detail-type."""
+
+    source: EventSource
+    type: str
+    bucket: str | None = None
+    filter: EventFilter = field(default_factory=EventFilter)
+
+    @property
+    def key(self) -> str:
+        """The routing key events of this kind are looked up by (jobs.validate fills in the bucket)."""
+        if self.source is EventSource.S3:
+            return f"s3:{self.type}:{self.bucket}"
+        return f"custom:{self.type}"
+
+
+@dataclass
+class HookTrigger:
+    """POST /hooks/{slug} starts the job; by any signed-in user, or admins only."""
+
+    slug: str
+    admins_only: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"hook:{self.slug}"
+
+
 @dataclass
 class ActionStep:
     action: str
@@ -111,6 +159,8 @@ class Job:
     description: str = ""
     enabled: bool = True
     schedule: ScheduleSpec | None = None
+    events: list[EventTrigger] = field(default_factory=list)
+    hooks: list[HookTrigger] = field(default_factory=list)
     actions: list[ActionStep] = field(default_factory=list)
     parameters: list[JobParameter] = field(default_factory=list)
     timeout_seconds: int = 3600
@@ -125,7 +175,11 @@ class Job:
 
     @property
     def trigger_summary(self) -> str:
-        return f"periodic: {self.schedule.expression}" if self.schedule else "manual"
+        """The admin list's Trigger column: periodic, event or manual (Pydio's three words)."""
+        parts = [f"periodic: {self.schedule.expression}"] if self.schedule else []
+        parts += [f"event: {e.source.value} {e.type}" for e in self.events]
+        parts += [f"hook: {h.slug}" for h in self.hooks]
+        return ", ".join(parts) or "manual"
 
 
 @dataclass
@@ -206,6 +260,12 @@ def slot_task_id(job_id: str, slot: datetime) -> str:
     hash of job and slot, so two ticks that both try to claim the slot write the same item and the
     conditional put lets only one through.
     """
-    millis = int(slot.timestamp() * 1000)
-    digest = hashlib.sha256(f"{job_id}|{millis}".encode()).digest()
+    return derived_task_id(job_id, slot, str(int(slot.timestamp() * 1000)))
+
+
+def derived_task_id(job_id: str, at: datetime, cause: str) -> str:
+    """A task id that the same cause (a slot, an event id, a queue message id) always gives the same
+    job: a second delivery of the cause writes the same item, which the conditional put refuses."""
+    millis = int(at.timestamp() * 1000)
+    digest = hashlib.sha256(f"{job_id}|{cause}".encode()).digest()
     return str(ULID.from_bytes(millis.to_bytes(6, "big") + digest[:10]))

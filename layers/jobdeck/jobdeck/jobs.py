@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from jobdeck import actions, audit, parameters, schedules, slots, store
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
-from jobdeck.domain import Job, JobKind, Page
+from jobdeck.config import Settings
+from jobdeck.domain import EventSource, Job, JobKind, Page
 from jobdeck.errors import Conflict, InvalidJob
 
 MAX_ACTIONS = 50
@@ -35,6 +36,31 @@ def validate(job: Job) -> None:
         except actions.InvalidParameters as exc:
             raise InvalidJob(f"actions[{index}].parameters", exc.problem) from None
     parameters.check_declarations(job.parameters)
+    _check_triggers(job)
+
+
+MAX_TRIGGERS = 20  # events + hooks: their subscriptions are written in the job's transaction
+
+
+def _check_triggers(job: Job) -> None:
+    if len(job.events) + len(job.hooks) > MAX_TRIGGERS:
+        raise InvalidJob("events", f"at most {MAX_TRIGGERS} event and hook triggers together")
+    default_bucket = Settings.from_env().datasource_bucket
+    for index, event in enumerate(job.events):
+        where = f"events[{index}]"
+        if event.source is EventSource.S3:
+            if event.type not in ("ObjectCreated", "ObjectRemoved"):
+                raise InvalidJob(f"{where}.type", "ObjectCreated or ObjectRemoved")
+            event.bucket = event.bucket or default_bucket
+        rule = event.filter
+        if rule.min_size is not None and rule.max_size is not None and rule.min_size > rule.max_size:
+            raise InvalidJob(f"{where}.filter.min_size", "is larger than max_size")
+        if event.source is EventSource.CUSTOM and (rule.prefix or rule.suffix or rule.glob or rule.content_type):
+            raise InvalidJob(f"{where}.filter", "custom events filter on `detail` only")
+    keys = [e.key for e in job.events] + [h.key for h in job.hooks]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise InvalidJob("events", f"{key} is listed twice")
 
 
 def create(job: Job, who: Principal = SYSTEM, now: datetime | None = None) -> Job:
@@ -90,9 +116,8 @@ def replace(job_id: str, new: Job, expected_version: int, who: Principal, now: d
     updated.next_fire_at = (
         (slots.first_fire(updated, now) if updated.enabled else None) if rescheduled else current.next_fire_at
     )
-    store.save_job(
-        updated, expected_version, audit.entry(who, "job.replace", job_id, expected_version, updated.version)
-    )
+    entry = audit.entry(who, "job.replace", job_id, expected_version, updated.version)
+    store.save_job(updated, expected_version, entry, previous=current)
     return updated
 
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from jobdeck import actions, parameters, store
 from jobdeck.config import Settings
-from jobdeck.domain import DEFAULT_HISTORY_DAYS, Job, LogLine, Task, TaskStatus
+from jobdeck.domain import (
+    DEFAULT_HISTORY_DAYS,
+    Job,
+    LogLine,
+    Task,
+    TaskStatus,
+    TriggerInfo,
+    TriggerType,
+    derived_task_id,
+)
 from jobdeck.errors import InvalidJob
 
 logger = Logger()
@@ -21,16 +31,40 @@ PROGRESS_EVERY_SECONDS = 10.0  # how often a long task writes its progress, not 
 
 
 class MalformedMessage(ValueError):
-    """A RunQueue message that names no task. Raised, so that it ends in the dead-letter queue."""
+    """A RunQueue message that names no job. Raised, so that it ends in the dead-letter queue."""
 
 
-def run_message(body: str, settings: Settings | None = None) -> TaskStatus | None:
+def run_message(
+    body: str, message_id: str | None = None, sent_at: datetime | None = None, settings: Settings | None = None
+) -> TaskStatus | None:
+    """Jobdeck's own messages name a task. A rule or schedule made in the AWS console sends
+    `{"job_id": ...}` alone: that starts a task of its own, one per message (a redelivered message
+    derives the same task id, so it runs once)."""
     try:
         message = json.loads(body)
-        job_id, task_id = message["job_id"], message["task_id"]
+        job_id = str(message["job_id"])
     except (ValueError, KeyError, TypeError):
         raise MalformedMessage(f"expected {{'job_id': ..., 'task_id': ...}}, got {body[:200]!r}") from None
-    return run_task(str(job_id), str(task_id), settings)
+    if "task_id" in message:
+        return run_task(job_id, str(message["task_id"]), settings)
+    task_id = _external_task(job_id, message_id or body, sent_at or datetime.now(UTC))
+    return run_task(job_id, task_id, settings) if task_id else None
+
+
+def _external_task(job_id: str, message_id: str, sent_at: datetime) -> str | None:
+    job = store.get_job(job_id)
+    if job is None:
+        logger.warning("an external trigger names no job", extra={"job_id": job_id})
+        return None
+    task = Task(
+        job_id=job_id,
+        id=derived_task_id(job_id, sent_at, message_id),
+        status=TaskStatus.QUEUED,
+        trigger=TriggerInfo(TriggerType.EXTERNAL, by="eventbridge", detail={"message_id": message_id}),
+        created_at=datetime.now(UTC),
+    )
+    store.create_task(job, task)  # False on a redelivery: run_task then finds it already started
+    return task.id
 
 
 def run_task(job_id: str, task_id: str, settings: Settings | None = None) -> TaskStatus | None:
@@ -77,7 +111,7 @@ class Execution:
             "task": {"id": self.task.id, "by": self.task.trigger.by},
             "event": self.task.trigger.detail.get("event", {}),
         }
-        nodes: list[actions.Node] = []
+        nodes = _event_nodes(context["event"])
         for index, step in enumerate(self.job.actions):
             self._step = index
             where = f"step {index + 1} ({step.action})"
@@ -139,6 +173,13 @@ class Execution:
         message = f"stopped by {by}"
         self.log(message, "WARNING")
         _end(self.task, TaskStatus.INTERRUPTED, message)
+
+
+def _event_nodes(event: dict[str, Any]) -> list[actions.Node]:
+    """The first action's input: the object an S3 event is about."""
+    if event.get("source") == "s3" and event.get("type") == "ObjectCreated":
+        return [actions.Node(str(event["key"]), int(event.get("size") or 0), event.get("etag"))]
+    return []
 
 
 def _end(task: Task, status: TaskStatus, message: str | None) -> None:

@@ -6,15 +6,31 @@ brings the definition (label, schedule, actions) up to date with this code.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 from jobdeck import slots, store
-from jobdeck.domain import SYSTEM_OWNER, ActionStep, Job, JobKind, ScheduleSpec
+from jobdeck.config import Settings
+from jobdeck.domain import SYSTEM_OWNER, ActionStep, EventSource, EventTrigger, Job, JobKind, ScheduleSpec
 from jobdeck.errors import Conflict
 
 
 def definitions() -> list[Job]:
+    bucket = Settings.from_env().datasource_bucket
     return [
+        Job(
+            id="index-new-uploads",
+            label="Index new uploads",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="Records each new object of the datasource in the node index, and forgets removed ones.",
+            events=[
+                EventTrigger(EventSource.S3, "ObjectCreated", bucket),
+                EventTrigger(EventSource.S3, "ObjectRemoved", bucket),
+            ],
+            actions=[ActionStep("nodes.index", {})],
+            history_days=7,
+        ),
         Job(
             id="purge-recycle-bin",
             label="Purge recycle bin",
@@ -52,20 +68,21 @@ def ensure(now: datetime | None = None) -> list[str]:
                 continue  # registered concurrently (two cold starts): theirs is as good
             touched.append(wanted.id)
         elif _definition(current) != _definition(wanted):
+            previous = copy.deepcopy(current)
             _apply(current, wanted, now)
-            store.save_job(current, expected_version=current.version - 1)
+            store.save_job(current, expected_version=previous.version, previous=previous)
             touched.append(wanted.id)
     return touched
 
 
 def _definition(job: Job) -> tuple[object, ...]:
-    return (job.label, job.description, job.schedule, job.actions, job.history_days, job.timeout_seconds)
+    return (job.label, job.description, job.schedule, job.events, job.actions, job.history_days, job.timeout_seconds)
 
 
 def _apply(current: Job, wanted: Job, now: datetime) -> None:
     schedule_changed = current.schedule != wanted.schedule
     current.label, current.description = wanted.label, wanted.description
-    current.schedule, current.actions = wanted.schedule, wanted.actions
+    current.schedule, current.events, current.actions = wanted.schedule, wanted.events, wanted.actions
     current.history_days, current.timeout_seconds = wanted.history_days, wanted.timeout_seconds
     current.version += 1
     current.updated_at = now

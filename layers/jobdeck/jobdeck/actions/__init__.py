@@ -1,6 +1,6 @@
 """The action catalog. Each module registers its actions with `@action`."""
 
-from jobdeck.actions import history, log, recycle, tree
+from jobdeck.actions import history, log, nodes, recycle, tree
 from jobdeck.actions.registry import (
     Action,
     ActionContext,
@@ -23,6 +23,7 @@ __all__ = [
     "get",
     "history",
     "log",
+    "nodes",
     "recycle",
     "tree",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from jobdeck.actions.registry import ActionError, Node
+from jobdeck.actions.registry import ActionContext, ActionError, Node
+from jobdeck.routing import WRITER_METADATA
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -41,3 +42,20 @@ def _delete_batch(s3: S3Client, bucket: str, batch: list[Node]) -> int:
         first = errors[0]
         raise ActionError(f"S3 refused to delete {len(errors)} objects, first {first['Key']}: {first['Message']}")
     return len(batch)
+
+
+def copy_node(ctx: ActionContext, source: str, destination: str) -> None:
+    """Copy within the datasource, keeping the content type, and sign the copy with the job that
+    wrote it so that its own event does not start the same job again (routing's loop guard)."""
+    head = ctx.s3.head_object(Bucket=ctx.bucket, Key=source)
+    metadata = {**head.get("Metadata", {}), WRITER_METADATA: ctx.job.id}
+    ctx.s3.copy(
+        {"Bucket": ctx.bucket, "Key": source},
+        ctx.bucket,
+        destination,
+        ExtraArgs={
+            "Metadata": metadata,
+            "MetadataDirective": "REPLACE",
+            "ContentType": head.get("ContentType", "binary/octet-stream"),
+        },
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobdeck.actions.objects import delete_nodes, list_nodes
+from jobdeck.actions.objects import copy_node, delete_nodes, list_nodes
 from jobdeck.actions.registry import ActionContext, ActionError, Node, action
 
 
@@ -28,10 +28,42 @@ def tree_delete(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -
     if not permanent:
         for done, node in enumerate(targets, 1):
             ctx.checkpoint()
-            ctx.s3.copy({"Bucket": ctx.bucket, "Key": node.key}, ctx.bucket, recycle + node.key)
+            copy_node(ctx, node.key, recycle + node.key)
             ctx.report_progress(done / (2 * len(targets)))
     deleted = delete_nodes(ctx.s3, ctx.bucket, targets)
     ctx.report_progress(1.0)
     where = "permanently" if permanent else f"to {recycle}"
     ctx.log(f"deleted {deleted} objects under {prefix} {where}")
     return targets
+
+
+@action(
+    "tree.copy",
+    "Copy objects into a destination prefix: those under `prefix`, or else the action's input (the "
+    "event's object, or what the previous step produced). Outputs the copies.",
+    {
+        "properties": {
+            "destination": {"type": "string", "minLength": 1, "description": "e.g. archive/2026/"},
+            "prefix": {"type": "string", "minLength": 1, "description": "copy what is under it"},
+        },
+        "required": ["destination"],
+    },
+)
+def tree_copy(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
+    destination = params["destination"].lstrip("/")
+    if "prefix" in params:
+        prefix = params["prefix"].lstrip("/")
+        sources = [(n, n.key[len(prefix) :]) for n in list_nodes(ctx.s3, ctx.bucket, prefix)]
+    else:
+        sources = [(n, n.key.rsplit("/", 1)[-1]) for n in nodes]
+    copies = []
+    for done, (node, relative) in enumerate(sources, 1):
+        ctx.checkpoint()
+        target = destination + relative
+        if target == node.key:
+            raise ActionError(f"{node.key} would be copied onto itself")
+        copy_node(ctx, node.key, target)
+        copies.append(Node(target, node.size, node.etag))
+        ctx.report_progress(done / len(sources))
+    ctx.log(f"copied {len(copies)} objects to {destination}")
+    return copies

@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobdeck.domain import (
     ActionStep,
     AuditEntry,
+    EventFilter,
+    EventSource,
+    EventTrigger,
+    HookTrigger,
     Job,
     JobKind,
     JobParameter,
@@ -42,6 +46,33 @@ class ScheduleIn(Strict):
     catch_up_seconds: int = Field(86_400, ge=0, le=7 * 86_400)
 
 
+class EventFilterIn(Strict):
+    prefix: str | None = Field(None, max_length=1024, examples=["inbox/"])
+    suffix: str | None = Field(None, max_length=64, examples=[".jpg"])
+    glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.png"])
+    min_size: int | None = Field(None, ge=0)
+    max_size: int | None = Field(None, ge=0)
+    content_type: str | None = Field(None, max_length=128, examples=["image/*"])
+    detail: dict[str, Any] | None = Field(None, description="custom events: dotted path -> value or list of values")
+
+
+class EventIn(Strict):
+    source: EventSource = Field(
+        description="s3: a datasource object; custom: an EventBridge event of the stack's source"
+    )
+    type: str = Field(min_length=1, max_length=256, examples=["ObjectCreated", "ObjectRemoved", "OrderPlaced"])
+    bucket: str | None = Field(None, max_length=63, description="s3 only; the stack's datasource when absent")
+    filter: EventFilterIn = Field(default_factory=EventFilterIn)
+
+    def to_trigger(self) -> EventTrigger:
+        return EventTrigger(self.source, self.type, self.bucket, EventFilter(**self.filter.model_dump()))
+
+
+class HookIn(Strict):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["import-orders"])
+    admins_only: bool = False
+
+
 class ActionIn(Strict):
     action: str = Field(min_length=1, max_length=64, examples=["tree.delete"])
     parameters: dict[str, Any] = Field(default_factory=dict)
@@ -63,6 +94,8 @@ class JobIn(Strict):
     owner: str | None = Field(None, min_length=1, max_length=128, description="the caller when absent")
     enabled: bool = True
     schedule: ScheduleIn | None = None
+    events: list[EventIn] = Field(default_factory=list, max_length=20)
+    hooks: list[HookIn] = Field(default_factory=list, max_length=20)
     actions: list[ActionIn] = Field(default_factory=list, max_length=50)
     parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
     timeout_seconds: int = Field(3600, ge=1, le=7 * 86_400)
@@ -77,6 +110,8 @@ class JobIn(Strict):
             description=self.description,
             enabled=self.enabled,
             schedule=ScheduleSpec(**self.schedule.model_dump()) if self.schedule else None,
+            events=[e.to_trigger() for e in self.events],
+            hooks=[HookTrigger(**h.model_dump()) for h in self.hooks],
             actions=[ActionStep(a.action, a.parameters) for a in self.actions],
             parameters=[JobParameter(**p.model_dump()) for p in self.parameters],
             timeout_seconds=self.timeout_seconds,
@@ -141,6 +176,8 @@ class JobOut(BaseModel):
     enabled: bool
     trigger: str = Field(description="what the admin list shows in its Trigger column")
     schedule: ScheduleOut | None
+    events: list[EventIn]
+    hooks: list[HookIn]
     actions: list[ActionIn]
     parameters: list[ParameterIn]
     timeout_seconds: int
@@ -163,6 +200,11 @@ class JobOut(BaseModel):
             enabled=job.enabled,
             trigger=job.trigger_summary,
             schedule=ScheduleOut(**vars(job.schedule)) if job.schedule else None,
+            events=[
+                EventIn(source=e.source, type=e.type, bucket=e.bucket, filter=EventFilterIn(**vars(e.filter)))
+                for e in job.events
+            ],
+            hooks=[HookIn(**vars(h)) for h in job.hooks],
             actions=[ActionIn(action=a.action, parameters=a.parameters) for a in job.actions],
             parameters=[ParameterIn(**vars(p)) for p in job.parameters],
             timeout_seconds=job.timeout_seconds,
@@ -281,6 +323,13 @@ class AuditOut(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditOut]
     cursor: str | None
+
+
+class ExternalTrigger(BaseModel):
+    kind: Literal["eventbridge-rule", "scheduler-schedule"]
+    name: str
+    expression: str | None = Field(description="its schedule expression, when it has one")
+    state: str | None
 
 
 class Problem(BaseModel):

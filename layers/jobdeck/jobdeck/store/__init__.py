@@ -1,7 +1,18 @@
 """The only place that speaks DynamoDB. Everything above works with `jobdeck.domain` objects."""
 
 from jobdeck.store.audit import list_audit, record
-from jobdeck.store.jobs import all_jobs, create_job, delete_job, due_jobs, get_job, list_jobs, save_job
+from jobdeck.store.jobs import (
+    all_jobs,
+    create_job,
+    delete_job,
+    due_jobs,
+    get_job,
+    get_jobs,
+    list_jobs,
+    save_job,
+    subscribers,
+)
+from jobdeck.store.nodes import forget_node, index_node, node
 from jobdeck.store.runs import claim_slots, create_task, finish_task, request_stop, start_task, stop_queued
 from jobdeck.store.tasks import (
     active_tasks,
@@ -24,11 +35,15 @@ __all__ = [
     "delete_job",
     "due_jobs",
     "finish_task",
+    "forget_node",
     "get_job",
+    "get_jobs",
     "get_task",
+    "index_node",
     "list_audit",
     "list_jobs",
     "list_tasks",
+    "node",
     "prune_history",
     "record",
     "request_stop",
@@ -39,5 +54,6 @@ __all__ = [
     "start_task",
     "stop_queued",
     "stop_requested",
+    "subscribers",
     "task_page",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,10 @@ from typing import Any
 from jobdeck.domain import (
     ActionStep,
     AuditEntry,
+    EventFilter,
+    EventSource,
+    EventTrigger,
+    HookTrigger,
     Job,
     JobKind,
     JobParameter,
@@ -30,6 +35,7 @@ from jobdeck.store.models import (
     JobModel,
     LogLineMap,
     ScheduleMap,
+    SubscriptionModel,
     TaskModel,
     TaskSummaryMap,
     TriggerMap,
@@ -56,6 +62,8 @@ def job_from_item(item: JobModel) -> Job:
         description=item.description,
         enabled=item.enabled,
         schedule=schedule,
+        events=[event_from_dict(e) for e in item.events],
+        hooks=[HookTrigger(**h) for h in item.hooks],
         actions=[ActionStep(a.action, a.parameters.as_dict()) for a in item.actions],
         parameters=[parameter_from_dict(p) for p in item.parameters],
         timeout_seconds=int(item.timeout_seconds),
@@ -79,6 +87,8 @@ def item_from_job(job: Job) -> JobModel:
         description=job.description,
         enabled=job.enabled,
         schedule=schedule_map(job.schedule) if job.schedule else None,
+        events=[event_dict(e) for e in job.events],
+        hooks=[asdict(h) for h in job.hooks],
         actions=[ActionMap(action=a.action, parameters=a.parameters) for a in job.actions],
         parameters=[parameter_dict(p) for p in job.parameters],
         timeout_seconds=job.timeout_seconds,
@@ -91,6 +101,29 @@ def item_from_job(job: Job) -> JobModel:
         runs_fired=job.runs_fired,
         last_task=summary_map(job.last_task) if job.last_task else None,
     )
+
+
+def event_dict(event: EventTrigger) -> dict[str, object]:
+    raw = asdict(event)
+    raw["source"] = event.source.value
+    raw["filter"] = {k: v for k, v in raw["filter"].items() if v is not None}
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def event_from_dict(raw: dict[str, Any]) -> EventTrigger:
+    return EventTrigger(
+        source=EventSource(raw["source"]),
+        type=raw["type"],
+        bucket=raw.get("bucket"),
+        filter=EventFilter(**{k: _plain(v) for k, v in raw.get("filter", {}).items()}),
+    )
+
+
+def subscription_items(job: Job) -> list[SubscriptionModel]:
+    return [
+        *(SubscriptionModel(e.key, job.id, trigger=event_dict(e)) for e in job.events),
+        *(SubscriptionModel(h.key, job.id, trigger=asdict(h)) for h in job.hooks),
+    ]
 
 
 def parameter_dict(parameter: JobParameter) -> dict[str, object]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
 from jobdeck.domain import AuditEntry, Job, Page
 from jobdeck.errors import Conflict
 from jobdeck.store import pages
-from jobdeck.store.convert import audit_item, item_from_job, job_from_item
-from jobdeck.store.models import DUE, JobModel
+from jobdeck.store.convert import audit_item, item_from_job, job_from_item, subscription_items
+from jobdeck.store.models import DUE, JobModel, SubscriptionModel
 from jobdeck.store.transactions import condition_failed, transaction
 
 
@@ -27,6 +28,8 @@ def create_job(job: Job, audit: AuditEntry | None = None) -> None:
     try:
         with transaction() as tx:
             tx.save(item_from_job(job), condition=JobModel.id.does_not_exist())
+            for subscription in subscription_items(job):
+                tx.save(subscription)
             if audit:
                 tx.save(audit_item(audit))
     except TransactWriteError as exc:
@@ -35,10 +38,11 @@ def create_job(job: Job, audit: AuditEntry | None = None) -> None:
         raise
 
 
-def save_job(job: Job, expected_version: int, audit: AuditEntry | None = None) -> None:
+def save_job(job: Job, expected_version: int, audit: AuditEntry | None = None, previous: Job | None = None) -> None:
     """Write a job's definition (and its next run) if its stored version is still
     `expected_version`; Conflict otherwise. The scheduler's own fields (runs fired, last task) are
-    left alone, so an edit never undoes a claim the tick made meanwhile."""
+    left alone, so an edit never undoes a claim the tick made meanwhile. Its event subscriptions
+    follow in the same transaction (those of `previous` that it no longer has are deleted)."""
     item = item_from_job(job)
     values = [(attr, getattr(item, attr.attr_name)) for attr in _DEFINITION]
     actions = [attr.remove() if value is None else attr.set(value) for attr, value in values]
@@ -49,6 +53,13 @@ def save_job(job: Job, expected_version: int, audit: AuditEntry | None = None) -
     try:
         with transaction() as tx:
             tx.update(JobModel(job.id), actions=actions, condition=JobModel.version == expected_version)
+            current = subscription_items(job)
+            keys = {s.event_key for s in current}
+            for subscription in current:
+                tx.save(subscription)
+            for gone in subscription_items(previous) if previous else []:
+                if gone.event_key not in keys:
+                    tx.delete(gone)
             if audit:
                 tx.save(audit_item(audit))
     except TransactWriteError as exc:
@@ -62,6 +73,8 @@ def delete_job(job: Job, audit: AuditEntry) -> None:
     try:
         with transaction() as tx:
             tx.delete(JobModel(job.id), condition=JobModel.version == job.version)
+            for subscription in subscription_items(job):
+                tx.delete(subscription)
             tx.save(audit_item(audit))
     except TransactWriteError as exc:
         if condition_failed(exc, 0):
@@ -107,6 +120,8 @@ _DEFINITION = [
     JobModel.description,
     JobModel.enabled,
     JobModel.schedule,
+    JobModel.events,
+    JobModel.hooks,
     JobModel.actions,
     JobModel.parameters,
     JobModel.timeout_seconds,
@@ -125,3 +140,13 @@ def due_jobs(until: datetime) -> list[Job]:
     """Enabled scheduled jobs whose next run is at or before `until`, soonest first."""
     query = JobModel.due_index.query(DUE, JobModel.next_fire_at <= until)
     return [job_from_item(item) for item in query]
+
+
+def subscribers(event_key: str) -> list[tuple[str, dict[str, Any]]]:
+    """(job id, trigger) of every job subscribed to an event key."""
+    return [(item.job_id, item.trigger.as_dict()) for item in SubscriptionModel.query(event_key)]
+
+
+def get_jobs(job_ids: list[str]) -> list[Job]:
+    """Several jobs in one read (BatchGetItem); missing ones are left out."""
+    return [job_from_item(item) for item in JobModel.batch_get(job_ids)]

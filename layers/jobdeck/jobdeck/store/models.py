@@ -79,6 +79,9 @@ class JobModel(Model):
     description = UnicodeAttribute(default="")
     enabled = BooleanAttribute(default=True)
     schedule = ScheduleMap(null=True)
+    # Event and hook triggers, as plain maps; SubscriptionModel indexes them for routing.
+    events = ListAttribute[dict[str, object]](default=list)
+    hooks = ListAttribute[dict[str, object]](default=list)
     actions = ListAttribute(of=ActionMap, default=list)
     # Declared parameters: name, type, description, default (any JSON value), required, choices.
     parameters = ListAttribute[dict[str, object]](default=list)
@@ -190,3 +193,33 @@ class AuditModel(Model):
     expires_at = TTLAttribute(null=True)
 
     job_index = JobIndex()
+
+
+class SubscriptionModel(Model):
+    """One item per (event key, job): routing an event queries its key and reads only the jobs
+    subscribed to it, never the table. Written in the same transaction as the job."""
+
+    class Meta:
+        table_name = os.environ.get("JOBDECK_SUBSCRIPTIONS_TABLE", "jobdeck-subscriptionstable")
+        region = REGION
+
+    event_key = UnicodeAttribute(hash_key=True)  # "s3:ObjectCreated:<bucket>", "custom:<detail-type>", "hook:<slug>"
+    job_id = UnicodeAttribute(range_key=True)
+    trigger = MapAttribute[str, object](default=dict)  # the EventTrigger or HookTrigger, filters included
+
+
+class NodeModel(Model):
+    """The node index of a datasource: what is in the bucket, kept by "Index new uploads" and
+    datasource.sync. Bounded by the bucket itself: one item per object."""
+
+    class Meta:
+        table_name = os.environ.get("JOBDECK_NODES_TABLE", "jobdeck-nodestable")
+        region = REGION
+
+    bucket = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    size = NumberAttribute(default=0)
+    etag = UnicodeAttribute(null=True)
+    content_type = UnicodeAttribute(null=True)
+    modified = UTCDateTimeAttribute(null=True)
+    indexed_at = UTCDateTimeAttribute()

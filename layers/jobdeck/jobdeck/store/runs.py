@@ -40,17 +40,24 @@ def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> b
     return True
 
 
-def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> None:
-    """Store a new QUEUED task (Run Now, an event) and show it as the job's last execution."""
-    with transaction() as tx:
-        tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
-        tx.update(
-            JobModel(job.id),
-            actions=[JobModel.last_task.set(summary_map(task.summary()))],
-            condition=JobModel.id.exists(),
-        )
-        if audit:
-            tx.save(audit_item(audit))
+def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> bool:
+    """Store a new QUEUED task (Run Now, an event) and show it as the job's last execution. False
+    when a task of that id exists already (the same event delivered twice) or the job is gone."""
+    try:
+        with transaction() as tx:
+            tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
+            tx.update(
+                JobModel(job.id),
+                actions=[JobModel.last_task.set(summary_map(task.summary()))],
+                condition=JobModel.id.exists(),
+            )
+            if audit:
+                tx.save(audit_item(audit))
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
 
 
 def start_task(task: Task, at: datetime) -> bool:

@@ -6,7 +6,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from jobdeck.store.models import REGION, AuditModel, JobModel, TaskModel
+from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, SubscriptionModel, TaskModel
 
 _connection: Connection | None = None
 
@@ -29,5 +29,5 @@ def reset() -> None:
     """Forget every DynamoDB connection, so the next request reads the endpoint afresh."""
     global _connection
     _connection = None
-    for model in (JobModel, TaskModel, AuditModel):
+    for model in (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel):
         model._connection = None
