@@ -109,3 +109,25 @@ def test_every_action_publishes_a_parameter_schema_whose_defaults_fill_in(aws):
         assert action.parameters["type"] == "object" and action.summary
     assert actions.get("recycle.purge").validate({}) == {"older_than_days": 30}
     assert actions.get("tree.delete").validate({"prefix": "a/"}) == {"prefix": "a/", "permanent": False}
+
+
+def test_the_reaper_ends_tasks_whose_runner_died_and_leaves_live_ones(aws, run_queue):
+    jobs.create(make_job("fragile", None, timeout_seconds=60))
+    with time_machine.travel(at("2026-11-25T10:00:00Z"), tick=False):
+        dead = tasks.run_now("fragile")
+        live = tasks.run_now("fragile")
+        store.start_task(dead, at("2026-11-25T10:00:00Z"))  # started; then its function died
+    with time_machine.travel(at("2026-11-25T10:05:00Z"), tick=False):
+        store.start_task(live, at("2026-11-25T10:05:00Z"))
+    jobs.create(make_job("reaper", None, actions=[ActionStep("tasks.reap", {"grace_seconds": 120})]))
+    with time_machine.travel(at("2026-11-25T10:06:00Z"), tick=False):
+        reaper = tasks.run_now("reaper")
+        for message in run_queue.receive():
+            if "reaper" in message["Body"]:
+                run_message(message["Body"])
+
+    stuck = store.get_task("fragile", dead.id)
+    assert stuck.status is TaskStatus.ERROR and stuck.message.startswith("Task stuck: RUNNING since 2026-11-25T10:00")
+    assert store.get_task("fragile", live.id).status is TaskStatus.RUNNING  # 60 s + 120 s not over yet
+    assert store.get_job("fragile").last_task.id == live.id  # the newer task still shows
+    assert store.get_task("reaper", reaper.id).logs[-1].message == "reaped 1 stuck tasks"

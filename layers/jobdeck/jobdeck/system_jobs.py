@@ -50,6 +50,16 @@ def definitions() -> list[Job]:
             actions=[ActionStep("tasks.prune", {"keep": 50})],
             history_days=7,
         ),
+        Job(
+            id="reap-stuck-tasks",
+            label="Reap stuck tasks",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="Every 5 minutes, end the tasks whose runner died while they were RUNNING.",
+            schedule=ScheduleSpec("*/5 * * * *"),
+            actions=[ActionStep("tasks.reap", {"grace_seconds": 300})],
+            history_days=7,
+        ),
     ]
 
 
