@@ -36,6 +36,7 @@ class LocalStack:
     pollers: list[QueuePoller] = field(default_factory=list)
     api: HttpFront | None = None  # once started, and only when the template's ApiFunction exists
     _server: ThreadedMotoServer | None = None
+    _environ: dict[str, str] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -47,6 +48,7 @@ class LocalStack:
         self._server.start()
         # moto keeps its state per process: a stack started again in the same process starts empty.
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).close()
+        self._environ = dict(os.environ)
         os.environ.update(
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="local",
@@ -104,6 +106,14 @@ class LocalStack:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._environ is not None:  # leave the process as it was: environment and clients
+            os.environ.clear()
+            os.environ.update(self._environ)
+            self._environ = None
+            from jobdeck import clients, store
+
+            clients.reset()
+            store.reset()
 
     def banner(self) -> str:
         assert self.resources is not None

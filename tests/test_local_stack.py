@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,31 +13,20 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from jobdeck import clients, store
+from jobdeck import store
 from jobdeck_local.stack import LocalStack
-from tests.support import make_job
+from tests.support import free_port, make_job
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def local_stack() -> Iterator[LocalStack]:
-    saved = dict(os.environ)
-    stack = LocalStack(port=_free_port(), api_port=_free_port(), clock_period=1.0).start()
+    stack = LocalStack(port=free_port(), api_port=free_port(), clock_period=1.0).start()
     try:
         yield stack
     finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        clients.reset()
-        store.reset()
+        stack.stop()  # also gives the process its environment back
 
 
 def _wait_for(predicate, timeout: float = 20.0):
@@ -73,10 +61,10 @@ def test_local_stack_wires_the_run_queue_to_its_dead_letter_queue(local_stack):
 
 
 def test_run_command_prints_its_endpoint_and_stops_cleanly_on_ctrl_c():
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "jobdeck_local", "--port", str(port), "--api-port", str(_free_port())],
+        [sys.executable, "-m", "jobdeck_local", "--port", str(port), "--api-port", str(free_port())],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

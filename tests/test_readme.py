@@ -5,24 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from jobdeck import clients, store
 from jobdeck_local.stack import LocalStack
+from tests.support import free_port
 
 pytestmark = pytest.mark.slow
 README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _curl_block() -> str:
@@ -34,16 +27,11 @@ def _curl_block() -> str:
 
 @pytest.fixture
 def stack() -> Iterator[LocalStack]:
-    saved = dict(os.environ)
-    running = LocalStack(port=_free_port(), api_port=_free_port(), run_clock=False).start()
+    running = LocalStack(port=free_port(), api_port=free_port(), run_clock=False).start()
     try:
         yield running
     finally:
-        running.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        clients.reset()
-        store.reset()
+        running.stop()  # also gives the process its environment back
 
 
 def test_the_readme_curl_examples_work_against_the_local_stack(stack):
