@@ -13,12 +13,13 @@ SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
 
-.PHONY: help run test unit lint template build bench deploy clean
+.PHONY: help run test unit lint template build bench deploy clean browser
 
 help:
 	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
 	@echo "make test      lint, template checks and the whole test suite"
 	@echo "make lint      ruff and mypy"
+	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
 	@echo "make bench     the benchmarks, printed as tables"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
 	@echo "make deploy    sam deploy --guided"
@@ -39,7 +40,7 @@ $(SAM_VENV)/.installed:
 run: $(VENV)/.installed
 	$(BIN)/python -m jobdeck_local
 
-test: lint template
+test: lint template browser
 	$(BIN)/python -m pytest -n 2 -q
 
 unit: $(VENV)/.installed
@@ -50,6 +51,17 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
+
+# The web console's browser tests drive Debian's Chromium through Playwright (which must never
+# download a browser of its own). Installed once, with sudo when not root; without apt-get the
+# tests are skipped, saying so (under CI=true they fail instead).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if command -v apt-get >/dev/null; then \
+	    sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$sudo apt-get update -qq && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "no chromium and no apt-get here: the browser tests will be skipped"; fi; }
 
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed

@@ -6,10 +6,10 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import job_list, tick_scaling, writes  # each imports bench.aws (the fake AWS) before jobdeck
+from bench import job_list, routing, tick_scaling, writes  # each imports bench.aws (the fake AWS) before jobdeck
 from bench.report import Table
 
-BENCHMARKS: list[Callable[[], Table]] = [writes.measure, tick_scaling.measure, job_list.measure]
+BENCHMARKS: list[Callable[[], Table]] = [writes.measure, tick_scaling.measure, job_list.measure, routing.measure]
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -15,10 +16,20 @@ from moto.server import ThreadedMotoServer
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.lambda_runtime import load_handler
+from jobdeck_local.moto_quirks import serialize_dynamodb
 from jobdeck_local.provision import Resources, provision
 from jobdeck_local.triggers import Clock, QueuePoller
 
 REGION = "us-east-1"
+
+
+def free_port() -> int:
+    """A port nobody listens on now (for a stack started by a test or a benchmark)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 POLLERS_PER_QUEUE = 2  # Lambda starts five; two keep a laptop quiet and still overlap batches
 
 
@@ -44,6 +55,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        serialize_dynamodb()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         # moto keeps its state per process: a stack started again in the same process starts empty.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -117,10 +116,3 @@ class Api:
             claims["username"] = user
             claims["cognito:groups"] = f"[{' '.join(self.USERS.get(user, ()))}]"
         return ApiReply(self._handler(event, self._context))
-
-
-def free_port() -> int:
-    """A port nobody listens on now (for a local stack or front started by a test)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

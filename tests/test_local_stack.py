@@ -14,8 +14,8 @@ import boto3
 import pytest
 
 from jobdeck import store
-from jobdeck_local.stack import LocalStack
-from tests.support import free_port, make_job
+from jobdeck_local.stack import LocalStack, free_port
+from tests.support import make_job
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from jobdeck_local.stack import LocalStack
-from tests.support import free_port
+from jobdeck_local.stack import LocalStack, free_port
 
 pytestmark = pytest.mark.slow
 README = Path(__file__).resolve().parents[1] / "README.md"

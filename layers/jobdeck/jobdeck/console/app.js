@@ -1,0 +1,1845 @@
+// Jobdeck web console: the Scheduler screen. One ES module, no framework, no build step.
+// It talks to the admin API it is served by (same origin); the OpenAPI document is the contract.
+//
+//   #/                         the jobs list
+//   #/jobs/<id>                a job: trigger, next runs, action chain, history
+//   #/jobs/<id>/tasks/<task>   a task: progress, log lines, Stop
+//   #/new, #/jobs/<id>/edit    the custom job form (admins)
+
+const BASE = location.pathname.replace(/[^/]*$/, ""); // the API sits where the page does
+const TOKEN_KEY = "jobdeck.token";
+const PKCE_KEY = "jobdeck.pkce";
+const LIST_POLL_MS = 3000;
+const TASK_POLL_MS = 1000;
+const PREVIEW_DELAY_MS = 350;
+const HISTORY_PAGE = 20;
+const ACTIVE = new Set(["QUEUED", "RUNNING", "PAUSED"]);
+const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "FINISHED", "ERROR", "INTERRUPTED", "SKIPPED"];
+
+const state = { config: null, token: null, user: null, local: false, catalog: null, view: 0 };
+
+// ------------------------------------------------------------------ DOM helpers
+
+const PROPS = new Set(["value", "checked", "disabled", "hidden", "selected", "indeterminate", "open"]);
+
+/** h("button", {type: "button", onclick}, "Run Now"): an element; strings become text, never HTML. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (PROPS.has(key)) el[key] = value;
+    else if (value === true) el.setAttribute(key, "");
+    else if (value !== false && value != null) el.setAttribute(key, String(value));
+  }
+  el.append(...children.flat(Infinity).filter((c) => c != null && c !== false));
+  return el;
+}
+
+/** Replace an element's children; arrays are flattened, null, undefined and false left out. */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c != null && c !== false));
+  return el;
+}
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+const enc = encodeURIComponent;
+
+/** Run fn (which rebuilds part of the page) and give focus back to the element that had it. */
+function keepFocus(fn) {
+  const id = document.activeElement?.id;
+  fn();
+  if (id && document.activeElement === document.body) document.getElementById(id)?.focus();
+}
+
+let noticeTimer = null;
+/** A message in the aria-live region (screen readers announce it). */
+function say(text, kind = "info") {
+  const notice = $("#notice");
+  notice.textContent = text;
+  notice.className = `notice show ${kind}`;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => (notice.className = "notice"), kind === "error" ? 10000 : 5000);
+}
+
+/** The <dialog> that asks before something is destroyed. Resolves true on confirm. */
+function confirmDialog(title, text, okLabel) {
+  const dialog = $("#confirm");
+  $("#confirm-title").textContent = title;
+  $("#confirm-text").textContent = text;
+  $("#confirm-ok").textContent = okLabel;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+  });
+}
+
+// ------------------------------------------------------------------ time and words
+
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const UNITS = [
+  ["year", 31536000],
+  ["month", 2592000],
+  ["day", 86400],
+  ["hour", 3600],
+  ["minute", 60],
+  ["second", 1],
+];
+
+function relative(iso) {
+  const seconds = (new Date(iso) - Date.now()) / 1000;
+  if (Math.abs(seconds) < 5) return "just now";
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size || unit === "second") return relativeFormat.format(Math.round(seconds / size), unit);
+  }
+  return "";
+}
+
+function absolute(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+}
+
+/** <time> showing "3 minutes ago", the full date on hover and to assistive tech. */
+function timeAgo(iso) {
+  if (!iso) return h("span", { class: "muted" }, "—");
+  return h("time", { datetime: iso, title: absolute(iso) }, relative(iso));
+}
+
+function duration(seconds) {
+  if (seconds == null) return "—";
+  if (seconds < 0.1) return "< 0.1 s";
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** A fire time as the schedule's zone reads it: "Fri, 1 May 2026, 03:00 (+02:00)". */
+function wallTime(iso) {
+  const match = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?[.\d]*(Z|[+-]\d\d:\d\d)?$/.exec(iso);
+  if (!match) return iso;
+  const [, y, mo, d, hh, mm, , offset] = match;
+  const day = new Date(Date.UTC(+y, +mo - 1, +d)).toLocaleDateString(undefined, {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+  return `${day}, ${hh}:${mm} (${offset === "Z" || !offset ? "UTC" : offset})`;
+}
+
+const lastTime = (job) =>
+  job.last_task && (job.last_task.ended_at || job.last_task.started_at || job.last_task.created_at);
+
+function badge(text, kind) {
+  return h("span", { class: `badge ${kind}` }, text);
+}
+const kindBadge = (kind) => badge(kind, `kind-${kind}`);
+const statusBadge = (status) => badge(status, `status-${status.toLowerCase()}`);
+
+/** "periodic: 0 3 * * *", "event: s3 ObjectCreated, ...": lines break between triggers (and, on a
+ * phone, after "periodic:"), never inside an expression. */
+function triggerText(text) {
+  const parts = text.split(/(?<=,) /).map((part, i) => {
+    const [, kind, rest] = /^([a-z]+: )?(.*)$/s.exec(part);
+    const words = [
+      kind && h("span", { class: "nowrap" }, kind.trim()),
+      kind && " ",
+      h("span", { class: "nowrap" }, rest),
+    ];
+    return [i ? " " : "", h("span", { class: "trigger-part" }, words)];
+  });
+  return h("span", {}, parts);
+}
+
+function jobStatus(job) {
+  return h(
+    "span",
+    { class: "badges" },
+    job.last_task ? statusBadge(job.last_task.status) : h("span", { class: "muted" }, "never run"),
+    !job.enabled && badge("disabled", "disabled"),
+  );
+}
+
+// ------------------------------------------------------------------ sign-in
+
+function b64url(bytes) {
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+function claimsOf(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+}
+
+/** Groups as Cognito sends them (a list), or flattened ("[admins ops]", "admins,ops"). */
+function groupsOf(claims) {
+  const value = claims[state.config.groups_claim];
+  if (Array.isArray(value)) return value.map(String);
+  return String(value || "")
+    .replace(/^\[|\]$/g, "")
+    .split(/[\s,]+/)
+    .filter(Boolean);
+}
+
+/** Keep the token (this tab only) and who it says we are; false if it is unreadable or expired. */
+function useToken(token) {
+  const claims = claimsOf(token);
+  if (!claims || (claims.exp && claims.exp * 1000 < Date.now())) return false;
+  state.token = token;
+  state.user = {
+    name: claims.username || claims["cognito:username"] || claims.email || claims.sub || "?",
+    admin: groupsOf(claims).includes(state.config.admin_group),
+  };
+  sessionStorage.setItem(TOKEN_KEY, token);
+  fill($("#whoami-name"), state.user.name, state.user.admin && [" ", h("span", { class: "role" }, "admin")]);
+  $("#whoami").hidden = false;
+  return true;
+}
+
+function signOut(message) {
+  state.token = state.user = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("#whoami").hidden = true;
+  stopPolling();
+  if (message) say(message, "error");
+}
+
+async function devSignIn(username) {
+  const res = await fetch(`${BASE}local-issuer/dev-token?username=${enc(username)}`);
+  if (!res.ok) throw new Error(`the local issuer answered ${res.status}`);
+  return (await res.json()).access_token;
+}
+
+/** Cognito hosted UI, authorization code with PKCE: off to the sign-in page. */
+async function cognitoSignIn() {
+  const { domain, client_id: clientId, scope } = state.config.cognito;
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const challenge = b64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+  const stateParam = b64url(crypto.getRandomValues(new Uint8Array(16)));
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state: stateParam, hash: location.hash }));
+  const query = new URLSearchParams({
+    response_type: "code",
+    client_id: clientId,
+    redirect_uri: location.origin + location.pathname,
+    scope,
+    state: stateParam,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  });
+  location.assign(`${domain}/oauth2/authorize?${query}`);
+}
+
+/** Back from the hosted UI with ?code=: trade it (and the verifier) for tokens. */
+async function finishCognitoSignIn() {
+  const params = new URLSearchParams(location.search);
+  if (!params.has("code") && !params.has("error")) return;
+  const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || "null");
+  sessionStorage.removeItem(PKCE_KEY);
+  history.replaceState(null, "", location.pathname + (saved?.hash || ""));
+  if (params.has("error"))
+    return say(`Sign-in failed: ${params.get("error_description") || params.get("error")}`, "error");
+  if (!saved || saved.state !== params.get("state") || !state.config.cognito) {
+    return say("Sign-in failed: the answer does not match the request. Try again.", "error");
+  }
+  const { domain, client_id: clientId } = state.config.cognito;
+  const res = await fetch(`${domain}/oauth2/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      client_id: clientId,
+      code: params.get("code"),
+      redirect_uri: location.origin + location.pathname,
+      code_verifier: saved.verifier,
+    }),
+  });
+  const tokens = await res.json().catch(() => ({}));
+  if (!res.ok || !useToken(tokens.access_token || "")) {
+    say(`Sign-in failed: ${tokens.error_description || tokens.error || res.status}`, "error");
+  }
+}
+
+// ------------------------------------------------------------------ the API
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || body?.error || `the API answered ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { Authorization: `Bearer ${state.token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(BASE + path.replace(/^\//, ""), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (res.status === 401) {
+    signOut("Your session has ended: sign in again.");
+    route();
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+async function allJobs() {
+  const jobs = [];
+  let cursor = null;
+  do {
+    const page = await api("GET", `/jobs?limit=200${cursor ? `&cursor=${enc(cursor)}` : ""}`);
+    jobs.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return jobs;
+}
+
+async function actionCatalog() {
+  state.catalog ??= await api("GET", "/actions");
+  return state.catalog;
+}
+
+const isAdmin = () => state.user?.admin;
+/** Run Now, Stop, Clear All: admins, and owners of their own user jobs (as the API decides). */
+const canOperate = (job) => isAdmin() || (job.owner === state.user?.name && job.kind === "user");
+const canEdit = (job) => isAdmin() && job.kind !== "system";
+
+// ------------------------------------------------------------------ polling
+
+let pollTimer = null;
+let pollFn = null;
+let pollMs = 0;
+
+/** Call fn every ms while the tab is visible; fn returning false stops it. */
+function poll(fn, ms) {
+  stopPolling();
+  pollFn = fn;
+  pollMs = ms;
+  arm();
+}
+
+function arm() {
+  clearTimeout(pollTimer);
+  if (!pollFn || document.hidden) return;
+  const fn = pollFn;
+  pollTimer = setTimeout(async () => {
+    let again = true;
+    try {
+      again = (await fn()) !== false;
+    } catch (error) {
+      if (error.status !== 401) say(`Refresh failed: ${error.message}`, "error");
+    }
+    if (fn === pollFn) again ? arm() : stopPolling();
+  }, pollMs);
+}
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  pollFn = null;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) clearTimeout(pollTimer);
+  else if (pollFn) {
+    const saved = pollMs;
+    pollMs = 0; // refresh at once on coming back, then at the usual pace
+    arm();
+    pollMs = saved;
+  }
+});
+
+// ------------------------------------------------------------------ routing
+
+function route() {
+  stopPolling();
+  refreshCurrent = null;
+  const view = ++state.view;
+  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  let shown;
+  if (!state.user) shown = signInView();
+  else if (parts.length === 0) shown = listView(view);
+  else if (parts[0] === "new" && parts.length === 1) shown = formView(view, null);
+  else if (parts[0] === "jobs" && parts.length === 2) shown = jobView(view, parts[1]);
+  else if (parts[0] === "jobs" && parts.length === 3 && parts[2] === "edit") shown = formView(view, parts[1]);
+  else if (parts[0] === "jobs" && parts.length === 4 && parts[2] === "tasks")
+    shown = taskView(view, parts[1], parts[3]);
+  else
+    shown = Promise.resolve(
+      show("Not found", h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/" }, "Back to the jobs"))),
+    );
+  shown?.catch?.((error) => {
+    if (view !== state.view || error.status === 401) return;
+    const title = error.status === 404 ? "Not found" : "Something went wrong";
+    show(
+      title,
+      h("h1", {}, title),
+      h("p", { class: "error-text" }, error.message),
+      h("p", {}, h("a", { href: "#/" }, "Back to the jobs")),
+    );
+  });
+}
+
+const current = (view) => view === state.view;
+
+/** Replace the page's content; focus its heading so screen readers follow the change. */
+function show(title, ...nodes) {
+  const main = $("#main");
+  fill(main, ...nodes);
+  document.title = `${title} · Jobdeck`;
+  const heading = $("h1", main);
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+
+// ------------------------------------------------------------------ sign-in view
+
+async function signInView() {
+  const error = h("p", { class: "field-error", id: "token-error" });
+  const pasted = h("textarea", { id: "token-input", rows: 3, spellcheck: "false", "aria-describedby": "token-error" });
+  const take = (token, how) => {
+    if (!useToken(token)) {
+      error.textContent = "That is not a valid, unexpired JWT.";
+      return;
+    }
+    say(`Signed in as ${state.user.name}${how}.`);
+    route();
+  };
+  const local = state.local
+    ? h(
+        "section",
+        { class: "sign-in-local", "aria-labelledby": "local-title" },
+        h("h2", { id: "local-title" }, "Local stack"),
+        h("p", { class: "muted" }, "The dev token issuer of the local stack signs you in as a dev user."),
+        h(
+          "div",
+          { class: "button-row" },
+          ["admin", "alice"].map((name) =>
+            h(
+              "button",
+              {
+                type: "button",
+                class: name === "admin" ? "primary" : "",
+                id: `sign-in-${name}`,
+                onclick: async () => {
+                  try {
+                    take(await devSignIn(name), " (local dev token)");
+                  } catch (failure) {
+                    error.textContent = `Dev sign-in failed: ${failure.message}`;
+                  }
+                },
+              },
+              `Sign in as ${name}`,
+            ),
+          ),
+        ),
+      )
+    : null;
+  const cognito = state.config.cognito
+    ? h(
+        "div",
+        { class: "button-row" },
+        h("button", { type: "button", class: "primary", id: "sign-in-cognito", onclick: cognitoSignIn }, "Sign in"),
+      )
+    : null;
+  show(
+    "Sign in",
+    h(
+      "section",
+      { class: "card sign-in" },
+      h("h1", {}, "Sign in to the Scheduler"),
+      h("p", { class: "muted" }, "Jobs, their schedules, runs and history."),
+      cognito,
+      local,
+      !cognito && !local && h("p", {}, "No sign-in page is configured for this console: paste an access token."),
+      h(
+        "form",
+        {
+          class: "paste-token",
+          onsubmit: (event) => {
+            event.preventDefault();
+            take(pasted.value.trim().replace(/^Bearer\s+/i, ""), "");
+          },
+        },
+        h("label", { for: "token-input" }, "Or paste an access token (JWT)"),
+        pasted,
+        error,
+        h("button", { type: "submit" }, "Use this token"),
+      ),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ the jobs list
+
+const COLUMNS = [
+  { key: "label", title: "Label", value: (j) => j.label.toLowerCase() },
+  { key: "owner", title: "Owner", value: (j) => j.owner.toLowerCase() },
+  { key: "trigger", title: "Trigger", value: (j) => j.trigger.toLowerCase() },
+  { key: "last", title: "Last Execution", value: (j) => lastTime(j) || "" },
+  { key: "status", title: "Status", value: (j) => `${j.enabled ? "" : "~"}${j.last_task?.status || ""}` },
+];
+
+const list = { jobs: [], sort: { key: "label", dir: 1 }, filter: "", selected: new Set() };
+
+function shownJobs() {
+  const words = list.filter.toLowerCase().split(/\s+/).filter(Boolean);
+  const column = COLUMNS.find((c) => c.key === list.sort.key);
+  return list.jobs
+    .filter((job) => {
+      const text = [
+        job.label,
+        job.id,
+        job.owner,
+        job.trigger,
+        job.kind,
+        job.last_task?.status,
+        job.enabled ? "enabled" : "disabled",
+      ]
+        .join(" ")
+        .toLowerCase();
+      return words.every((w) => text.includes(w));
+    })
+    .sort((a, b) => {
+      const [x, y] = [column.value(a), column.value(b)];
+      return (x < y ? -1 : x > y ? 1 : a.label.localeCompare(b.label)) * list.sort.dir;
+    });
+}
+
+async function listView(view) {
+  const filter = h("input", {
+    type: "search",
+    id: "filter",
+    value: list.filter,
+    placeholder: "Label, owner, trigger, status…",
+    oninput: () => {
+      list.filter = filter.value;
+      renderRows();
+    },
+  });
+  const button = (id, text, onclick, cls = "") =>
+    h("button", { type: "button", id, class: cls, onclick, disabled: true }, text);
+  const actions = [
+    button("run-now", "Run Now", () => runNow(selectedJobs()), "primary"),
+    isAdmin() && button("disable", "Disable job", () => setEnabled(selectedJobs(), false)),
+    isAdmin() && button("enable", "Enable", () => setEnabled(selectedJobs(), true)),
+    button("clear-all", "Clear All", () => clearAll(selectedJobs())),
+    isAdmin() && button("delete", "Delete", () => deleteJobs(selectedJobs()), "danger-outline"),
+  ];
+  const selectAll = h("input", {
+    type: "checkbox",
+    id: "select-all",
+    "aria-label": "Select all jobs shown",
+    onchange: () => {
+      for (const job of shownJobs()) selectAll.checked ? list.selected.add(job.id) : list.selected.delete(job.id);
+      renderRows();
+    },
+  });
+  const head = h(
+    "tr",
+    {},
+    h("th", { class: "select", scope: "col" }, selectAll),
+    COLUMNS.map((c) =>
+      h(
+        "th",
+        { scope: "col", "data-key": c.key },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "sort",
+            id: `sort-${c.key}`,
+            onclick: () => {
+              list.sort = { key: c.key, dir: list.sort.key === c.key ? -list.sort.dir : 1 };
+              renderRows();
+            },
+          },
+          c.title,
+          h("span", { class: "sort-mark", "aria-hidden": "true" }),
+        ),
+      ),
+    ),
+  );
+  const tbody = h("tbody", { id: "jobs-body" });
+  const count = h("span", { class: "muted selection-count", id: "selection-count" });
+  show(
+    "Scheduler",
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        {},
+        h("h1", {}, "Scheduler"),
+        h("p", { class: "muted" }, "Every job: what starts it, its last execution and its status."),
+      ),
+      isAdmin() && h("a", { class: "button primary", href: "#/new", id: "new-job" }, "New job"),
+    ),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("div", { class: "filter" }, h("label", { for: "filter" }, "Filter"), filter),
+      h("div", { class: "button-row", role: "group", "aria-label": "Actions on the selected jobs" }, actions, count),
+    ),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "jobs", id: "jobs" },
+        h("caption", { class: "visually-hidden" }, "Jobs"),
+        h("thead", {}, head),
+        tbody,
+      ),
+    ),
+  );
+
+  function renderRows() {
+    const jobs = shownJobs();
+    const known = new Set(list.jobs.map((j) => j.id));
+    for (const id of list.selected) if (!known.has(id)) list.selected.delete(id);
+    keepFocus(() =>
+      fill(
+        tbody,
+        ...jobs.map((job) => jobRow(job, renderRows)),
+        jobs.length === 0
+          ? h(
+              "tr",
+              { class: "empty" },
+              h("td", { colspan: 6 }, list.jobs.length ? "No job matches the filter." : "No jobs yet."),
+            )
+          : [],
+      ),
+    );
+    for (const th of $$("th[data-key]", head)) {
+      const sorted = th.dataset.key === list.sort.key;
+      th.setAttribute("aria-sort", sorted ? (list.sort.dir > 0 ? "ascending" : "descending") : "none");
+      $(".sort-mark", th).textContent = sorted ? (list.sort.dir > 0 ? "▲" : "▼") : "";
+    }
+    const picked = selectedJobs();
+    const shownPicked = jobs.filter((j) => list.selected.has(j.id)).length;
+    selectAll.checked = jobs.length > 0 && shownPicked === jobs.length;
+    selectAll.indeterminate = shownPicked > 0 && shownPicked < jobs.length;
+    const some = picked.length > 0;
+    const enable = (id, on) => {
+      const b = document.getElementById(id);
+      if (b) b.disabled = !on;
+    };
+    enable("run-now", some && picked.every(canOperate));
+    enable("clear-all", some && picked.every(canOperate));
+    enable("enable", some && picked.some((j) => !j.enabled));
+    enable("disable", some && picked.some((j) => j.enabled));
+    enable("delete", some && picked.every(canEdit));
+    count.textContent = some ? `${picked.length} selected` : "";
+  }
+
+  const refresh = async () => {
+    const jobs = await allJobs();
+    if (!current(view)) return false;
+    list.jobs = jobs;
+    renderRows();
+  };
+  refreshCurrent = refresh;
+  await refresh();
+  poll(refresh, LIST_POLL_MS);
+}
+
+function selectedJobs() {
+  return list.jobs.filter((j) => list.selected.has(j.id));
+}
+
+function jobRow(job, rerender) {
+  const box = h("input", {
+    type: "checkbox",
+    id: `select-${job.id}`,
+    checked: list.selected.has(job.id),
+    "aria-label": `Select ${job.label}`,
+    onchange: () => {
+      box.checked ? list.selected.add(job.id) : list.selected.delete(job.id);
+      rerender();
+    },
+  });
+  const last = lastTime(job);
+  return h(
+    "tr",
+    { "data-job": job.id, class: list.selected.has(job.id) ? "selected" : "" },
+    h("td", { class: "select" }, box),
+    h(
+      "td",
+      { class: "label", "data-label": "Label" },
+      h("a", { href: `#/jobs/${enc(job.id)}`, id: `open-${job.id}` }, job.label),
+      " ",
+      kindBadge(job.kind),
+    ),
+    h("td", { "data-label": "Owner" }, job.owner),
+    h("td", { class: "trigger", "data-label": "Trigger" }, triggerText(job.trigger)),
+    h(
+      "td",
+      { class: "last", "data-label": "Last Execution" },
+      last ? timeAgo(last) : h("span", { class: "muted" }, "—"),
+    ),
+    h("td", { class: "status", "data-label": "Status" }, jobStatus(job)),
+  );
+}
+
+// ------------------------------------------------------------------ actions on jobs (list and job page)
+
+/** Do `each(job)` for every job; one message tells what worked and what did not. */
+async function forEach(jobs, verb, each) {
+  const failed = [];
+  let done = 0;
+  for (const job of jobs) {
+    try {
+      await each(job);
+      done += 1;
+    } catch (error) {
+      failed.push(`${job.label}: ${error.message}`);
+    }
+  }
+  const ok = done ? `${verb} ${done} job${done === 1 ? "" : "s"}.` : "";
+  say([ok, ...failed].join(" "), failed.length ? "error" : "info");
+  await refreshView();
+}
+
+/** The view on screen, reloaded after an action (each view sets it). */
+let refreshCurrent = null;
+
+async function refreshView() {
+  try {
+    await refreshCurrent?.();
+  } catch (error) {
+    say(error.message, "error");
+  }
+}
+
+function runNow(jobs, parameters = {}) {
+  return forEach(jobs, "Run Now: queued a task for", (job) => api("POST", `/jobs/${enc(job.id)}/run`, { parameters }));
+}
+
+async function setEnabled(jobs, enabled) {
+  try {
+    const { results } = await api("POST", `/jobs/${enabled ? "enable" : "disable"}`, { ids: jobs.map((j) => j.id) });
+    const changed = results.filter((r) => r.outcome === (enabled ? "enabled" : "disabled")).length;
+    const missing = results.filter((r) => r.outcome === "not found").map((r) => r.id);
+    say(
+      `${enabled ? "Enabled" : "Disabled"} ${changed} job${changed === 1 ? "" : "s"}.` +
+        (missing.length ? ` Not found: ${missing.join(", ")}.` : ""),
+      missing.length ? "error" : "info",
+    );
+  } catch (error) {
+    say(error.message, "error");
+  }
+  await refreshView();
+}
+
+async function clearAll(jobs) {
+  const names = jobs.map((j) => j.label).join(", ");
+  if (
+    !(await confirmDialog(
+      "Clear All history?",
+      `The finished tasks of ${names} will be deleted. Queued and running tasks stay.`,
+      "Clear All",
+    ))
+  )
+    return;
+  let deleted = 0;
+  await forEach(jobs, "Cleared the history of", async (job) => {
+    deleted += (await api("DELETE", `/jobs/${enc(job.id)}/tasks`)).deleted;
+  });
+  say(`Clear All: ${deleted} task${deleted === 1 ? "" : "s"} deleted.`);
+}
+
+async function deleteJobs(jobs) {
+  const names = jobs.map((j) => j.label).join(", ");
+  if (
+    !(await confirmDialog(
+      "Delete for good?",
+      `${names} and all of its history will be deleted. This cannot be undone.`,
+      "Delete",
+    ))
+  )
+    return false;
+  for (const job of jobs) list.selected.delete(job.id);
+  await forEach(jobs, "Deleted", (job) => api("DELETE", `/jobs/${enc(job.id)}`));
+  return true;
+}
+
+// ------------------------------------------------------------------ a job
+
+async function jobView(view, jobId) {
+  const path = `/jobs/${enc(jobId)}`;
+  let [job, preview, page] = await Promise.all([
+    api("GET", path),
+    api("GET", `${path}/schedule/preview?count=5`),
+    api("GET", `${path}/tasks?limit=${HISTORY_PAGE}`),
+  ]);
+  if (!current(view)) return;
+  const history = { items: page.items, cursor: page.cursor, status: "" };
+
+  const head = h("div", { class: "page-head" });
+  const facts = h("dl", { class: "facts" });
+  const historyBody = h("tbody", { id: "history-body" });
+  const older = h("button", { type: "button", id: "older", onclick: loadOlder }, "Older");
+  const statusFilter = h(
+    "select",
+    { id: "history-status", onchange: reloadHistory },
+    h("option", { value: "" }, "All statuses"),
+    STATUSES.map((s) => h("option", { value: s }, s)),
+  );
+
+  function renderHead() {
+    const buttons = [
+      canOperate(job) &&
+        h(
+          "button",
+          { type: "button", class: "primary", id: "run-now", onclick: () => runWithParameters(job) },
+          "Run Now",
+        ),
+      isAdmin() &&
+        (job.enabled
+          ? h("button", { type: "button", id: "disable", onclick: () => setEnabled([job], false) }, "Disable job")
+          : h("button", { type: "button", id: "enable", onclick: () => setEnabled([job], true) }, "Enable")),
+      canOperate(job) && h("button", { type: "button", id: "clear-all", onclick: () => clearAll([job]) }, "Clear All"),
+      canEdit(job) && h("a", { class: "button", href: `#/jobs/${enc(job.id)}/edit`, id: "edit" }, "Edit"),
+      canEdit(job) &&
+        h(
+          "button",
+          {
+            type: "button",
+            class: "danger-outline",
+            id: "delete",
+            onclick: async () => {
+              refreshCurrent = null; // the job is gone: nothing to reload here
+              if (await deleteJobs([job])) location.hash = "#/";
+              else refreshCurrent = refresh;
+            },
+          },
+          "Delete",
+        ),
+    ];
+    keepFocus(() =>
+      fill(
+        head,
+        h(
+          "div",
+          {},
+          h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Scheduler"), " / "),
+          h("h1", {}, job.label, " ", kindBadge(job.kind), !job.enabled && [" ", badge("disabled", "disabled")]),
+          job.description && h("p", { class: "muted description" }, job.description),
+        ),
+        h("div", { class: "button-row" }, buttons),
+      ),
+    );
+    const next = preview.next.slice(0, 5);
+    fill(
+      facts,
+      fact("Owner", job.owner),
+      fact(
+        "Trigger",
+        job.schedule
+          ? preview.description || job.trigger
+          : job.events?.length || job.hooks?.length
+            ? "When one of the events or hooks below arrives (and Run Now)"
+            : "Manual: runs when someone clicks Run Now",
+      ),
+      job.schedule && fact("Expression", h("code", {}, job.schedule.expression), ` in ${job.schedule.timezone}`),
+      job.events?.length > 0 && fact("Events", job.events.map(eventText).join(", ")),
+      job.hooks?.length > 0 &&
+        fact(
+          "Hooks",
+          job.hooks.map((hook) => h("code", { class: "hook" }, `POST /hooks/${hook.slug}`)),
+        ),
+      job.schedule &&
+        fact(
+          "Next runs",
+          !job.enabled
+            ? h("span", { class: "muted" }, "none while the job is disabled")
+            : next.length
+              ? h(
+                  "ol",
+                  { class: "next-runs", id: "next-runs" },
+                  next.map((t) =>
+                    h("li", {}, h("time", { datetime: t.utc, title: absolute(t.utc) }, wallTime(t.local))),
+                  ),
+                )
+              : h("span", { class: "muted" }, "no more runs"),
+        ),
+      fact(
+        "Actions",
+        job.actions.length
+          ? h(
+              "ol",
+              { class: "chain" },
+              job.actions.map((a) =>
+                h(
+                  "li",
+                  {},
+                  h("code", {}, a.action),
+                  Object.keys(a.parameters).length
+                    ? [" ", h("span", { class: "muted params" }, JSON.stringify(a.parameters))]
+                    : null,
+                ),
+              ),
+            )
+          : h("span", { class: "muted" }, "none"),
+      ),
+      job.parameters.length > 0 && fact("Parameters", job.parameters.map((p) => p.name).join(", ")),
+      fact("Version", String(job.version), h("span", { class: "muted" }, ` · changed ${relative(job.updated_at)}`)),
+    );
+  }
+
+  function renderHistory() {
+    keepFocus(() =>
+      fill(
+        historyBody,
+        ...history.items.map((task) =>
+          h(
+            "tr",
+            { "data-task": task.id },
+            h(
+              "td",
+              { "data-label": "Status" },
+              h(
+                "a",
+                {
+                  href: `#/jobs/${enc(job.id)}/tasks/${enc(task.id)}`,
+                  id: `task-${task.id}`,
+                  "aria-label": `Task ${task.id}: ${task.status}`,
+                },
+                statusBadge(task.status),
+              ),
+            ),
+            h("td", { "data-label": "Trigger" }, task.trigger.type),
+            h("td", { "data-label": "By" }, task.trigger.by),
+            h("td", { "data-label": "Started" }, timeAgo(task.started_at || task.created_at)),
+            h(
+              "td",
+              { "data-label": "Duration" },
+              task.status === "RUNNING" ? "running…" : duration(task.duration_seconds),
+            ),
+            h("td", { class: "message", "data-label": "Message" }, task.message || ""),
+          ),
+        ),
+        history.items.length === 0
+          ? h("tr", { class: "empty" }, h("td", { colspan: 6 }, "No tasks in the history."))
+          : [],
+      ),
+    );
+    older.hidden = !history.cursor;
+  }
+
+  async function loadOlder() {
+    const more = await api(
+      "GET",
+      `${path}/tasks?limit=${HISTORY_PAGE}&cursor=${enc(history.cursor)}${history.status ? `&status=${history.status}` : ""}`,
+    );
+    history.items.push(...more.items.filter((t) => !history.items.some((k) => k.id === t.id)));
+    history.cursor = more.cursor;
+    renderHistory();
+    if (!older.hidden) older.focus();
+  }
+
+  async function reloadHistory() {
+    history.status = statusFilter.value;
+    const first = await api(
+      "GET",
+      `${path}/tasks?limit=${HISTORY_PAGE}${history.status ? `&status=${history.status}` : ""}`,
+    );
+    history.items = first.items;
+    history.cursor = first.cursor;
+    renderHistory();
+  }
+
+  /** The newest page again, merged with older pages already shown (task ids sort by time). */
+  async function refresh() {
+    const [fresh, first] = await Promise.all([
+      api("GET", path),
+      api("GET", `${path}/tasks?limit=${HISTORY_PAGE}${history.status ? `&status=${history.status}` : ""}`),
+    ]);
+    if (!current(view)) return false;
+    if (fresh.version !== job.version || fresh.enabled !== job.enabled)
+      preview = await api("GET", `${path}/schedule/preview?count=5`);
+    job = fresh;
+    const oldest = first.items.at(-1)?.id;
+    const rest = first.cursor && oldest ? history.items.filter((t) => t.id < oldest) : [];
+    history.items = [...first.items, ...rest];
+    if (!first.cursor) history.cursor = null;
+    else if (!rest.length) history.cursor = first.cursor;
+    renderHead();
+    renderHistory();
+  }
+
+  refreshCurrent = refresh;
+  renderHead();
+  renderHistory();
+  show(
+    job.label,
+    head,
+    h("section", { class: "card", "aria-labelledby": "about-title" }, h("h2", { id: "about-title" }, "About"), facts),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "history-title" },
+      h(
+        "div",
+        { class: "section-head" },
+        h("h2", { id: "history-title" }, "History"),
+        h("div", { class: "inline-field" }, h("label", { for: "history-status" }, "Status"), statusFilter),
+      ),
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { class: "history", id: "history" },
+          h("caption", { class: "visually-hidden" }, "Task history, newest first"),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ["Status", "Trigger", "By", "Started", "Duration", "Message"].map((t) => h("th", { scope: "col" }, t)),
+            ),
+          ),
+          historyBody,
+        ),
+      ),
+      h("div", { class: "button-row pager" }, older),
+    ),
+  );
+  poll(refresh, LIST_POLL_MS);
+}
+
+/** "s3 ObjectCreated under inbox/ *.jpg", "custom OrderPlaced". */
+function eventText(event) {
+  const filter = event.filter || {};
+  const where = [filter.prefix && `under ${filter.prefix}`, filter.glob, filter.suffix && `*${filter.suffix}`];
+  return [event.source, event.type, ...where].filter(Boolean).join(" ");
+}
+
+function fact(term, ...details) {
+  return [h("dt", {}, term), h("dd", {}, ...details)];
+}
+
+/** Run Now; a job that declares parameters first asks for their values. */
+async function runWithParameters(job) {
+  if (!job.parameters.length) return runNow([job]);
+  const fields = job.parameters.map((p, i) =>
+    parameterField(`run-${i}`, p.name, schemaOfParameter(p), p.required && p.default == null, undefined),
+  );
+  const errors = h("p", { class: "field-error", role: "alert" });
+  const dialog = h(
+    "dialog",
+    { "aria-labelledby": "run-title", class: "run-dialog" },
+    h(
+      "form",
+      { method: "dialog" },
+      h("h2", { id: "run-title" }, `Run ${job.label}`),
+      fields.map((f) => f.element),
+      errors,
+      h(
+        "div",
+        { class: "dialog-buttons" },
+        h("button", { type: "submit", value: "cancel", formnovalidate: true }, "Cancel"),
+        h("button", { type: "submit", value: "ok", class: "primary" }, "Run Now"),
+      ),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+  dialog.addEventListener("close", async () => {
+    dialog.remove();
+    if (dialog.returnValue !== "ok") return;
+    const parameters = {};
+    for (const f of fields) {
+      const value = f.read();
+      if (value !== undefined) parameters[f.name] = value;
+    }
+    await runNow([job], parameters);
+  });
+}
+
+function schemaOfParameter(p) {
+  const schema = { type: p.type, description: p.description };
+  if (p.choices) schema.enum = p.choices;
+  if (p.default != null) schema.default = p.default;
+  return schema;
+}
+
+// ------------------------------------------------------------------ a task
+
+async function taskView(view, jobId, taskId) {
+  const path = `/jobs/${enc(jobId)}/tasks/${enc(taskId)}`;
+  let [job, task] = await Promise.all([api("GET", `/jobs/${enc(jobId)}`), api("GET", path)]);
+  if (!current(view)) return;
+  const live = h("p", { class: "task-status", id: "task-status", "aria-live": "polite" });
+  const bar = h("progress", { id: "task-progress", max: 100, "aria-labelledby": "progress-label" });
+  const percent = h("span", { class: "muted" });
+  const stop = h("button", { type: "button", class: "danger-outline", id: "stop", onclick: stopTask }, "Stop");
+  const facts = h("dl", { class: "facts" });
+  const logs = h("ol", { class: "logs", id: "logs" });
+
+  function render() {
+    fill(
+      live,
+      statusBadge(task.status),
+      task.stop_requested_by && task.status === "RUNNING" ? ` stop asked by ${task.stop_requested_by}` : "",
+    );
+    bar.value = Math.round(task.progress * 100);
+    percent.textContent = ` ${Math.round(task.progress * 100)} %`;
+    stop.hidden = !(ACTIVE.has(task.status) && canOperate(job));
+    stop.disabled = Boolean(task.stop_requested_by);
+    fill(
+      facts,
+      fact("Trigger", `${task.trigger.type} by ${task.trigger.by}`),
+      task.scheduled_for &&
+        fact("Scheduled for", h("time", { datetime: task.scheduled_for }, absolute(task.scheduled_for))),
+      fact("Queued", h("time", { datetime: task.created_at }, absolute(task.created_at))),
+      fact("Started", task.started_at ? h("time", { datetime: task.started_at }, absolute(task.started_at)) : "—"),
+      fact("Ended", task.ended_at ? h("time", { datetime: task.ended_at }, absolute(task.ended_at)) : "—"),
+      fact("Duration", duration(task.duration_seconds)),
+      task.attempt > 1 && fact("Attempt", String(task.attempt)),
+      fact("Message", task.message || h("span", { class: "muted" }, "—")),
+      Object.keys(task.parameters).length > 0 && fact("Parameters", h("code", {}, JSON.stringify(task.parameters))),
+    );
+    fill(
+      logs,
+      ...task.logs.map((line) =>
+        h(
+          "li",
+          { class: `log-${line.level.toLowerCase()}` },
+          h("time", { datetime: line.at, title: absolute(line.at) }, new Date(line.at).toLocaleTimeString()),
+          h("span", { class: "level" }, line.level),
+          h("span", { class: "text" }, line.message),
+        ),
+      ),
+      task.logs.length === 0 ? h("li", { class: "muted" }, "No log lines yet.") : [],
+    );
+  }
+
+  async function stopTask() {
+    try {
+      task = { ...task, ...(await api("POST", `${path}/stop`)) };
+      say(task.status === "INTERRUPTED" ? "Task stopped." : "Stop asked: the task stops at its next checkpoint.");
+    } catch (error) {
+      say(error.message, "error");
+    }
+    await refresh();
+    if (ACTIVE.has(task.status)) poll(refresh, TASK_POLL_MS);
+  }
+
+  async function refresh() {
+    const fresh = await api("GET", path);
+    if (!current(view)) return false;
+    task = fresh;
+    render();
+    return ACTIVE.has(task.status);
+  }
+
+  refreshCurrent = refresh;
+  render();
+  show(
+    `Task ${taskId}`,
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        {},
+        h(
+          "nav",
+          { class: "crumbs", "aria-label": "Breadcrumb" },
+          h("a", { href: "#/" }, "Scheduler"),
+          " / ",
+          h("a", { href: `#/jobs/${enc(jobId)}`, id: "back-to-job" }, job.label),
+          " / ",
+        ),
+        h("h1", {}, "Task ", h("code", { class: "task-id" }, taskId)),
+        live,
+      ),
+      h("div", { class: "button-row" }, stop),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "progress-label" },
+      h("h2", { id: "progress-label" }, "Progress"),
+      h("div", { class: "progress-row" }, bar, percent),
+      facts,
+    ),
+    h("section", { class: "card", "aria-labelledby": "logs-title" }, h("h2", { id: "logs-title" }, "Log"), logs),
+  );
+  if (ACTIVE.has(task.status)) poll(refresh, TASK_POLL_MS);
+}
+
+// ------------------------------------------------------------------ the custom job form
+
+let fieldIds = 0;
+
+/** A labelled input for one JSON Schema property: string, integer/number, boolean, enum. */
+function parameterField(idPrefix, name, schema, required, value) {
+  const id = `${idPrefix}-${name}`.replace(/[^\w-]/g, "_");
+  const hint = [
+    schema.description,
+    schema.default !== undefined && !schema.enum && schema.type !== "boolean" ? `default: ${schema.default}` : "",
+  ]
+    .filter(Boolean)
+    .join(" · ");
+  const describedBy = `${id}-hint ${id}-error`;
+  let input;
+  if (schema.enum) {
+    input = h(
+      "select",
+      { id, required, "aria-describedby": describedBy },
+      !required || schema.default === undefined
+        ? h("option", { value: "" }, schema.default !== undefined ? `(default: ${schema.default})` : "—")
+        : null,
+      schema.enum.map((choice) => h("option", { value: JSON.stringify(choice) }, String(choice))),
+    );
+    const chosen = value !== undefined ? value : required ? schema.default : undefined;
+    if (chosen !== undefined) input.value = JSON.stringify(chosen);
+  } else if (schema.type === "boolean") {
+    input = h("input", {
+      type: "checkbox",
+      id,
+      checked: Boolean(value ?? schema.default),
+      "aria-describedby": describedBy,
+    });
+  } else if (schema.type === "integer" || schema.type === "number") {
+    input = h("input", {
+      type: "number",
+      id,
+      required,
+      step: schema.type === "integer" ? 1 : "any",
+      min: schema.minimum,
+      max: schema.maximum,
+      value: value ?? "",
+      placeholder: schema.default ?? "",
+      "aria-describedby": describedBy,
+    });
+  } else if (schema.type === "string" || !schema.type) {
+    input = h("input", {
+      type: "text",
+      id,
+      required,
+      value: value ?? "",
+      placeholder: schema.default ?? "",
+      "aria-describedby": describedBy,
+    });
+  } else {
+    input = h("input", {
+      type: "text",
+      id,
+      required,
+      value: value === undefined ? "" : JSON.stringify(value),
+      placeholder: "JSON",
+      "aria-describedby": describedBy,
+    });
+  }
+  const element = h(
+    "div",
+    { class: `field${schema.type === "boolean" && !schema.enum ? " check" : ""}` },
+    h("label", { for: id }, name, required && h("span", { class: "required", "aria-hidden": "true" }, " *")),
+    input,
+    h("p", { class: "hint", id: `${id}-hint` }, hint),
+    h("p", { class: "field-error", id: `${id}-error` }),
+  );
+  const read = () => {
+    if (schema.enum) return input.value === "" ? undefined : JSON.parse(input.value);
+    if (schema.type === "boolean") return input.checked;
+    if (input.value === "") return undefined;
+    if (schema.type === "integer" || schema.type === "number")
+      return Number.isNaN(Number(input.value)) ? input.value : Number(input.value);
+    if (schema.type && schema.type !== "string") {
+      try {
+        return JSON.parse(input.value);
+      } catch {
+        return input.value;
+      }
+    }
+    return input.value;
+  };
+  return { name, element, input, read };
+}
+
+/** A labelled form control with its hint and error slots; `field` is the API's name for it. */
+function field(where, id, label, input, hint = "", required = false) {
+  input.id = id;
+  input.setAttribute("aria-describedby", `${id}-hint ${id}-error`);
+  if (required) input.required = true;
+  return h(
+    "div",
+    { class: `field${input.type === "checkbox" ? " check" : ""}`, "data-field": where },
+    h("label", { for: id }, label, required && h("span", { class: "required", "aria-hidden": "true" }, " *")),
+    input,
+    h("p", { class: "hint", id: `${id}-hint` }, hint),
+    h("p", { class: "field-error", id: `${id}-error` }),
+  );
+}
+
+function zoneList() {
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return h(
+    "datalist",
+    { id: "zones" },
+    ["UTC", ...zones.filter((z) => z !== "UTC")].map((z) => h("option", { value: z })),
+  );
+}
+
+async function formView(view, jobId) {
+  if (!isAdmin()) {
+    show(
+      "Not allowed",
+      h("h1", {}, "Only admins create and edit jobs"),
+      h("p", {}, h("a", { href: "#/" }, "Back to the jobs")),
+    );
+    return;
+  }
+  const [catalog, job] = await Promise.all([actionCatalog(), jobId ? api("GET", `/jobs/${enc(jobId)}`) : null]);
+  if (!current(view)) return;
+  const actionsByName = Object.fromEntries(catalog.map((a) => [a.name, a]));
+  const schedule = job?.schedule;
+
+  const label = h("input", { type: "text", value: job?.label || "", maxlength: 200, autocomplete: "off" });
+  const idInput = h("input", {
+    type: "text",
+    value: job?.id || "",
+    disabled: Boolean(job),
+    pattern: "[a-z0-9][a-z0-9_\\-]{0,63}",
+    autocomplete: "off",
+  });
+  const description = h("textarea", { rows: 2, value: job?.description || "" });
+  const owner = h("input", { type: "text", value: job?.owner || "", placeholder: state.user.name });
+  const enabled = h("input", { type: "checkbox", checked: job ? job.enabled : true });
+  const manual = h("input", {
+    type: "radio",
+    name: "trigger",
+    id: "f-trigger-manual",
+    value: "manual",
+    checked: !schedule,
+  });
+  const scheduled = h("input", {
+    type: "radio",
+    name: "trigger",
+    id: "f-trigger-schedule",
+    value: "schedule",
+    checked: Boolean(schedule),
+  });
+  const expression = h("input", {
+    type: "text",
+    value: schedule?.expression || "",
+    placeholder: "0 3 * * *",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  const timezone = h("input", { type: "text", value: schedule?.timezone || "UTC", list: "zones", autocomplete: "off" });
+  const misfire = h(
+    "select",
+    {},
+    h("option", { value: "skip" }, "Skip: run the newest missed slot once"),
+    h("option", { value: "catch_up" }, "Catch up: run every missed slot"),
+  );
+  misfire.value = schedule?.misfire || "skip";
+  const preview = h("div", { class: "preview", id: "preview", "aria-live": "polite" });
+  const scheduleBlock = h(
+    "div",
+    { class: "schedule-fields", id: "schedule-fields" },
+    h(
+      "div",
+      { class: "grid-2" },
+      field(
+        "schedule.expression",
+        "f-expression",
+        "Expression",
+        expression,
+        "cron (30 2 * * *), cron(0 12 ? * MON-FRI *), rate(5 minutes), R/2026-01-01T02:30:00/P1D or at(2026-12-01T00:00:00)",
+        true,
+      ),
+      field("schedule.timezone", "f-timezone", "Time zone", timezone, "IANA name, e.g. Europe/Paris"),
+    ),
+    field("schedule.misfire", "f-misfire", "Missed runs", misfire),
+    preview,
+  );
+  const steps = h("ol", { class: "steps", id: "steps" });
+  const stepState = [];
+  const params = h("div", { class: "job-params", id: "job-params" });
+  const paramState = [];
+  const timeout = h("input", { type: "number", min: 1, max: 604800, value: job?.timeout_seconds ?? 3600 });
+  const historyDays = h("input", { type: "number", min: 1, max: 3650, value: job?.history_days ?? 30 });
+  const formError = h("div", { class: "form-error", id: "form-error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "primary", id: "save" }, job ? "Save changes" : "Create job");
+
+  // --- the live preview of the schedule
+  let previewTimer = null;
+  let previewSeq = 0;
+  function schedulePreview() {
+    scheduleBlock.hidden = !scheduled.checked;
+    clearTimeout(previewTimer);
+    if (!scheduled.checked) return;
+    if (!expression.value.trim()) {
+      fill(preview, h("p", { class: "muted" }, "Type an expression to see its next runs."));
+      return;
+    }
+    previewTimer = setTimeout(async () => {
+      const seq = ++previewSeq;
+      preview.classList.add("busy");
+      try {
+        const query = new URLSearchParams({
+          expression: expression.value.trim(),
+          timezone: timezone.value.trim() || "UTC",
+          count: "5",
+        });
+        const result = await api("GET", `/schedule/preview?${query}`);
+        if (seq !== previewSeq) return;
+        fill(
+          preview,
+          h("p", { class: "preview-words" }, result.description || result.expression),
+          result.next.length
+            ? h(
+                "ol",
+                { class: "next-runs" },
+                result.next.map((t) =>
+                  h("li", {}, h("time", { datetime: t.utc, title: absolute(t.utc) }, wallTime(t.local))),
+                ),
+              )
+            : h("p", { class: "muted" }, "It will not fire again."),
+        );
+        preview.classList.remove("invalid");
+      } catch (error) {
+        if (seq !== previewSeq) return;
+        const problem = error.body?.errors?.map((e) => e.problem).join("; ") || error.message;
+        fill(preview, h("p", { class: "error-text" }, problem));
+        preview.classList.add("invalid");
+      } finally {
+        if (seq === previewSeq) preview.classList.remove("busy");
+      }
+    }, PREVIEW_DELAY_MS);
+  }
+  for (const el of [expression, timezone]) el.addEventListener("input", schedulePreview);
+  for (const el of [manual, scheduled]) el.addEventListener("change", schedulePreview);
+
+  // --- the action chain
+  function addStep(step) {
+    const uid = ++fieldIds;
+    const select = h(
+      "select",
+      {},
+      h("option", { value: "" }, "Choose an action…"),
+      catalog.map((a) => h("option", { value: a.name }, a.name)),
+    );
+    select.value = step?.action || "";
+    const summary = h("p", { class: "hint" });
+    const paramBox = h("div", { class: "params" });
+    const paramError = h("p", { class: "field-error" });
+    const item = { uid, select, fields: [], li: null, paramBox, paramError };
+    const renderParams = (values) => {
+      const action = actionsByName[select.value];
+      summary.textContent = action ? action.summary : "";
+      const schema = action?.parameters || { properties: {} };
+      const required = new Set(schema.required || []);
+      item.fields = Object.entries(schema.properties || {}).map(([name, prop]) =>
+        parameterField(`f-a${uid}`, name, prop, required.has(name), values?.[name]),
+      );
+      fill(paramBox, ...item.fields.map((f) => f.element));
+      paramBox.hidden = item.fields.length === 0;
+    };
+    select.addEventListener("change", () => renderParams());
+    const move = (delta) => {
+      const i = stepState.indexOf(item);
+      const j = i + delta;
+      if (j < 0 || j >= stepState.length) return;
+      [stepState[i], stepState[j]] = [stepState[j], stepState[i]];
+      renumber();
+    };
+    const tools = h(
+      "div",
+      { class: "step-tools" },
+      h("button", { type: "button", class: "small", "aria-label": "Move this step up", onclick: () => move(-1) }, "↑"),
+      h("button", { type: "button", class: "small", "aria-label": "Move this step down", onclick: () => move(1) }, "↓"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "small danger-outline",
+          onclick: () => {
+            stepState.splice(stepState.indexOf(item), 1);
+            renumber();
+          },
+        },
+        "Remove",
+      ),
+    );
+    item.li = h("li", { class: "step" });
+    item.build = (index) => {
+      const selectId = `f-action-${index}`;
+      select.id = selectId;
+      item.li.dataset.field = `actions[${index}]`;
+      fill(
+        item.li,
+        h("div", { class: "step-head" }, h("span", { class: "step-number" }, `Step ${index + 1}`), tools),
+        h(
+          "div",
+          { class: "field", "data-field": `actions[${index}].action` },
+          h("label", { for: selectId }, "Action", h("span", { class: "required", "aria-hidden": "true" }, " *")),
+          select,
+          summary,
+          h("p", { class: "field-error", id: `${selectId}-error` }),
+        ),
+        h("div", { class: "field params-field", "data-field": `actions[${index}].parameters` }, paramBox, paramError),
+      );
+      select.setAttribute("aria-describedby", `${selectId}-error`);
+      paramError.id = `f-action-${index}-parameters-error`;
+    };
+    renderParams(step?.parameters);
+    stepState.push(item);
+    renumber();
+    return item;
+  }
+
+  function renumber() {
+    stepState.forEach((item, i) => item.build(i));
+    fill(steps, ...stepState.map((s) => s.li));
+    if (!stepState.length)
+      fill(steps, h("li", { class: "muted empty-step" }, "No action: a run of this job does nothing."));
+  }
+
+  // --- job parameters
+  function addParameter(p) {
+    const uid = ++fieldIds;
+    const name = h("input", { type: "text", value: p?.name || "", autocomplete: "off" });
+    const type = h(
+      "select",
+      {},
+      ["string", "integer", "number", "boolean"].map((t) => h("option", { value: t }, t)),
+    );
+    type.value = p?.type || "string";
+    const def = h("input", { type: "text", value: p?.default ?? "" });
+    const required = h("input", { type: "checkbox", checked: Boolean(p?.required) });
+    const desc = h("input", { type: "text", value: p?.description || "" });
+    const item = { name, type, def, required, desc, row: null };
+    item.build = (index) => {
+      const at = `parameters[${index}]`;
+      item.row = h(
+        "div",
+        { class: "param-row", "data-field": at },
+        field(`${at}.name`, `f-p${uid}-name`, "Name", name, "", true),
+        field(`${at}.type`, `f-p${uid}-type`, "Type", type),
+        field(`${at}.default`, `f-p${uid}-default`, "Default", def),
+        field(`${at}.description`, `f-p${uid}-description`, "Description", desc),
+        field(`${at}.required`, `f-p${uid}-required`, "Required", required),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "small danger-outline",
+            "aria-label": `Remove parameter ${index + 1}`,
+            onclick: () => {
+              paramState.splice(paramState.indexOf(item), 1);
+              renderParams();
+            },
+          },
+          "Remove",
+        ),
+      );
+    };
+    item.value = () => {
+      const raw = def.value.trim();
+      let value = null;
+      if (raw !== "") {
+        if (type.value === "string") value = raw;
+        else if (type.value === "boolean") value = raw === "true" ? true : raw === "false" ? false : raw;
+        else value = Number.isNaN(Number(raw)) ? raw : Number(raw);
+      }
+      return {
+        name: name.value.trim(),
+        type: type.value,
+        description: desc.value,
+        default: value,
+        required: required.checked,
+      };
+    };
+    paramState.push(item);
+    renderParams();
+  }
+
+  function renderParams() {
+    paramState.forEach((item, i) => item.build(i));
+    fill(params, ...paramState.map((p) => p.row));
+  }
+
+  // --- errors from the API, beside their fields
+  function clearErrors() {
+    fill(formError);
+    for (const slot of $$(".field-error", form)) slot.textContent = "";
+    for (const el of $$("[aria-invalid]", form)) el.removeAttribute("aria-invalid");
+  }
+
+  function showErrors(error) {
+    clearErrors();
+    const problems = error.body?.errors?.length ? error.body.errors : [{ field: "", problem: error.message }];
+    const unplaced = [];
+    let first = null;
+    for (const { field: where, problem } of problems) {
+      const key = where.replace(/^body\.?/, "").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+      const holder = key
+        ? $$("[data-field]", form)
+            .filter((el) => matches(key, el.dataset.field))
+            .sort((a, b) => b.dataset.field.length - a.dataset.field.length)[0]
+        : null;
+      const slot = holder && $$(".field-error", holder).at(-1);
+      if (!slot) {
+        unplaced.push(`${where ? `${where}: ` : ""}${problem}`);
+        continue;
+      }
+      slot.textContent = slot.textContent ? `${slot.textContent}; ${problem}` : problem;
+      const control = $("input, select, textarea", holder);
+      control?.setAttribute("aria-invalid", "true");
+      first ??= control;
+    }
+    fill(
+      formError,
+      h(
+        "p",
+        {},
+        error.status === 422
+          ? "The job was not saved: see the fields marked below."
+          : `The job was not saved: ${error.message}`,
+      ),
+      unplaced.length && error.status === 422
+        ? h(
+            "ul",
+            {},
+            unplaced.map((u) => h("li", {}, u)),
+          )
+        : null,
+    );
+    if (error.status === 409 && job) {
+      formError.append(
+        h("p", {}, h("button", { type: "button", onclick: () => route() }, "Reload the job (your changes are lost)")),
+      );
+    }
+    (first || formError).focus?.();
+    if (!first) formError.scrollIntoView({ block: "center" });
+  }
+
+  const matches = (key, name) => key === name || key.startsWith(`${name}.`) || key.startsWith(`${name}[`);
+
+  function body() {
+    const out = {
+      label: label.value.trim(),
+      description: description.value,
+      enabled: enabled.checked,
+      actions: stepState.map((s) => {
+        const parameters = {};
+        for (const f of s.fields) {
+          const value = f.read();
+          if (value !== undefined) parameters[f.name] = value;
+        }
+        return { action: s.select.value, parameters };
+      }),
+      parameters: paramState.map((p) => p.value()),
+      timeout_seconds: Number(timeout.value) || 3600,
+      history_days: Number(historyDays.value) || 30,
+    };
+    if (!job && idInput.value.trim()) out.id = idInput.value.trim();
+    if (owner.value.trim()) out.owner = owner.value.trim();
+    if (scheduled.checked) {
+      out.schedule = {
+        expression: expression.value.trim(),
+        timezone: timezone.value.trim() || "UTC",
+        misfire: misfire.value,
+      };
+      if (schedule)
+        Object.assign(out.schedule, {
+          grace_seconds: schedule.grace_seconds,
+          catch_up_seconds: schedule.catch_up_seconds,
+        });
+    }
+    if (job) {
+      // Event and hook triggers are not edited here (yet): a replace keeps them as they were read.
+      Object.assign(out, { events: job.events || [], hooks: job.hooks || [], version: job.version });
+    }
+    return out;
+  }
+
+  const form = h(
+    "form",
+    {
+      class: "job-form",
+      id: "job-form",
+      novalidate: true,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        clearErrors();
+        submit.disabled = true;
+        try {
+          const saved = job ? await api("PUT", `/jobs/${enc(job.id)}`, body()) : await api("POST", "/jobs", body());
+          say(`${job ? "Saved" : "Created"} ${saved.label}.`);
+          location.hash = `#/jobs/${enc(saved.id)}`;
+        } catch (error) {
+          showErrors(error);
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    formError,
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Job"),
+      h(
+        "div",
+        { class: "grid-2" },
+        field("label", "f-label", "Label", label, "What the list shows", true),
+        field(
+          "id",
+          "f-id",
+          "Id",
+          idInput,
+          job ? "Ids do not change" : "Optional: made from the label when empty (a-z, 0-9, - and _)",
+        ),
+      ),
+      field("description", "f-description", "Description", description),
+      h(
+        "div",
+        { class: "grid-2" },
+        field("owner", "f-owner", "Owner", owner, "Empty: you"),
+        field("enabled", "f-enabled", "Enabled", enabled, "Disabled jobs run only by Run Now"),
+      ),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Trigger"),
+      h(
+        "div",
+        { class: "radios", role: "radiogroup", "aria-label": "Trigger" },
+        h("label", { for: "f-trigger-manual", class: "radio" }, manual, " Manual (Run Now only)"),
+        h("label", { for: "f-trigger-schedule", class: "radio" }, scheduled, " Schedule"),
+      ),
+      scheduleBlock,
+      (job?.events?.length > 0 || job?.hooks?.length > 0) &&
+        h(
+          "p",
+          { class: "hint" },
+          "Also started by ",
+          [...(job.events || []).map(eventText), ...(job.hooks || []).map((hook) => `POST /hooks/${hook.slug}`)].join(
+            ", ",
+          ),
+          ": kept as they are (the API edits them).",
+        ),
+    ),
+    h(
+      "fieldset",
+      { "data-field": "actions" },
+      h("legend", {}, "Actions"),
+      h("p", { class: "hint" }, "Steps run in order; the objects one step outputs are the next one's input."),
+      steps,
+      h("button", { type: "button", id: "add-action", onclick: () => $("select", addStep().li).focus() }, "Add action"),
+      h("p", { class: "field-error" }),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Job parameters ", h("span", { class: "muted" }, "(optional)")),
+      h("p", { class: "hint" }, "Values asked at Run Now; actions read them as {{ parameters.name }}."),
+      params,
+      h("button", { type: "button", id: "add-parameter", onclick: () => addParameter() }, "Add parameter"),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Policies"),
+      h(
+        "div",
+        { class: "grid-2" },
+        field("timeout_seconds", "f-timeout", "Timeout (seconds)", timeout),
+        field("history_days", "f-history", "Keep history (days)", historyDays),
+      ),
+    ),
+    h(
+      "div",
+      { class: "button-row form-buttons" },
+      submit,
+      h("a", { class: "button", href: job ? `#/jobs/${enc(job.id)}` : "#/" }, "Cancel"),
+    ),
+  );
+
+  for (const step of job?.actions || []) addStep(step);
+  if (!job) addStep();
+  for (const p of job?.parameters || []) addParameter(p);
+  renumber();
+  schedulePreview();
+  show(
+    job ? `Edit ${job.label}` : "New job",
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        {},
+        h(
+          "nav",
+          { class: "crumbs", "aria-label": "Breadcrumb" },
+          h("a", { href: "#/" }, "Scheduler"),
+          " / ",
+          job && [h("a", { href: `#/jobs/${enc(job.id)}` }, job.label), " / "],
+        ),
+        h("h1", {}, job ? `Edit ${job.label}` : "New custom job"),
+        h("p", { class: "muted" }, h("span", { class: "required", "aria-hidden": "true" }, "*"), " required"),
+      ),
+    ),
+    zoneList(),
+    form,
+  );
+}
+
+// ------------------------------------------------------------------ start
+
+async function start() {
+  state.config = await fetch(`${BASE}console/config.json`)
+    .then((r) => r.json())
+    .catch(() => ({ cognito: null, admin_group: "admins", groups_claim: "cognito:groups" }));
+  state.local = await fetch(`${BASE}local-issuer/.well-known/openid-configuration`)
+    .then((r) => r.ok)
+    .catch(() => false);
+  $("#sign-out").addEventListener("click", () => {
+    signOut();
+    say("Signed out.");
+    const cognito = state.config.cognito;
+    if (cognito) {
+      const query = new URLSearchParams({
+        client_id: cognito.client_id,
+        logout_uri: location.origin + location.pathname,
+      });
+      location.assign(`${cognito.domain}/logout?${query}`);
+    } else route();
+  });
+  try {
+    await finishCognitoSignIn();
+  } catch (error) {
+    say(`Sign-in failed: ${error.message}`, "error");
+  }
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (!state.user && saved && !useToken(saved)) signOut("Your session has expired: sign in again.");
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+start();

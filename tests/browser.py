@@ -1,0 +1,87 @@
+"""What the browser tests share: the local stack started in-process on free ports, and Debian's
+Chromium driven by Playwright (never `playwright install`: it would download a browser of its own).
+
+`make test` installs Chromium first (the `browser` target); where it is missing anyway, the tests
+that need it are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from jobdeck_local.stack import LocalStack, free_port
+from jobdeck_local.triggers import QueuePoller
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def chromium() -> str:
+    """The path of Debian's Chromium; else the test is skipped saying how to get it (failed in CI,
+    where `make test` has installed it: a browser test must not pass there by not running)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        reason = "no chromium on PATH: `make browser` installs it (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@contextmanager
+def local_stack() -> Iterator[LocalStack]:
+    """The local stack with its API and queue pollers (no clock: tests drive what they need);
+    stopping it gives the process its environment back."""
+    stack = LocalStack(port=free_port(), api_port=free_port(), run_clock=False).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextmanager
+def runner_paused(stack: LocalStack) -> Iterator[None]:
+    """No queue poller runs meanwhile: what is queued stays QUEUED."""
+    stack.stop_event.set()
+    for poller in stack.pollers:
+        poller.join(timeout=5)
+    try:
+        yield
+    finally:
+        stack.stop_event.clear()
+        stack.pollers[:] = [
+            QueuePoller(p.function_id, p.handler, p.queue_url, p.queue_arn, p.batch_size, p.stop) for p in stack.pollers
+        ]
+        for poller in stack.pollers:
+            poller.start()
+
+
+@contextmanager
+def headless_chromium() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    path = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

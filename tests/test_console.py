@@ -1,0 +1,446 @@
+"""The web console in a real browser (Debian's Chromium, driven by Playwright) against the local
+stack: its API, dev token issuer and queue pollers, so the tasks a click queues really run.
+
+Screenshots of the list, a job page, the form and the list at phone width go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from jobdeck import jobs
+from jobdeck.domain import JobKind
+from jobdeck_local.stack import LocalStack
+from tests.browser import ARTIFACTS, headless_chromium, local_stack, runner_paused
+from tests.support import make_job
+
+pytestmark = pytest.mark.slow
+
+COLUMNS = ["Label", "Owner", "Trigger", "Last Execution", "Status"]
+WAIT_MS = 15_000  # a task queued by a click is FINISHED within a poll or two
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with headless_chromium() as running:  # skips the module when Chromium is missing
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack(browser: Browser) -> Iterator[LocalStack]:
+    with local_stack() as running:
+        yield running
+
+
+class Console:
+    """A browser tab on the console, and the API beside it for setting the scene."""
+
+    def __init__(self, stack: LocalStack, page: Page) -> None:
+        assert stack.api is not None
+        self.stack = stack
+        self.front = stack.api
+        self.url = stack.api.url
+        self.page = page
+
+    def sign_in(self, user: str = "admin") -> Page:
+        self.page.goto(f"{self.url}/")
+        self.page.get_by_role("button", name=f"Sign in as {user}").click()
+        expect(self.page.locator("#whoami-name")).to_contain_text(user)
+        return self.page
+
+    def row(self, job_id: str) -> Any:
+        return self.page.locator(f'tr[data-job="{job_id}"]')
+
+    def api(self, method: str, path: str, body: Any = None, user: str = "admin") -> Any:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.front.tokens.mint(user)}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+    def create(self, job_id: str, **fields: Any) -> dict[str, Any]:
+        """A custom job through the API: manual, logging a line, unless `fields` say otherwise."""
+        body = {
+            "id": job_id,
+            "label": job_id.replace("-", " ").capitalize(),
+            "actions": [{"action": "log.message", "parameters": {"message": f"hello from {job_id}"}}],
+        }
+        return self.api("POST", "/jobs", body | fields)
+
+    def run(self, job_id: str, times: int = 1) -> None:
+        """Run Now, `times` over, through the API; back once each task has FINISHED. The runner
+        waits until all are queued (see tests/browser.py on moto and concurrent transactions)."""
+        with runner_paused(self.stack):
+            for _ in range(times):
+                self.api("POST", f"/jobs/{job_id}/run", {})
+        self.wait_finished(job_id, times)
+
+    def wait_finished(self, job_id: str, count: int) -> None:
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while time.monotonic() < deadline:
+            items = self.api("GET", f"/jobs/{job_id}/tasks")["items"]
+            if len(items) >= count and all(t["status"] == "FINISHED" for t in items):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"the tasks of {job_id} did not finish: {items}")
+
+    def screenshot(self, name: str) -> None:
+        """The whole page, without the passing notice or a focus ring: what a person would look at."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.evaluate("document.activeElement?.blur(); document.getElementById('notice').className = 'notice'")
+        self.page.screenshot(path=str(ARTIFACTS / name), full_page=True, animations="disabled")
+
+
+@pytest.fixture
+def console(browser: Browser, stack: LocalStack) -> Iterator[Console]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield Console(stack, page)
+    finally:
+        context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def test_the_list_shows_the_system_jobs_with_the_five_columns(console):
+    console.create("weekly-report", label="Weekly report", schedule={"expression": "0 7 * * MON"})
+    console.create("tidy-tmp", label="Tidy tmp", enabled=False, schedule={"expression": "rate(1 hour)"})
+    console.run("weekly-report")
+    page = console.sign_in("admin")
+    headers = page.locator("#jobs thead th[data-key]")
+    expect(headers).to_have_text(COLUMNS)
+    for job_id, label in [("purge-recycle-bin", "Purge recycle bin"), ("prune-task-history", "Prune task history")]:
+        row = console.row(job_id)
+        expect(row.locator("td.label")).to_contain_text(label)
+        expect(row.locator(".badge.kind-system")).to_have_text("system")
+        expect(row.locator('td[data-label="Owner"]')).to_have_text("system")
+        expect(row.locator("td.trigger")).to_contain_text("periodic:")
+
+    # Sorting by a header, both ways, said to assistive technology too.
+    labels = page.locator("#jobs tbody td.label a")
+    ascending = labels.all_inner_texts()
+    assert ascending == sorted(ascending, key=str.lower)
+    page.locator("#sort-label").click()
+    expect(page.locator('th[data-key="label"]')).to_have_attribute("aria-sort", "descending")
+    assert labels.all_inner_texts() == ascending[::-1]
+    page.locator("#sort-label").click()
+
+    # The filter box; select-all selects what is shown.
+    page.get_by_label("Filter").fill("purge")
+    expect(page.locator("#jobs tbody tr[data-job]")).to_have_count(1)
+    page.get_by_label("Select all jobs shown").check()
+    expect(page.locator("#selection-count")).to_have_text("1 selected")
+    expect(page.locator("#run-now")).to_be_enabled()
+    page.get_by_label("Filter").fill("")
+    expect(page.get_by_label("Select all jobs shown")).to_have_js_property("indeterminate", True)
+    expect(console.row("weekly-report").locator("td.status")).to_contain_text("FINISHED")
+    expect(console.row("tidy-tmp").locator("td.status")).to_contain_text("disabled")
+    console.screenshot("console-list.png")
+
+
+def test_run_now_queues_a_task_that_finishes_in_the_history_without_a_reload(console, stack):
+    console.create("run-now-demo", description="Logs a line when someone clicks Run Now.")
+    page = console.sign_in("admin")
+    console.row("run-now-demo").get_by_role("link").click()
+    expect(page.locator("h1")).to_contain_text("Run now demo")
+    expect(page.locator("#history-body")).to_contain_text("No tasks in the history.")
+    page.evaluate("window.sameDocument = true")
+
+    first = page.locator("#history-body tr[data-task]").first
+    with runner_paused(stack):
+        page.locator("#run-now").click()
+        expect(first.locator(".badge")).to_have_text("QUEUED")
+    # The runner picks it up; the page sees it end by itself.
+    expect(first).to_contain_text("manual")
+    expect(first).to_contain_text("admin")
+    expect(first.locator(".badge")).to_have_text("FINISHED")
+    assert page.evaluate("window.sameDocument") is True  # live refresh, not a reload
+
+    # The list shows it too: Last Execution and Status come from the job's last task.
+    page.get_by_role("link", name="Scheduler").first.click()
+    row = console.row("run-now-demo")
+    expect(row.locator("td.status")).to_contain_text("FINISHED")
+    expect(row.locator("td.last time")).to_have_attribute("title", re.compile(r"\d{4}"))  # the date, on hover
+
+    # The task view: progress, log lines, no Stop once it has ended.
+    row.get_by_role("link").click()
+    page.locator("#history-body tr[data-task] a").first.click()
+    expect(page.locator("#task-status")).to_contain_text("FINISHED")
+    expect(page.locator("#task-progress")).to_have_attribute("value", "100")
+    expect(page.locator("#logs")).to_contain_text("hello from run-now-demo")
+    expect(page.locator("#stop")).to_be_hidden()
+
+
+def test_the_task_view_follows_a_queued_task_and_stop_interrupts_it(console, stack):
+    console.create("stop-demo")
+    page = console.sign_in("admin")
+    with runner_paused(stack):
+        task = console.api("POST", "/jobs/stop-demo/run", {})
+        page.goto(f"{console.url}/#/jobs/stop-demo/tasks/{task['id']}")
+        expect(page.locator("#task-status")).to_contain_text("QUEUED")
+        expect(page.locator("#task-progress")).to_have_attribute("value", "0")
+        page.locator("#stop").click()
+        expect(page.locator("#task-status")).to_contain_text("INTERRUPTED")
+        expect(page.locator("#stop")).to_be_hidden()
+        expect(page.locator("#notice")).to_contain_text("Task stopped")
+
+
+def test_disable_then_enable_toggles_the_status_shown(console):
+    console.create("toggle-demo", schedule={"expression": "rate(1 day)"})
+    page = console.sign_in("admin")
+    page.get_by_label("Filter").fill("toggle")
+    row = console.row("toggle-demo")
+    row.get_by_role("checkbox").check()
+
+    page.get_by_role("button", name="Disable job").click()
+    expect(row.locator("td.status .badge.disabled")).to_have_text("disabled")
+    expect(page.locator("#notice")).to_contain_text("Disabled 1 job")
+    assert console.api("GET", "/jobs/toggle-demo")["enabled"] is False
+
+    page.get_by_role("button", name="Enable", exact=True).click()
+    expect(row.locator("td.status .badge.disabled")).to_have_count(0)
+    assert console.api("GET", "/jobs/toggle-demo")["enabled"] is True
+
+
+def test_clear_all_asks_first_then_empties_the_history(console):
+    console.create("clear-demo")
+    console.run("clear-demo", times=2)
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/jobs/clear-demo")
+    tasks = page.locator("#history-body tr[data-task]")
+    expect(tasks).to_have_count(2)
+
+    page.locator("#clear-all").click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(tasks).to_have_count(2)
+
+    page.locator("#clear-all").click()
+    dialog.get_by_role("button", name="Clear All").click()
+    expect(page.locator("#history-body")).to_contain_text("No tasks in the history.")
+    expect(page.locator("#notice")).to_contain_text("2 tasks deleted")
+    assert console.api("GET", "/jobs/clear-demo/tasks")["items"] == []
+
+
+def test_the_history_pages_with_older(console):
+    console.create("busy-demo")
+    console.run("busy-demo", times=23)
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/jobs/busy-demo")
+    tasks = page.locator("#history-body tr[data-task]")
+    expect(tasks).to_have_count(20)
+    page.get_by_role("button", name="Older").click()
+    expect(tasks).to_have_count(23)
+    expect(page.get_by_role("button", name="Older")).to_be_hidden()
+    ids = tasks.evaluate_all("rows => rows.map(r => r.dataset.task)")
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 23  # newest first, each once
+    page.wait_for_timeout(3500)  # a refresh keeps the older page
+    expect(tasks).to_have_count(23)
+
+
+def test_a_custom_job_made_with_the_form_is_listed_and_runs(console):
+    page = console.sign_in("admin")
+    page.get_by_role("link", name="New job").click()
+    page.get_by_label("Label").fill("Nightly tidy")
+    page.get_by_label("Description").fill("Writes a line every weekday night.")
+    page.get_by_label("Schedule").check()
+    page.get_by_label("Expression").fill("30 2 * * 1-5")
+    page.get_by_label("Time zone").fill("Europe/Paris")
+    preview = page.locator("#preview")
+    expect(preview).to_contain_text("02:30")
+    expect(preview.locator("li")).to_have_count(5)
+    expect(preview.locator("li").first).to_contain_text(":30 (+0")  # Paris wall time, with its offset
+
+    page.locator("#f-action-0").select_option("log.message")
+    step = page.locator("#steps li.step").first
+    step.get_by_label("message").fill("hello from the form")
+    step.get_by_label("level").select_option(label="WARNING")
+    console.screenshot("console-form.png")
+    page.get_by_role("button", name="Create job").click()
+
+    expect(page.locator("h1")).to_contain_text("Nightly tidy")
+    job_id = page.evaluate("location.hash").split("/")[2]
+    assert job_id.startswith("nightly-tidy")
+    expect(page.locator("#next-runs li")).to_have_count(5)
+    page.locator("#run-now").click()
+    expect(page.locator("#history-body tr[data-task] .badge").first).to_have_text("FINISHED")
+    console.screenshot("console-job.png")
+    page.locator("#history-body tr[data-task] a").first.click()
+    expect(page.locator("#logs")).to_contain_text("hello from the form")
+    expect(page.locator("#logs")).to_contain_text("WARNING")
+
+    page.get_by_role("link", name="Scheduler").first.click()
+    row = console.row(job_id)
+    expect(row.locator(".badge.kind-custom")).to_have_text("custom")
+    expect(row.locator("td.trigger")).to_have_text("periodic: 30 2 * * 1-5")
+    expect(row.locator("td.status")).to_contain_text("FINISHED")
+    saved = console.api("GET", f"/jobs/{job_id}")
+    assert saved["schedule"]["timezone"] == "Europe/Paris"
+    assert saved["actions"] == [
+        {"action": "log.message", "parameters": {"message": "hello from the form", "level": "WARNING"}}
+    ]
+
+
+def test_the_api_refusals_are_shown_beside_their_fields(console):
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/new")
+    page.get_by_label("Label").fill("Refused")
+    page.get_by_label("Schedule").check()
+    page.get_by_label("Expression").fill("61 * * * *")
+    expect(page.locator("#preview")).to_contain_text("Bad minute")  # the live preview says it first
+    page.locator("#f-action-0").select_option("log.message")
+    page.locator("#steps li.step").first.get_by_label("message").fill("hi")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#f-expression-error")).to_have_text("Bad minute")
+    expect(page.get_by_label("Expression")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#form-error")).to_contain_text("not saved")
+
+    # Fixed, the next refusal is the action's parameters: beside that step's fields.
+    page.get_by_label("Expression").fill("0 4 * * *")
+    page.locator("#f-action-0").select_option("tree.delete")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#f-action-0-parameters-error")).to_contain_text("prefix")
+    expect(page.locator("#f-expression-error")).to_be_hidden()
+    assert all(j["label"] != "Refused" for j in console.api("GET", "/jobs?limit=200")["items"])
+
+
+def test_editing_sends_the_version_read_and_shows_a_conflict(console):
+    console.create("edit-demo", hooks=[{"slug": "edit-demo-hook"}])
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/jobs/edit-demo/edit")
+    expect(page.get_by_label("Label")).to_have_value("Edit demo")
+    console.api("POST", "/jobs/edit-demo/disable")  # someone else changes it meanwhile
+    page.get_by_label("Label").fill("Edit demo, renamed")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#form-error")).to_contain_text("is at version 2, not 1")
+
+    page.get_by_role("button", name="Reload the job").click()
+    expect(page.get_by_label("Enabled")).not_to_be_checked()
+    page.get_by_label("Label").fill("Edit demo, renamed")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("h1")).to_contain_text("Edit demo, renamed")
+    saved = console.api("GET", "/jobs/edit-demo")
+    assert saved["version"] == 3
+    assert saved["hooks"] == [{"slug": "edit-demo-hook", "admins_only": False}]  # what the form does not edit stays
+
+
+def test_a_user_sees_only_their_jobs_and_no_admin_buttons(console):
+    jobs.create(make_job("alice-zip", expression=None, label="Zip my photos", owner="alice", kind=JobKind.USER))
+    console.create("alice-custom", owner="alice")
+    page = console.sign_in("alice")
+    expect(page.locator("#jobs tbody tr[data-job]")).to_have_count(2)
+    assert sorted(page.locator("#jobs tbody tr[data-job]").evaluate_all("rows => rows.map(r => r.dataset.job)")) == [
+        "alice-custom",
+        "alice-zip",
+    ]
+    for admin_only in ("#new-job", "#enable", "#disable", "#delete"):
+        expect(page.locator(admin_only)).to_have_count(0)
+
+    console.row("alice-custom").get_by_role("checkbox").check()
+    expect(page.locator("#run-now")).to_be_disabled()  # custom jobs are the admins' to run
+    console.row("alice-custom").get_by_role("checkbox").uncheck()
+    console.row("alice-zip").get_by_role("checkbox").check()
+    page.locator("#run-now").click()
+    expect(console.row("alice-zip").locator("td.status")).to_contain_text("FINISHED")
+
+    console.row("alice-zip").get_by_role("link").click()
+    expect(page.locator("#run-now")).to_be_visible()
+    expect(page.locator("#clear-all")).to_be_visible()
+    for admin_only in ("#edit", "#delete", "#enable", "#disable"):
+        expect(page.locator(admin_only)).to_have_count(0)
+    page.goto(f"{console.url}/#/jobs/purge-recycle-bin")
+    expect(page.locator("h1")).to_have_text("Not found")  # someone else's job does not exist for her
+    expect(page.locator("#main")).to_contain_text("no job 'purge-recycle-bin'")
+
+
+def test_at_phone_width_the_list_becomes_cards_without_overflow(browser, stack):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        console = Console(stack, context.new_page())
+        page = console.sign_in("admin")
+        expect(console.row("purge-recycle-bin")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        cell = console.row("purge-recycle-bin").locator("td.trigger")
+        assert cell.evaluate("td => getComputedStyle(td, '::before').content") == '"Trigger"'
+        console.screenshot("console-list-390.png")
+    finally:
+        context.close()
+
+
+def test_cognito_sign_in_is_the_authorization_code_flow_with_pkce(browser, stack, monkeypatch):
+    """The hosted UI and token endpoint are played by the test: it checks the PKCE pair and
+    answers with a token of the local issuer (which the local API trusts)."""
+    assert stack.api is not None
+    domain = "https://jobdeck-test.auth.eu-west-1.amazoncognito.com"
+    monkeypatch.setenv("JOBDECK_COGNITO_DOMAIN", domain)
+    monkeypatch.setenv("JOBDECK_COGNITO_CLIENT_ID", "console-client")
+    app = f"{stack.api.url}/"
+    seen: dict[str, Any] = {}
+
+    def hosted_ui(route: Route) -> None:
+        url = urlsplit(route.request.url)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/oauth2/authorize":
+            seen["authorize"] = query
+            back = f"{app}?code=the-code&state={query['state']}"
+            route.fulfill(status=302, headers={"Location": back})
+        elif url.path == "/oauth2/token":
+            form = {k: v[0] for k, v in parse_qs(route.request.post_data or "").items()}
+            seen["token"] = form
+            digest = hashlib.sha256(form["code_verifier"].encode()).digest()
+            challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+            ok = challenge == seen["authorize"]["code_challenge"] and form["code"] == "the-code"
+            body = {"access_token": stack.api.tokens.mint("admin"), "token_type": "Bearer", "expires_in": 3600}
+            route.fulfill(
+                status=200 if ok else 400,
+                content_type="application/json",
+                headers={"Access-Control-Allow-Origin": "*"},
+                body=json.dumps(body if ok else {"error": "invalid_grant"}),
+            )
+        else:
+            route.abort()
+
+    context = browser.new_context()
+    try:
+        context.route(f"{domain}/**", hosted_ui)
+        page = context.new_page()
+        page.goto(app)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(page.locator("#whoami-name")).to_contain_text("admin")
+        expect(page.locator("#jobs")).to_be_visible()
+        assert page.evaluate("location.search") == ""  # the code does not stay in the address bar
+    finally:
+        context.close()
+    authorize = seen["authorize"]
+    assert authorize["response_type"] == "code" and authorize["client_id"] == "console-client"
+    assert authorize["code_challenge_method"] == "S256" and authorize["redirect_uri"] == app
+    assert authorize["scope"] == "openid email profile"
+    assert seen["token"]["grant_type"] == "authorization_code" and seen["token"]["redirect_uri"] == app
+
+
+def test_unknown_console_files_are_404(stack):
+    assert stack.api is not None
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{stack.api.url}/console/nope.js", timeout=5)
+    assert refused.value.code == 404
