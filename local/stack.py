@@ -146,6 +146,7 @@ class LocalStack:
             dev = tokens.dev_tokens()
             lines += [
                 f"  admin API:           {url}  (tokens from {tokens.issuer})",
+                f"  web console:         {url}/  (sign in as admin or alice)",
                 f"  API docs:            {url}/docs",
                 "  dev tokens, valid 12 h (admin is in group admins, alice in none):",
                 f"    export JOBDECK_ADMIN_TOKEN={dev['admin']}",
