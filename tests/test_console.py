@@ -302,6 +302,57 @@ def test_a_custom_job_made_with_the_form_is_listed_and_runs(console):
     ]
 
 
+def test_the_form_adds_s3_event_and_hook_triggers(console):
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/new")
+    page.get_by_label("Label").fill("Inbox watcher")
+    page.locator("#f-action-0").select_option("log.message")
+    page.locator("#steps li.step").first.get_by_label("message").fill("something arrived")
+
+    page.get_by_role("button", name="Add S3 event").click()
+    event = page.locator("#events li.event-row").first
+    expect(event.get_by_label("Event type")).to_be_focused()
+    event.get_by_label("Event type").select_option("ObjectCreated")
+    event.get_by_label("Prefix").fill("inbox/")
+    page.get_by_role("button", name="Add hook").click()
+    hook = page.locator("#hooks .hook-row").first
+    expect(hook.get_by_label("Hook slug")).to_be_focused()
+    hook.get_by_label("Hook slug").fill("console-hook")
+    hook.get_by_label("Admins only").check()
+    # A second event, removed again: only the rows left are sent.
+    page.get_by_role("button", name="Add S3 event").click()
+    page.get_by_role("button", name="Remove S3 event 2").click()
+    expect(page.locator("#events li.event-row")).to_have_count(1)
+    console.screenshot("console-form-triggers.png")
+    page.get_by_role("button", name="Create job").click()
+
+    expect(page.locator("h1")).to_contain_text("Inbox watcher")
+    job_id = page.evaluate("location.hash").split("/")[2]
+    saved = console.api("GET", f"/jobs/{job_id}")
+    assert saved["schedule"] is None
+    assert [(e["source"], e["type"], e["filter"]["prefix"]) for e in saved["events"]] == [
+        ("s3", "ObjectCreated", "inbox/")
+    ]
+    assert {k: v for k, v in saved["events"][0]["filter"].items() if v is not None} == {"prefix": "inbox/"}
+    assert saved["hooks"] == [{"slug": "console-hook", "admins_only": True}]
+
+    page.get_by_role("link", name="Scheduler").first.click()
+    trigger = console.row(job_id).locator("td.trigger")
+    expect(trigger).to_contain_text("event: s3 ObjectCreated")
+    expect(trigger).to_contain_text("hook: console-hook")
+
+    # Edited, the rows are filled from the job read; a bad size is refused beside its row.
+    page.goto(f"{console.url}/#/jobs/{job_id}/edit")
+    event = page.locator("#events li.event-row").first
+    expect(event.get_by_label("Prefix")).to_have_value("inbox/")
+    expect(page.locator("#hooks .hook-row").first.get_by_label("Hook slug")).to_have_value("console-hook")
+    event.get_by_label("Min size (bytes)").fill("-1")
+    page.get_by_role("button", name="Save changes").click()
+    expect(event.locator('[data-field="events[0].filter.min_size"] .field-error')).to_contain_text("0")
+    expect(page.locator("#form-error")).to_contain_text("not saved")
+    expect(event.get_by_label("Min size (bytes)")).to_have_attribute("aria-invalid", "true")
+
+
 def test_the_api_refusals_are_shown_beside_their_fields(console):
     page = console.sign_in("admin")
     page.goto(f"{console.url}/#/new")

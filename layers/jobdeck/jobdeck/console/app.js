@@ -1379,6 +1379,12 @@ async function formView(view, jobId) {
   const stepState = [];
   const params = h("div", { class: "job-params", id: "job-params" });
   const paramState = [];
+  const events = h("ol", { class: "steps trigger-rows", id: "events" });
+  const eventState = [];
+  const hooks = h("div", { class: "job-params", id: "hooks" });
+  const hookState = [];
+  // Events the form does not edit (custom ones): sent back as they were read, after the S3 rows.
+  const keptEvents = (job?.events || []).filter((e) => e.source !== "s3");
   const timeout = h("input", { type: "number", min: 1, max: 604800, value: job?.timeout_seconds ?? 3600 });
   const historyDays = h("input", { type: "number", min: 1, max: 3650, value: job?.history_days ?? 30 });
   const formError = h("div", { class: "form-error", id: "form-error", role: "alert" });
@@ -1582,6 +1588,143 @@ async function formView(view, jobId) {
     fill(params, ...paramState.map((p) => p.row));
   }
 
+  // --- S3 event triggers
+  const SIZE_FIELDS = ["min_size", "max_size"];
+  const TEXT_FIELDS = [
+    ["prefix", "Prefix", "e.g. inbox/"],
+    ["suffix", "Suffix", "e.g. .jpg"],
+    ["glob", "Glob", "e.g. home/*/photos/*.png"],
+    ["content_type", "Content type", "e.g. image/*"],
+  ];
+  function addEvent(event) {
+    const uid = ++fieldIds;
+    const filter = event?.filter || {};
+    const type = h(
+      "select",
+      {},
+      ["ObjectCreated", "ObjectRemoved"].map((t) => h("option", { value: t }, t)),
+    );
+    type.value = event?.type === "ObjectRemoved" ? "ObjectRemoved" : "ObjectCreated";
+    const inputs = {};
+    for (const [name] of TEXT_FIELDS)
+      inputs[name] = h("input", { type: "text", value: filter[name] ?? "", autocomplete: "off", spellcheck: "false" });
+    for (const name of SIZE_FIELDS)
+      inputs[name] = h("input", { type: "number", min: 0, step: 1, value: filter[name] ?? "", inputmode: "numeric" });
+    const rowError = h("p", { class: "field-error" });
+    const item = { li: h("li", { class: "step event-row" }) };
+    item.build = (index) => {
+      const at = `events[${index}]`;
+      item.li.dataset.field = at;
+      rowError.id = `f-e${uid}-error`;
+      fill(
+        item.li,
+        h(
+          "div",
+          { class: "step-head" },
+          h("span", { class: "step-number" }, `S3 event ${index + 1}`),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small danger-outline",
+              "aria-label": `Remove S3 event ${index + 1}`,
+              onclick: () => {
+                eventState.splice(eventState.indexOf(item), 1);
+                renderEvents();
+              },
+            },
+            "Remove",
+          ),
+        ),
+        h(
+          "div",
+          { class: "params" },
+          field(`${at}.type`, `f-e${uid}-type`, "Event type", type, "", true),
+          TEXT_FIELDS.map(([name, text, hint]) =>
+            field(`${at}.filter.${name}`, `f-e${uid}-${name}`, text, inputs[name], `Optional, ${hint}`),
+          ),
+          field(`${at}.filter.min_size`, `f-e${uid}-min_size`, "Min size (bytes)", inputs.min_size, "Optional"),
+          field(`${at}.filter.max_size`, `f-e${uid}-max_size`, "Max size (bytes)", inputs.max_size, "Optional"),
+        ),
+        rowError,
+      );
+    };
+    item.value = () => {
+      const out = { source: "s3", type: type.value, filter: {} };
+      if (event?.bucket) out.bucket = event.bucket; // the form does not edit the bucket: kept as read
+      if (event?.filter?.detail) out.filter.detail = event.filter.detail;
+      for (const [name] of TEXT_FIELDS) {
+        const value = inputs[name].value.trim();
+        if (value) out.filter[name] = value;
+      }
+      for (const name of SIZE_FIELDS) {
+        const raw = inputs[name].value.trim();
+        if (raw === "") continue;
+        const n = Number(raw);
+        out.filter[name] = Number.isInteger(n) ? n : raw; // not a whole number: the API says so, beside it
+      }
+      return out;
+    };
+    eventState.push(item);
+    renderEvents();
+    return item;
+  }
+
+  function renderEvents() {
+    eventState.forEach((item, i) => item.build(i));
+    fill(events, ...eventState.map((e) => e.li));
+    events.hidden = eventState.length === 0;
+  }
+
+  // --- hooks
+  function addHook(hook) {
+    const uid = ++fieldIds;
+    const slug = h("input", {
+      type: "text",
+      value: hook?.slug || "",
+      pattern: "[a-z0-9][a-z0-9_\\-]{0,63}",
+      autocomplete: "off",
+      spellcheck: "false",
+      placeholder: "import-orders",
+    });
+    const adminsOnly = h("input", { type: "checkbox", checked: Boolean(hook?.admins_only) });
+    const rowError = h("p", { class: "field-error" });
+    const item = { slug, row: null };
+    item.build = (index) => {
+      const at = `hooks[${index}]`;
+      rowError.id = `f-h${uid}-error`;
+      item.row = h(
+        "div",
+        { class: "param-row hook-row", "data-field": at },
+        field(`${at}.slug`, `f-h${uid}-slug`, "Hook slug", slug, "Started by POST /hooks/<slug>", true),
+        field(`${at}.admins_only`, `f-h${uid}-admins_only`, "Admins only", adminsOnly),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "small danger-outline",
+            "aria-label": `Remove hook ${index + 1}`,
+            onclick: () => {
+              hookState.splice(hookState.indexOf(item), 1);
+              renderHooks();
+            },
+          },
+          "Remove",
+        ),
+        rowError,
+      );
+    };
+    item.value = () => ({ slug: slug.value.trim(), admins_only: adminsOnly.checked });
+    hookState.push(item);
+    renderHooks();
+    return item;
+  }
+
+  function renderHooks() {
+    hookState.forEach((item, i) => item.build(i));
+    fill(hooks, ...hookState.map((hk) => hk.row));
+  }
+
   // --- errors from the API, beside their fields
   function clearErrors() {
     fill(formError);
@@ -1670,10 +1813,9 @@ async function formView(view, jobId) {
           catch_up_seconds: schedule.catch_up_seconds,
         });
     }
-    if (job) {
-      // Event and hook triggers are not edited here (yet): a replace keeps them as they were read.
-      Object.assign(out, { events: job.events || [], hooks: job.hooks || [], version: job.version });
-    }
+    out.events = [...eventState.map((e) => e.value()), ...keptEvents];
+    out.hooks = hookState.map((hk) => hk.value());
+    if (job) out.version = job.version;
     return out;
   }
 
@@ -1730,20 +1872,44 @@ async function formView(view, jobId) {
       h(
         "div",
         { class: "radios", role: "radiogroup", "aria-label": "Trigger" },
-        h("label", { for: "f-trigger-manual", class: "radio" }, manual, " Manual (Run Now only)"),
+        h("label", { for: "f-trigger-manual", class: "radio" }, manual, " Manual (Run Now, events and hooks only)"),
         h("label", { for: "f-trigger-schedule", class: "radio" }, scheduled, " Schedule"),
       ),
       scheduleBlock,
-      (job?.events?.length > 0 || job?.hooks?.length > 0) &&
+      h(
+        "div",
+        { class: "trigger-group", "data-field": "events" },
+        h("h3", { class: "trigger-heading" }, "S3 events"),
         h(
           "p",
           { class: "hint" },
-          "Also started by ",
-          [...(job.events || []).map(eventText), ...(job.hooks || []).map((hook) => `POST /hooks/${hook.slug}`)].join(
-            ", ",
-          ),
-          ": kept as they are (the API edits them).",
+          "An object created or removed in the datasource starts the job, when it passes the filters.",
         ),
+        events,
+        keptEvents.length > 0 &&
+          h(
+            "p",
+            { class: "hint" },
+            "Also started by ",
+            keptEvents.map(eventText).join(", "),
+            ": kept as they are (the API edits them).",
+          ),
+        h(
+          "button",
+          { type: "button", id: "add-event", onclick: () => $("select", addEvent().li).focus() },
+          "Add S3 event",
+        ),
+        h("p", { class: "field-error" }),
+      ),
+      h(
+        "div",
+        { class: "trigger-group", "data-field": "hooks" },
+        h("h3", { class: "trigger-heading" }, "Hooks"),
+        h("p", { class: "hint" }, "A POST to the hook's URL starts the job."),
+        hooks,
+        h("button", { type: "button", id: "add-hook", onclick: () => $("input", addHook().row).focus() }, "Add hook"),
+        h("p", { class: "field-error" }),
+      ),
     ),
     h(
       "fieldset",
@@ -1784,6 +1950,9 @@ async function formView(view, jobId) {
   for (const step of job?.actions || []) addStep(step);
   if (!job) addStep();
   for (const p of job?.parameters || []) addParameter(p);
+  for (const e of job?.events || []) if (e.source === "s3") addEvent(e);
+  for (const hk of job?.hooks || []) addHook(hk);
+  renderEvents();
   renumber();
   schedulePreview();
   show(
