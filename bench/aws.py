@@ -14,17 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_SERVICE_NAME="jobdeck",
-    POWERTOOLS_LOG_LEVEL="ERROR",
-)
-for _leftover in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-    os.environ.pop(_leftover, None)
+from jobdeck_local.offline import use_fake_aws
+
+use_fake_aws("ERROR")
 
 from botocore.client import BaseClient  # noqa: E402
 from moto import mock_aws  # noqa: E402

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 # Before anything creates a client: no real credentials, no endpoint left over from a shell.
-os.environ.update(
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    AWS_DEFAULT_REGION="us-east-1",
-    AWS_REGION="us-east-1",
-    POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_SERVICE_NAME="jobdeck",
-    POWERTOOLS_LOG_LEVEL="WARNING",
-)
-for leftover in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-    os.environ.pop(leftover, None)
+from jobdeck_local.offline import use_fake_aws
+
+use_fake_aws("WARNING")
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402

@@ -1277,6 +1277,15 @@ function parameterField(idPrefix, name, schema, required, value) {
   return { name, element, input, read };
 }
 
+/** A "Remove" button that takes `item` out of `list`, then redraws what lists it. */
+function removeButton(label, list, item, redraw) {
+  const onclick = () => {
+    list.splice(list.indexOf(item), 1);
+    redraw();
+  };
+  return h("button", { type: "button", class: "small danger-outline", "aria-label": label, onclick }, "Remove");
+}
+
 /** A labelled form control with its hint and error slots; `field` is the API's name for it. */
 function field(where, id, label, input, hint = "", required = false) {
   input.id = id;
@@ -1477,18 +1486,7 @@ async function formView(view, jobId) {
       { class: "step-tools" },
       h("button", { type: "button", class: "small", "aria-label": "Move this step up", onclick: () => move(-1) }, "↑"),
       h("button", { type: "button", class: "small", "aria-label": "Move this step down", onclick: () => move(1) }, "↓"),
-      h(
-        "button",
-        {
-          type: "button",
-          class: "small danger-outline",
-          onclick: () => {
-            stepState.splice(stepState.indexOf(item), 1);
-            renumber();
-          },
-        },
-        "Remove",
-      ),
+      removeButton(null, stepState, item, renumber),
     );
     item.li = h("li", { class: "step" });
     item.build = (index) => {
@@ -1548,19 +1546,7 @@ async function formView(view, jobId) {
         field(`${at}.default`, `f-p${uid}-default`, "Default", def),
         field(`${at}.description`, `f-p${uid}-description`, "Description", desc),
         field(`${at}.required`, `f-p${uid}-required`, "Required", required),
-        h(
-          "button",
-          {
-            type: "button",
-            class: "small danger-outline",
-            "aria-label": `Remove parameter ${index + 1}`,
-            onclick: () => {
-              paramState.splice(paramState.indexOf(item), 1);
-              renderParams();
-            },
-          },
-          "Remove",
-        ),
+        removeButton(`Remove parameter ${index + 1}`, paramState, item, renderParams),
       );
     };
     item.value = () => {
@@ -1622,19 +1608,7 @@ async function formView(view, jobId) {
           "div",
           { class: "step-head" },
           h("span", { class: "step-number" }, `S3 event ${index + 1}`),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "small danger-outline",
-              "aria-label": `Remove S3 event ${index + 1}`,
-              onclick: () => {
-                eventState.splice(eventState.indexOf(item), 1);
-                renderEvents();
-              },
-            },
-            "Remove",
-          ),
+          removeButton(`Remove S3 event ${index + 1}`, eventState, item, renderEvents),
         ),
         h(
           "div",
@@ -1698,19 +1672,7 @@ async function formView(view, jobId) {
         { class: "param-row hook-row", "data-field": at },
         field(`${at}.slug`, `f-h${uid}-slug`, "Hook slug", slug, "Started by POST /hooks/<slug>", true),
         field(`${at}.admins_only`, `f-h${uid}-admins_only`, "Admins only", adminsOnly),
-        h(
-          "button",
-          {
-            type: "button",
-            class: "small danger-outline",
-            "aria-label": `Remove hook ${index + 1}`,
-            onclick: () => {
-              hookState.splice(hookState.indexOf(item), 1);
-              renderHooks();
-            },
-          },
-          "Remove",
-        ),
+        removeButton(`Remove hook ${index + 1}`, hookState, item, renderHooks),
         rowError,
       );
     };
