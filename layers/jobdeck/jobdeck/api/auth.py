@@ -6,11 +6,18 @@ import os
 import re
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
 from jobdeck.access import Principal
 
 
 class Unauthorized(Exception):
     """No verified identity in the request (the authorizer stops these first in AWS)."""
+
+
+def caller(router: Router) -> Principal:
+    """Who sent the request the router is serving."""
+    return principal(router.current_event.raw_event)
 
 
 def principal(event: dict[str, Any]) -> Principal:

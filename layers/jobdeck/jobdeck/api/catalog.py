@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from jobdeck import actions, audit
-from jobdeck.api.auth import principal
+from jobdeck.api.auth import caller
 from jobdeck.api.responses import documented
 from jobdeck.api.schemas import ActionOut, AuditOut, AuditPage
 
@@ -22,7 +22,7 @@ router = Router()
     responses=documented(200),
 )
 def list_actions() -> list[ActionOut]:
-    principal(router.current_event.raw_event)
+    caller(router)
     return [ActionOut(name=a.name, summary=a.summary, parameters=a.parameters) for a in actions.catalog()]
 
 
@@ -37,5 +37,5 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AuditPage:
-    page = audit.page(principal(router.current_event.raw_event), job_id, limit, cursor)
+    page = audit.page(caller(router), job_id, limit, cursor)
     return AuditPage(items=[AuditOut.of(e) for e in page.items], cursor=page.cursor)

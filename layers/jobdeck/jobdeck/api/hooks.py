@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from jobdeck import external, jobs, routing
-from jobdeck.api.auth import principal
+from jobdeck.api.auth import caller
 from jobdeck.api.responses import documented
 from jobdeck.api.schemas import ExternalTrigger, JobIdPath, TaskOut
 
@@ -25,7 +25,7 @@ Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
     responses=documented(202, 403, 404, 413, description="Queued, one task per bound job"),
 )
 def call_hook(slug: Slug, body: Annotated[dict[str, Any], Body()]) -> Response[list[TaskOut]]:
-    tasks = routing.call_hook(slug, body, principal(router.current_event.raw_event))
+    tasks = routing.call_hook(slug, body, caller(router))
     return Response(202, "application/json", [TaskOut.of(t) for t in tasks])
 
 
@@ -36,5 +36,5 @@ def call_hook(slug: Slug, body: Annotated[dict[str, Any], Body()]) -> Response[l
     responses=documented(200, 404),
 )
 def external_triggers(job_id: JobIdPath) -> list[ExternalTrigger]:
-    jobs.get(job_id, principal(router.current_event.raw_event))
+    jobs.get(job_id, caller(router))
     return [ExternalTrigger(**vars(t)) for t in external.targeting(job_id)]

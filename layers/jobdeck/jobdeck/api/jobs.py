@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from jobdeck import jobs, schedules
 from jobdeck.access import require_admin
-from jobdeck.api.auth import principal
+from jobdeck.api.auth import caller
 from jobdeck.api.responses import documented
 from jobdeck.api.schemas import (
     BulkItem,
@@ -45,14 +45,14 @@ def list_jobs(
     owner: Annotated[str | None, Query(max_length=128)] = None,
     enabled: bool | None = None,
 ) -> JobPage:
-    who = principal(router.current_event.raw_event)
+    who = caller(router)
     page = jobs.page(who, limit, cursor, kind=kind, owner=owner, enabled=enabled)
     return JobPage(items=[JobOut.of(j) for j in page.items], cursor=page.cursor)
 
 
 @router.post("/jobs", tags=["jobs"], summary="Create a custom job (admins)", responses=documented(201, 403, 409, 413))
 def create_job(body: JobIn) -> Response[JobOut]:
-    who = principal(router.current_event.raw_event)
+    who = caller(router)
     job_id = body.id or f"{slug(body.label)}-{new_task_id()[-6:].lower()}"
     job = jobs.create(body.to_job(job_id, who.username), who)
     return Response(201, "application/json", JobOut.of(job), headers={"Location": f"/jobs/{job.id}"})
@@ -60,7 +60,7 @@ def create_job(body: JobIn) -> Response[JobOut]:
 
 @router.get("/jobs/<job_id>", tags=["jobs"], summary="One job", responses=documented(200, 404))
 def get_job(job_id: JobIdPath) -> JobOut:
-    return JobOut.of(jobs.get(job_id, principal(router.current_event.raw_event)))
+    return JobOut.of(jobs.get(job_id, caller(router)))
 
 
 @router.put(
@@ -70,7 +70,7 @@ def get_job(job_id: JobIdPath) -> JobOut:
     responses=documented(200, 403, 404, 409, 413),
 )
 def replace_job(job_id: JobIdPath, body: JobReplace) -> JobOut:
-    who = principal(router.current_event.raw_event)
+    who = caller(router)
     current = jobs.get(job_id, who)
     new = body.to_job(job_id, current.owner)
     return JobOut.of(jobs.replace(job_id, new, body.version, who))
@@ -83,7 +83,7 @@ def replace_job(job_id: JobIdPath, body: JobReplace) -> JobOut:
     responses=documented(204, 403, 404, 409, description="Deleted"),
 )
 def delete_job(job_id: JobIdPath) -> Response[None]:
-    jobs.delete(job_id, principal(router.current_event.raw_event))
+    jobs.delete(job_id, caller(router))
     return Response(204)
 
 
@@ -94,7 +94,7 @@ def delete_job(job_id: JobIdPath) -> Response[None]:
     responses=documented(200, 403, 404, 409),
 )
 def enable_job(job_id: JobIdPath) -> JobOut:
-    return JobOut.of(jobs.set_enabled(job_id, True, principal(router.current_event.raw_event)))
+    return JobOut.of(jobs.set_enabled(job_id, True, caller(router)))
 
 
 @router.post(
@@ -104,7 +104,7 @@ def enable_job(job_id: JobIdPath) -> JobOut:
     responses=documented(200, 403, 404, 409),
 )
 def disable_job(job_id: JobIdPath) -> JobOut:
-    return JobOut.of(jobs.set_enabled(job_id, False, principal(router.current_event.raw_event)))
+    return JobOut.of(jobs.set_enabled(job_id, False, caller(router)))
 
 
 @router.post(
@@ -123,7 +123,7 @@ def disable_jobs(body: IdsIn) -> BulkOut:
 
 def _bulk(ids: list[str], enabled: bool) -> BulkOut:
     """Each id on its own: one missing job does not stop the others."""
-    who = principal(router.current_event.raw_event)
+    who = caller(router)
     require_admin(who, "enable or disable jobs")
     results = []
     for job_id in dict.fromkeys(ids):
@@ -144,7 +144,7 @@ def _bulk(ids: list[str], enabled: bool) -> BulkOut:
     responses=documented(200, 404),
 )
 def preview_job(job_id: JobIdPath, count: Annotated[int, Query(ge=1, le=100)] = 5) -> PreviewOut:
-    job = jobs.get(job_id, principal(router.current_event.raw_event))
+    job = jobs.get(job_id, caller(router))
     if job.schedule is None:
         return PreviewOut(expression="", timezone="UTC", description="manual only", next=[])
     return _preview(job.schedule.expression, job.schedule.timezone, count)
@@ -161,7 +161,7 @@ def preview_expression(
     timezone: Annotated[str, Query(max_length=64)] = "UTC",
     count: Annotated[int, Query(ge=1, le=100)] = 5,
 ) -> PreviewOut:
-    principal(router.current_event.raw_event)
+    caller(router)
     return _preview(expression, timezone, count)
 
 

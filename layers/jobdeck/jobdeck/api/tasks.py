@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from jobdeck import tasks
-from jobdeck.api.auth import principal
+from jobdeck.api.auth import caller
 from jobdeck.api.responses import documented
 from jobdeck.api.schemas import ClearOut, JobIdPath, RunIn, TaskDetail, TaskIdPath, TaskOut, TaskPage
 from jobdeck.domain import TaskStatus
@@ -24,7 +24,7 @@ router = Router()
     responses=documented(202, 403, 404, 413, description="Queued"),
 )
 def run_job(job_id: JobIdPath, body: RunIn) -> Response[TaskOut]:
-    task = tasks.run_now(job_id, principal(router.current_event.raw_event), body.parameters)
+    task = tasks.run_now(job_id, caller(router), body.parameters)
     location = f"/jobs/{job_id}/tasks/{task.id}"
     return Response(202, "application/json", TaskOut.of(task), headers={"Location": location})
 
@@ -36,7 +36,7 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> TaskPage:
-    page = tasks.history(job_id, principal(router.current_event.raw_event), status, limit, cursor)
+    page = tasks.history(job_id, caller(router), status, limit, cursor)
     return TaskPage(items=[TaskOut.of(t) for t in page.items], cursor=page.cursor)
 
 
@@ -47,7 +47,7 @@ def list_tasks(
     responses=documented(200, 403, 404),
 )
 def clear_tasks(job_id: JobIdPath) -> ClearOut:
-    return ClearOut(deleted=tasks.clear(job_id, principal(router.current_event.raw_event)))
+    return ClearOut(deleted=tasks.clear(job_id, caller(router)))
 
 
 @router.get(
@@ -57,7 +57,7 @@ def clear_tasks(job_id: JobIdPath) -> ClearOut:
     responses=documented(200, 404),
 )
 def get_task(job_id: JobIdPath, task_id: TaskIdPath) -> TaskDetail:
-    return TaskDetail.of(tasks.get(job_id, task_id, principal(router.current_event.raw_event)))
+    return TaskDetail.of(tasks.get(job_id, task_id, caller(router)))
 
 
 @router.post(
@@ -67,5 +67,5 @@ def get_task(job_id: JobIdPath, task_id: TaskIdPath) -> TaskDetail:
     responses=documented(202, 403, 404, 409, description="Stopped, or asked to stop"),
 )
 def stop_task(job_id: JobIdPath, task_id: TaskIdPath) -> Response[TaskOut]:
-    task = tasks.stop(job_id, task_id, principal(router.current_event.raw_event))
+    task = tasks.stop(job_id, task_id, caller(router))
     return Response(202, "application/json", TaskOut.of(task))
