@@ -839,7 +839,7 @@ async function jobView(view, jobId) {
         h(
           "div",
           {},
-          h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Scheduler"), " / "),
+          crumbs(),
           h("h1", {}, job.label, " ", kindBadge(job.kind), !job.enabled && [" ", badge("disabled", "disabled")]),
           job.description && h("p", { class: "muted description" }, job.description),
         ),
@@ -1162,14 +1162,7 @@ async function taskView(view, jobId, taskId) {
       h(
         "div",
         {},
-        h(
-          "nav",
-          { class: "crumbs", "aria-label": "Breadcrumb" },
-          h("a", { href: "#/" }, "Scheduler"),
-          " / ",
-          h("a", { href: `#/jobs/${enc(jobId)}`, id: "back-to-job" }, job.label),
-          " / ",
-        ),
+        crumbs(h("a", { href: `#/jobs/${enc(jobId)}`, id: "back-to-job" }, job.label)),
         h("h1", {}, "Task ", h("code", { class: "task-id" }, taskId)),
         live,
       ),
@@ -1275,6 +1268,12 @@ function parameterField(idPrefix, name, schema, required, value) {
     return input.value;
   };
   return { name, element, input, read };
+}
+
+/** The breadcrumb above a page's title: Scheduler, then each link given, each followed by " / ". */
+function crumbs(...links) {
+  const trail = links.filter(Boolean).flatMap((link) => [link, " / "]);
+  return h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Scheduler"), " / ", trail);
 }
 
 /** A "Remove" button that takes `item` out of `list`, then redraws what lists it. */
@@ -1925,13 +1924,7 @@ async function formView(view, jobId) {
       h(
         "div",
         {},
-        h(
-          "nav",
-          { class: "crumbs", "aria-label": "Breadcrumb" },
-          h("a", { href: "#/" }, "Scheduler"),
-          " / ",
-          job && [h("a", { href: `#/jobs/${enc(job.id)}` }, job.label), " / "],
-        ),
+        crumbs(job && h("a", { href: `#/jobs/${enc(job.id)}` }, job.label)),
         h("h1", {}, job ? `Edit ${job.label}` : "New custom job"),
         h("p", { class: "muted" }, h("span", { class: "required", "aria-hidden": "true" }, "*"), " required"),
       ),
