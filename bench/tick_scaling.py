@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import statistics
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bench import aws
 from bench.report import Figure, Table
+from bench.scaling import Sample, time_figures
 from jobdeck import tick
 from jobdeck.domain import ActionStep, Job, ScheduleSpec
 from jobdeck.store.convert import item_from_job
@@ -21,29 +21,6 @@ ITEMS_READ_TARGET = 20.0
 RATIO_TARGET = 1.5
 START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 TOMORROW = datetime(2030, 1, 8, 3, 0, tzinfo=UTC)  # the next run of the jobs that are not due
-
-
-@dataclass
-class Sample:
-    jobs: int
-    seed_seconds: float
-    ticks: list[aws.CallLog]  # the DynamoDB requests of each timed tick
-    tick_seconds: list[float]
-
-    @property
-    def median_tick(self) -> float:
-        return statistics.median(self.tick_seconds)
-
-    def median_service(self, operation: str | None = None) -> float:
-        """moto's time emulating DynamoDB within a tick (for one operation, or all)."""
-        return statistics.median(log.service_seconds(operation) for log in self.ticks)
-
-    @property
-    def median_outside_service(self) -> float:
-        """The tick less moto's emulation: Jobdeck, botocore and PynamoDB, SQS included."""
-        return statistics.median(
-            seconds - log.service_seconds() for seconds, log in zip(self.tick_seconds, self.ticks, strict=True)
-        )
 
 
 def job(job_id: str, expression: str, next_fire_at: datetime) -> Job:
@@ -102,34 +79,12 @@ def measure() -> Table:
     small, large = sample(SMALL), sample(LARGE)
     table = Table(f"Tick scaling ({DUE} due jobs; median of {REPETITIONS} ticks; DynamoDB emulated by moto)")
     for s in (large, small):
-        items = s.ticks[-1].items_read()
+        items = s.items_read()
         target = ITEMS_READ_TARGET if s is large else None
         table.add(Figure(f"items read by one tick, {s.jobs:,} jobs", items.total(), target=target, digits=0))
         for operation, count in sorted(items.items()):
             table.add(Figure(f"  {operation}", count, digits=0))
-    for s in (small, large):
-        table.add(Figure(f"tick time, {s.jobs:,} jobs", s.median_tick * 1000, unit="ms", digits=1))
-    table.add(Figure("tick time ratio", large.median_tick / small.median_tick, target=RATIO_TARGET))
-    for s in (small, large):
-        table.add(Figure(f"  moto's service time, {s.jobs:,} jobs", s.median_service() * 1000, unit="ms", digits=1))
-        for operation in ("Query", "TransactWriteItems"):
-            table.add(Figure(f"    {operation}", s.median_service(operation) * 1000, unit="ms", digits=1))
-    for s in (small, large):
-        table.add(
-            Figure(
-                f"tick time without moto's, {s.jobs:,} jobs",
-                s.median_outside_service * 1000,
-                unit="ms",
-                digits=1,
-            )
-        )
-    table.add(
-        Figure(
-            "tick time ratio without moto's",
-            large.median_outside_service / small.median_outside_service,
-            target=RATIO_TARGET,
-        )
-    )
+    time_figures(table, "tick", small, large, ("Query", "TransactWriteItems"), RATIO_TARGET)
     table.notes.append(
         f"seeding (batch writes, not timed): {small.seed_seconds:.1f} s for {SMALL:,} jobs, "
         f"{large.seed_seconds:.1f} s for {LARGE:,} jobs"
