@@ -1,4 +1,4 @@
-"""Create what template.yaml declares (tables, queues, bucket) against any endpoint, with the
+"""Create what template.yaml declares (tables, queues, bucket, topic) against any endpoint, with the
 same keys, indexes and redrive settings, and give the functions the environment it gives them."""
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ class Resources:
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
     queue_arns: dict[str, str] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN (what !Ref gives)
 
     def ref(self, logical_id: str) -> str:
-        for names in (self.tables, self.queues, self.buckets):
+        for names in (self.tables, self.queues, self.buckets, self.topics):
             if logical_id in names:
                 return names[logical_id]
         parameter = template.load()["Parameters"].get(logical_id)
@@ -108,6 +109,11 @@ def provision(region: str = "us-east-1") -> Resources:
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
             )
+
+    sns = boto3.client("sns", region_name=region)
+    for logical_id, props in template.resources("AWS::SNS::Topic").items():
+        attributes = {k: str(props[k]) for k in ("DisplayName", "KmsMasterKeyId") if k in props}
+        created.topics[logical_id] = sns.create_topic(Name=physical_name(logical_id), Attributes=attributes)["TopicArn"]
 
     # Event rules with queue targets (the default bus); S3 sends its events there as in AWS.
     events = boto3.client("events", region_name=region)

@@ -1,14 +1,20 @@
-"""Helpers the tests share: a RunQueue reader, job builders, dates."""
+"""Helpers the tests share: a RunQueue reader, job builders, dates, an API caller, a webhook
+receiver and an action context."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import TCPServer
 from typing import Any, ClassVar
 
 import boto3
 
-from jobdeck.domain import ActionStep, Job, JobKind, ScheduleSpec
+from jobdeck.actions import ActionContext
+from jobdeck.config import Settings
+from jobdeck.domain import ActionStep, Job, JobKind, ScheduleSpec, Task, TaskStatus, TriggerInfo, TriggerType
 
 
 class RunQueue:
@@ -116,3 +122,94 @@ class Api:
             claims["username"] = user
             claims["cognito:groups"] = f"[{' '.join(self.USERS.get(user, ()))}]"
         return ApiReply(self._handler(event, self._context))
+
+
+class HookServer:
+    """A real HTTP server on 127.0.0.1, in a thread, that records every POST it receives and
+    answers `status` (with `reply_headers`)."""
+
+    def __init__(self, status: int = 204, reply_headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.reply_headers = reply_headers or {}
+        self.requests: list[dict[str, Any]] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                recorder.requests.append({"path": self.path, "headers": headers, "body": body})
+                self.send_response(recorder.status)
+                for name, value in recorder.reply_headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def server_bind(self) -> None:  # no reverse DNS lookup of 127.0.0.1 (HTTPServer does one)
+                TCPServer.server_bind(self)
+                self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def json(self, index: int = 0) -> Any:
+        return json.loads(self.requests[index]["body"])
+
+    def __enter__(self) -> HookServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+def action_context(settings: Settings, job: Job | None = None) -> tuple[ActionContext, list[tuple[str, str]]]:
+    """An action's context as the runner builds it, for a RUNNING task of `job`; and its log lines."""
+    job = job or make_job("hooked", None, label="Hooked")
+    task = Task(
+        job_id=job.id,
+        id="01JDTASK00000000000000000",
+        status=TaskStatus.RUNNING,
+        trigger=TriggerInfo(TriggerType.MANUAL, by="alice"),
+        created_at=datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
+        started_at=datetime(2026, 11, 25, 10, 0, 1, tzinfo=UTC),
+        attempt=2,
+    )
+    lines: list[tuple[str, str]] = []
+    ctx = ActionContext(
+        job,
+        task,
+        settings,
+        datetime.now(UTC),
+        lambda message, level="INFO": lines.append((level, message)),
+        lambda fraction: None,
+        lambda: None,
+    )
+    return ctx, lines
+
+
+class TopicInbox:
+    """An SQS queue subscribed to the notifications topic: what the topic published, as SNS
+    delivers it (the envelope with Subject, Message and MessageAttributes)."""
+
+    def __init__(self, topic_arn: str) -> None:
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(QueueName="notifications-inbox")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        boto3.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        self.queue = RunQueue(url)
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.queue.bodies()
