@@ -116,9 +116,9 @@ def test_the_reaper_ends_tasks_whose_runner_died_and_leaves_live_ones(aws, run_q
     with time_machine.travel(at("2026-11-25T10:00:00Z"), tick=False):
         dead = tasks.run_now("fragile")
         live = tasks.run_now("fragile")
-        store.start_task(dead, at("2026-11-25T10:00:00Z"))  # started; then its function died
+        store.start_task(dead, at("2026-11-25T10:00:00Z"), store.get_job("fragile"))  # started; then its function died
     with time_machine.travel(at("2026-11-25T10:05:00Z"), tick=False):
-        store.start_task(live, at("2026-11-25T10:05:00Z"))
+        store.start_task(live, at("2026-11-25T10:05:00Z"), store.get_job("fragile"))
     jobs.create(make_job("reaper", None, actions=[ActionStep("tasks.reap", {"grace_seconds": 120})]))
     with time_machine.travel(at("2026-11-25T10:06:00Z"), tick=False):
         reaper = tasks.run_now("reaper")

@@ -41,6 +41,25 @@ MATRIX = {
         None,
         [401, 404, 202, 409],
     ),
+    # the task is QUEUED: it cannot be paused or resumed, which only someone who may see it learns
+    "POST /jobs/{job_id}/tasks/{task_id}/pause": (
+        "POST",
+        "/jobs/alice-job/tasks/{task}/pause",
+        None,
+        [401, 404, 409, 409],
+    ),
+    "POST /jobs/{job_id}/tasks/{task_id}/resume": (
+        "POST",
+        "/jobs/alice-job/tasks/{task}/resume",
+        None,
+        [401, 404, 409, 409],
+    ),
+    "POST /jobs/{job_id}/backfill": (
+        "POST",
+        "/jobs/alice-job/backfill",
+        {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T03:00:00Z"},
+        [401, 404, 202, 202],
+    ),
     "GET /actions": ("GET", "/actions", None, [401, 200, 200, 200]),
     "GET /audit": ("GET", "/audit", None, [401, 403, 403, 200]),
     "GET /jobs/{job_id}/external-triggers": ("GET", "/jobs/alice-job/external-triggers", None, [401, 404, 200, 200]),
@@ -52,6 +71,12 @@ CUSTOM = {
     "run a custom job": ("POST", "/jobs/alice-custom/run", {}, [401, 404, 403, 202]),
     "clear a custom job": ("DELETE", "/jobs/alice-custom/tasks", None, [401, 404, 403, 200]),
     "stop a custom job's task": ("POST", "/jobs/alice-custom/tasks/{custom_task}/stop", None, [401, 404, 403, 202]),
+    "backfill a custom job": (
+        "POST",
+        "/jobs/alice-custom/backfill",
+        {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T03:00:00Z"},
+        [401, 404, 403, 422],  # it has no schedule
+    ),
     "see a system job": ("GET", "/jobs/purge-recycle-bin", None, [401, 404, 404, 200]),
     "run a system job": ("POST", "/jobs/purge-recycle-bin/run", {}, [401, 404, 404, 202]),
 }

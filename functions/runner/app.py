@@ -15,9 +15,14 @@ logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord) -> None:
-    sent_at = datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, UTC)
-    run_message(record.body, record.message_id, sent_at)
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    run_message(
+        record.body,
+        record.message_id,
+        datetime.fromtimestamp(int(record.attributes.sent_timestamp) / 1000, UTC),
+        receive_count=int(record.attributes.approximate_receive_count),
+        time_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000,
+    )
 
 
 @logger.inject_lambda_context

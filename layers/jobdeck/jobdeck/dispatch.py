@@ -22,7 +22,8 @@ def message(job_id: str, task_id: str) -> str:
 
 
 def send(tasks: list[Task], now: datetime, settings: Settings | None = None) -> None:
-    """Send each task to RunQueue, delayed to its `scheduled_for` (to the second)."""
+    """Send each task to RunQueue, delayed to its `scheduled_for`, or for a retry to the end of its
+    backoff (to the second, and at most SQS's 15 minutes: the runner sends it again if early)."""
     _send([(t.job_id, t.id, delay_seconds(t, now)) for t in tasks], settings)
 
 
@@ -46,7 +47,8 @@ def _send(messages: list[tuple[str, str, int]], settings: Settings | None) -> No
 
 
 def delay_seconds(task: Task, now: datetime) -> int:
-    if task.scheduled_for is None:
+    due = task.not_before or task.scheduled_for
+    if due is None:
         return 0
-    wait = (task.scheduled_for - now).total_seconds()
+    wait = (due - now).total_seconds()
     return min(MAX_DELAY_SECONDS, max(0, math.ceil(wait)))

@@ -27,6 +27,21 @@ class Misfire(StrEnum):
     CATCH_UP = "catch_up"  # every missed slot within the catch-up window runs, oldest first
 
 
+class Overlap(StrEnum):
+    """What a new run does when the job already has `max_concurrency` runs in flight."""
+
+    SKIP = "skip"  # it ends SKIPPED, with the reason
+    BUFFER_ONE = "buffer_one"  # it waits, unless a run already waits: then it is SKIPPED
+    BUFFER_ALL = "buffer_all"  # it waits its turn (first come, first started)
+    CANCEL_OTHER = "cancel_other"  # the oldest running run is stopped; the new one takes its seat
+    ALLOW_ALL = "allow_all"  # no overlap rule: `max_concurrency` is only a safety cap; beyond it, runs wait
+
+
+# Pydio Cells' default; an unbounded job could take every runner the account has.
+DEFAULT_MAX_CONCURRENCY = 20
+MAX_WAITING = 1000  # runs waiting for a seat, per job: the wait list lives on the job's item
+
+
 class TaskStatus(StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
@@ -47,6 +62,7 @@ class TriggerType(StrEnum):
     EVENT = "event"
     HOOK = "hook"
     EXTERNAL = "external"  # a rule or schedule made outside Jobdeck that targets RunQueue
+    BACKFILL = "backfill"  # POST /jobs/{id}/backfill: a past slot run on request
 
 
 SYSTEM_OWNER = "system"
@@ -136,6 +152,27 @@ class HookTrigger:
 class ActionStep:
     action: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    timeout_seconds: int | None = None  # this step alone; the job's timeout bounds the whole task
+
+
+@dataclass
+class RetryPolicy:
+    """Retries of a task whose action failed with an error marked retryable (a throttled or
+    unreachable service, not a bad parameter). The wait before attempt n+1 is
+    `backoff_seconds * 2**(n-1)`, capped at `max_backoff_seconds`, of which a random half is
+    dropped ("equal jitter"), so that runs failed together do not retry together."""
+
+    max_attempts: int = 1  # 1: no retry
+    backoff_seconds: int = 30
+    max_backoff_seconds: int = 3600
+
+
+@dataclass
+class NotifyPolicy:
+    """Who hears about a task that failed for good (after its last attempt, or timed out)."""
+
+    topic: bool = True  # publish to the stack's notifications topic (SNS)
+    webhook: str | None = None  # and POST the same JSON here
 
 
 @dataclass
@@ -165,6 +202,11 @@ class Job:
     parameters: list[JobParameter] = field(default_factory=list)
     timeout_seconds: int = 3600
     history_days: int = DEFAULT_HISTORY_DAYS  # finished tasks expire (DynamoDB TTL) this long after they end
+    overlap: Overlap = Overlap.ALLOW_ALL
+    max_concurrency: int | None = None  # None: 1 for the exclusive policies, DEFAULT_MAX_CONCURRENCY for allow_all
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    notify: NotifyPolicy = field(default_factory=NotifyPolicy)
+    pause_after_failures: int | None = None  # disable the job after this many failed runs in a row
     version: int = 1
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -172,6 +214,16 @@ class Job:
     next_fire_at: datetime | None = None
     runs_fired: int = 0
     last_task: TaskSummary | None = None
+    running: int = 0  # tasks RUNNING now (moved with each start and end, in the same transaction)
+    waiting: list[str] = field(default_factory=list)  # ids of QUEUED tasks waiting for a seat, oldest first
+    failures_in_row: int = 0
+    paused_reason: str | None = None  # why the scheduler disabled the job (pause after N failures)
+
+    @property
+    def concurrency_limit(self) -> int:
+        if self.max_concurrency is not None:
+            return self.max_concurrency
+        return DEFAULT_MAX_CONCURRENCY if self.overlap is Overlap.ALLOW_ALL else 1
 
     @property
     def trigger_summary(self) -> str:
@@ -214,6 +266,10 @@ class Task:
     parameters: dict[str, Any] = field(default_factory=dict)
     logs: list[LogLine] = field(default_factory=list)
     stop_requested_by: str | None = None
+    pause_requested_by: str | None = None
+    overlap: Overlap | None = None  # this task's own policy (a backfill's), instead of the job's
+    not_before: datetime | None = None  # a retry waits for its backoff until then
+    resume: dict[str, Any] | None = None  # where a PAUSED (or continued) task picks up: step, nodes, cursor
 
     def summary(self) -> TaskSummary:
         return TaskSummary(

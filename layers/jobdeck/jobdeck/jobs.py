@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import replace as copy_with
 from datetime import UTC, datetime
 
-from jobdeck import actions, audit, parameters, schedules, slots, store
+from jobdeck import actions, audit, parameters, schedules, slots, store, webhooks
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
 from jobdeck.config import Settings
 from jobdeck.domain import EventSource, Job, JobKind, Page
 from jobdeck.errors import Conflict, InvalidJob
 
 MAX_ACTIONS = 50
+MAX_CONCURRENCY = 1000
+MAX_ATTEMPTS = 10
 
 
 def validate(job: Job) -> None:
@@ -22,6 +24,12 @@ def validate(job: Job) -> None:
         raise InvalidJob("id" if not job.id else "label", "must not be empty")
     if job.schedule is not None:
         schedules.parse(job.schedule.expression, job.schedule.timezone)
+    if job.max_concurrency is not None and not 1 <= job.max_concurrency <= MAX_CONCURRENCY:
+        raise InvalidJob("max_concurrency", f"between 1 and {MAX_CONCURRENCY}")
+    if not 1 <= job.retry.max_attempts <= MAX_ATTEMPTS:
+        raise InvalidJob("retry.max_attempts", f"between 1 and {MAX_ATTEMPTS}")
+    if job.retry.backoff_seconds > job.retry.max_backoff_seconds:
+        raise InvalidJob("retry.backoff_seconds", "is larger than max_backoff_seconds")
     if len(job.actions) > MAX_ACTIONS:
         raise InvalidJob("actions", f"at most {MAX_ACTIONS} steps")
     for index, step in enumerate(job.actions):
@@ -37,6 +45,13 @@ def validate(job: Job) -> None:
             raise InvalidJob(f"actions[{index}].parameters", exc.problem) from None
     parameters.check_declarations(job.parameters)
     _check_triggers(job)
+    if job.notify.webhook:
+        try:
+            webhooks.check_url(job.notify.webhook)
+        except webhooks.WebhookRefused as exc:
+            raise InvalidJob("notify.webhook", str(exc)) from None
+        except webhooks.WebhookFailed:
+            pass  # its name does not resolve now; the check when sending is the one that counts
 
 
 MAX_TRIGGERS = 20  # events + hooks: their subscriptions are written in the job's transaction
@@ -110,6 +125,9 @@ def replace(job_id: str, new: Job, expected_version: int, who: Principal, now: d
         updated_at=now,
         runs_fired=current.runs_fired,
         last_task=current.last_task,
+        # An edit starts the failure count afresh; a pause stays until the job is enabled.
+        failures_in_row=0,
+        paused_reason=None if new.enabled else current.paused_reason,
     )
     validate(updated)
     rescheduled = updated.schedule != current.schedule or updated.enabled != current.enabled
@@ -139,6 +157,8 @@ def set_enabled(job_id: str, enabled: bool, who: Principal = SYSTEM, now: dateti
         return job
     expected = job.version
     job.enabled, job.version, job.updated_at = enabled, job.version + 1, now
+    if enabled:
+        job.failures_in_row, job.paused_reason = 0, None  # Enable lifts a pause after N failures
     job.next_fire_at = slots.first_fire(job, now) if enabled else None
     action = "job.enable" if enabled else "job.disable"
     store.save_job(job, expected, audit.entry(who, action, job_id, expected, job.version))

@@ -1,14 +1,27 @@
-"""What people do to runs: Run Now, read history and one task, stop, Clear All."""
+"""What people do to runs: Run Now, backfill, read history and one task, stop, pause, resume,
+Clear All."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobdeck import audit, dispatch, jobs, parameters, store
+from jobdeck import audit, dispatch, jobs, parameters, schedules, store
 from jobdeck.access import SYSTEM, Principal, require_operator
-from jobdeck.domain import Page, Task, TaskStatus, TriggerInfo, TriggerType, new_task_id
-from jobdeck.errors import Conflict, NotFound
+from jobdeck.domain import (
+    Overlap,
+    Page,
+    Task,
+    TaskStatus,
+    TriggerInfo,
+    TriggerType,
+    derived_task_id,
+    new_task_id,
+    slot_task_id,
+)
+from jobdeck.errors import Conflict, InvalidJob, NotFound
+
+MAX_BACKFILL = 1000  # slots per request: each is a task, and they are written before any runs
 
 
 def run_now(
@@ -46,19 +59,97 @@ def get(job_id: str, task_id: str, who: Principal = SYSTEM) -> Task:
     return task
 
 
+def backfill(
+    job_id: str,
+    start: datetime,
+    end: datetime,
+    who: Principal = SYSTEM,
+    policy: Overlap = Overlap.BUFFER_ALL,
+    values: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> tuple[list[Task], int]:
+    """Run every slot of the job's schedule in [start, end), each as its own task with its
+    `scheduled_for`, oldest first. A slot that ran already (scheduled, or an earlier backfill) is
+    not run again. Returns the new tasks and how many slots had run already."""
+    now = now or datetime.now(UTC)
+    job = jobs.get(job_id, who)
+    require_operator(who, job)
+    if job.schedule is None:
+        raise InvalidJob("schedule", "the job has no schedule: there are no slots to backfill")
+    if start >= end:
+        raise InvalidJob("end", "must be after start")
+    if end > now:
+        raise InvalidJob("end", "must not be in the future: the schedule itself runs those slots")
+    schedule = schedules.parse(job.schedule.expression, job.schedule.timezone)
+    slots: list[datetime] = []
+    moment = schedule.next(start - timedelta(microseconds=1))
+    while moment is not None and moment < end:
+        if len(slots) == MAX_BACKFILL:
+            raise InvalidJob("end", f"the range holds more than {MAX_BACKFILL} slots: backfill a shorter one")
+        slots.append(moment)
+        moment = schedule.next(moment)
+    chosen = parameters.resolve(job.parameters, values or {})
+    ran = store.existing_tasks(job.id, [slot_task_id(job.id, slot) for slot in slots])
+    planned = [
+        Task(
+            job_id=job.id,
+            id=derived_task_id(job.id, slot, f"backfill|{int(slot.timestamp() * 1000)}"),
+            status=TaskStatus.QUEUED,
+            trigger=TriggerInfo(TriggerType.BACKFILL, by=who.username, detail={"expression": job.schedule.expression}),
+            created_at=now,
+            scheduled_for=slot,
+            parameters=chosen,
+            overlap=policy,
+        )
+        for slot in slots
+        if slot_task_id(job.id, slot) not in ran
+    ]
+    entry = audit.entry(who, "job.backfill", job.id, start=start.isoformat(), end=end.isoformat(), slots=len(slots))
+    created = store.create_tasks(job, planned, entry)
+    dispatch.send(created, now)  # past slots: no delay
+    return created, len(slots) - len(created)
+
+
 def stop(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | None = None) -> Task:
-    """A queued task ends INTERRUPTED at once; a running one at its next checkpoint."""
+    """A queued or paused task ends INTERRUPTED at once; a running one at its next checkpoint."""
     now = now or datetime.now(UTC)
     job = jobs.get(job_id, who)
     require_operator(who, job)
     task = get(job_id, task_id, who)
     entry = audit.entry(who, "task.stop", job_id, task=task_id, status=task.status.value)
-    if task.status is TaskStatus.QUEUED and store.stop_queued(task, who.username, now, job.history_days, entry):
+    waiting = task.status in (TaskStatus.QUEUED, TaskStatus.PAUSED)
+    if waiting and store.stop_queued(task, who.username, now, job.history_days, entry):
         return task
-    if task.status is TaskStatus.RUNNING and store.request_stop(task, who.username, entry):
+    if task.status is TaskStatus.RUNNING and store.request(task, "stop", who.username, entry):
         return task
     current = get(job_id, task_id, who)
-    raise Conflict(f"task {task_id!r} is {current.status.value}: only QUEUED or RUNNING tasks can be stopped")
+    raise Conflict(f"task {task_id!r} is {current.status.value}: only QUEUED, RUNNING or PAUSED tasks can be stopped")
+
+
+def pause(job_id: str, task_id: str, who: Principal = SYSTEM) -> Task:
+    """A running task parks as PAUSED at its next checkpoint, keeping its progress."""
+    job = jobs.get(job_id, who)
+    require_operator(who, job)
+    task = get(job_id, task_id, who)
+    entry = audit.entry(who, "task.pause", job_id, task=task_id)
+    if task.status is TaskStatus.RUNNING and store.request(task, "pause", who.username, entry):
+        return task
+    current = get(job_id, task_id, who)
+    raise Conflict(f"task {task_id!r} is {current.status.value}: only a RUNNING task can be paused")
+
+
+def resume(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | None = None) -> Task:
+    """A paused task is queued again and continues where it paused, in a new invocation."""
+    now = now or datetime.now(UTC)
+    job = jobs.get(job_id, who)
+    require_operator(who, job)
+    task = get(job_id, task_id, who)
+    entry = audit.entry(who, "task.resume", job_id, task=task_id)
+    if task.status is TaskStatus.PAUSED and store.resume_task(task, now, entry):
+        dispatch.send([task], now)
+        return task
+    current = get(job_id, task_id, who)
+    raise Conflict(f"task {task_id!r} is {current.status.value}: only a PAUSED task can be resumed")
 
 
 def clear(job_id: str, who: Principal = SYSTEM) -> int:

@@ -1,13 +1,16 @@
 """The action catalog. Each module registers its actions with `@action`."""
 
-from jobdeck.actions import history, log, nodes, recycle, tree
+from jobdeck.actions import history, log, nodes, notify, recycle, tree
 from jobdeck.actions.registry import (
     Action,
     ActionContext,
     ActionError,
     InvalidParameters,
     Node,
+    OutOfTime,
+    TaskPaused,
     TaskStopped,
+    TaskTimedOut,
     catalog,
     get,
 )
@@ -18,12 +21,16 @@ __all__ = [
     "ActionError",
     "InvalidParameters",
     "Node",
+    "OutOfTime",
+    "TaskPaused",
     "TaskStopped",
+    "TaskTimedOut",
     "catalog",
     "get",
     "history",
     "log",
     "nodes",
+    "notify",
     "recycle",
     "tree",
 ]

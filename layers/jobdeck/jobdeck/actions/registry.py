@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import fastjsonschema
 
@@ -16,6 +16,9 @@ from jobdeck.domain import Job, Task
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,22 @@ class TaskStopped(Exception):
         self.by = by
 
 
+class TaskPaused(Exception):
+    """Raised at a checkpoint once a user asked the task to pause: it parks, and Resume continues it."""
+
+    def __init__(self, by: str) -> None:
+        super().__init__(f"paused by {by}")
+        self.by = by
+
+
+class TaskTimedOut(Exception):
+    """Raised at a checkpoint past the job's or the step's timeout."""
+
+
+class OutOfTime(Exception):
+    """Raised at a checkpoint when the invocation is about to end: the task continues in a new one."""
+
+
 class InvalidParameters(ValueError):
     def __init__(self, action: str, problem: str) -> None:
         super().__init__(f"{action}: {problem}")
@@ -59,7 +78,19 @@ class ActionContext:
     now: datetime
     log: Callable[..., None]  # log(message, level="INFO")
     report_progress: Callable[[float], None]  # the fraction of this action done, 0..1
-    checkpoint: Callable[[], None]  # call between items: raises TaskStopped when a stop was asked
+    checkpoint: Callable[[], None]  # call between items: raises when the task must stop running here
+    # Where the action is, kept when the task pauses or hands over to a new invocation and given
+    # back when it continues (JSON values only). `each` keeps it for actions that walk a list.
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def each(self, items: Sequence[T]) -> Iterator[T]:
+        """The items not done yet, with a checkpoint before each and the progress after it. The
+        order of `items` must not change between invocations (S3 lists keys in order)."""
+        for index in range(int(self.state.get("done", 0)), len(items)):
+            self.checkpoint()
+            yield items[index]
+            self.state["done"] = index + 1
+            self.report_progress((index + 1) / len(items))
 
     @property
     def bucket(self) -> str:

@@ -26,10 +26,8 @@ def tree_delete(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -
     recycle = ctx.settings.recycle_prefix
     permanent = params["permanent"] or prefix.startswith(recycle)
     if not permanent:
-        for done, node in enumerate(targets, 1):
-            ctx.checkpoint()
+        for node in ctx.each(targets):
             copy_node(ctx, node.key, recycle + node.key)
-            ctx.report_progress(done / (2 * len(targets)))
     deleted = delete_nodes(ctx.s3, ctx.bucket, targets)
     ctx.report_progress(1.0)
     where = "permanently" if permanent else f"to {recycle}"
@@ -56,14 +54,10 @@ def tree_copy(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> 
         sources = [(n, n.key[len(prefix) :]) for n in list_nodes(ctx.s3, ctx.bucket, prefix)]
     else:
         sources = [(n, n.key.rsplit("/", 1)[-1]) for n in nodes]
-    copies = []
-    for done, (node, relative) in enumerate(sources, 1):
-        ctx.checkpoint()
-        target = destination + relative
-        if target == node.key:
+    for node, relative in ctx.each(sources):
+        if destination + relative == node.key:
             raise ActionError(f"{node.key} would be copied onto itself")
-        copy_node(ctx, node.key, target)
-        copies.append(Node(target, node.size, node.etag))
-        ctx.report_progress(done / len(sources))
+        copy_node(ctx, node.key, destination + relative)
+    copies = [Node(destination + relative, node.size, node.etag) for node, relative in sources]
     ctx.log(f"copied {len(copies)} objects to {destination}")
     return copies

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobdeck.domain import (
     ActionStep,
@@ -21,7 +21,10 @@ from jobdeck.domain import (
     JobKind,
     JobParameter,
     Misfire,
+    NotifyPolicy,
+    Overlap,
     ParameterType,
+    RetryPolicy,
     ScheduleSpec,
     Task,
     TaskStatus,
@@ -76,6 +79,22 @@ class HookIn(Strict):
 class ActionIn(Strict):
     action: str = Field(min_length=1, max_length=64, examples=["tree.delete"])
     parameters: dict[str, Any] = Field(default_factory=dict)
+    timeout_seconds: int | None = Field(
+        None, ge=1, le=7 * 86_400, description="this step alone ends INTERRUPTED past it; null: the job's timeout"
+    )
+
+
+class RetryIn(Strict):
+    max_attempts: int = Field(1, ge=1, le=10, description="1: no retry")
+    backoff_seconds: int = Field(30, ge=1, le=86_400, description="the wait before attempt 2; doubled each time")
+    max_backoff_seconds: int = Field(3600, ge=1, le=86_400)
+
+
+class NotifyIn(Strict):
+    topic: bool = Field(True, description="publish failures to the stack's notifications topic")
+    webhook: str | None = Field(
+        None, max_length=2048, pattern=r"^https?://", description="and POST them here (public addresses only)"
+    )
 
 
 class ParameterIn(Strict):
@@ -100,6 +119,17 @@ class JobIn(Strict):
     parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
     timeout_seconds: int = Field(3600, ge=1, le=7 * 86_400)
     history_days: int = Field(30, ge=1, le=3650)
+    overlap: Overlap = Field(
+        Overlap.ALLOW_ALL, description="what a new run does while `max_concurrency` runs are in flight"
+    )
+    max_concurrency: int | None = Field(
+        None, ge=1, le=1000, description="null: 1 for skip, buffer_one, buffer_all, cancel_other; 20 for allow_all"
+    )
+    retry: RetryIn = Field(default_factory=RetryIn)
+    notify: NotifyIn = Field(default_factory=NotifyIn)
+    pause_after_failures: int | None = Field(
+        None, ge=1, le=1000, description="disable the job after this many failed runs in a row; Enable lifts it"
+    )
 
     def to_job(self, job_id: str, owner: str) -> Job:
         return Job(
@@ -112,10 +142,15 @@ class JobIn(Strict):
             schedule=ScheduleSpec(**self.schedule.model_dump()) if self.schedule else None,
             events=[e.to_trigger() for e in self.events],
             hooks=[HookTrigger(**h.model_dump()) for h in self.hooks],
-            actions=[ActionStep(a.action, a.parameters) for a in self.actions],
+            actions=[ActionStep(a.action, a.parameters, a.timeout_seconds) for a in self.actions],
             parameters=[JobParameter(**p.model_dump()) for p in self.parameters],
             timeout_seconds=self.timeout_seconds,
             history_days=self.history_days,
+            overlap=self.overlap,
+            max_concurrency=self.max_concurrency,
+            retry=RetryPolicy(**self.retry.model_dump()),
+            notify=NotifyPolicy(**self.notify.model_dump()),
+            pause_after_failures=self.pause_after_failures,
         )
 
 
@@ -128,6 +163,15 @@ class RunIn(Strict):
 
 
 JobId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class BackfillIn(Strict):
+    start: AwareDatetime = Field(description="the first slot considered (inclusive), with its offset")
+    end: AwareDatetime = Field(description="the last slot considered (exclusive); not in the future")
+    overlap: Overlap = Field(
+        Overlap.BUFFER_ALL, description="how the backfilled runs overlap; buffer_all runs them one after another"
+    )
+    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
 class IdsIn(Strict):
@@ -182,12 +226,22 @@ class JobOut(BaseModel):
     parameters: list[ParameterIn]
     timeout_seconds: int
     history_days: int
+    overlap: Overlap
+    max_concurrency: int | None
+    concurrency_limit: int = Field(description="max_concurrency, or its default for the policy")
+    retry: RetryIn
+    notify: NotifyIn
+    pause_after_failures: int | None
     version: int
     created_at: datetime
     updated_at: datetime
     next_run: datetime | None
     runs_fired: int
     last_task: TaskSummaryOut | None
+    running: int = Field(description="runs in flight now")
+    waiting: int = Field(description="runs waiting for a free run slot")
+    failures_in_row: int
+    paused_reason: str | None = Field(description="why the scheduler disabled the job; Enable lifts it")
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -205,16 +259,29 @@ class JobOut(BaseModel):
                 for e in job.events
             ],
             hooks=[HookIn(**vars(h)) for h in job.hooks],
-            actions=[ActionIn(action=a.action, parameters=a.parameters) for a in job.actions],
+            actions=[
+                ActionIn(action=a.action, parameters=a.parameters, timeout_seconds=a.timeout_seconds)
+                for a in job.actions
+            ],
             parameters=[ParameterIn(**vars(p)) for p in job.parameters],
             timeout_seconds=job.timeout_seconds,
             history_days=job.history_days,
+            overlap=job.overlap,
+            max_concurrency=job.max_concurrency,
+            concurrency_limit=job.concurrency_limit,
+            retry=RetryIn(**vars(job.retry)),
+            notify=NotifyIn.model_construct(**vars(job.notify)),
+            pause_after_failures=job.pause_after_failures,
             version=job.version,
             created_at=job.created_at,
             updated_at=job.updated_at,
             next_run=job.next_fire_at,
             runs_fired=job.runs_fired,
             last_task=TaskSummaryOut.of(job.last_task) if job.last_task else None,
+            running=max(0, job.running),
+            waiting=len(job.waiting),
+            failures_in_row=job.failures_in_row,
+            paused_reason=job.paused_reason,
         )
 
 
@@ -250,10 +317,15 @@ class TaskOut(BaseModel):
     attempt: int
     parameters: dict[str, Any]
     stop_requested_by: str | None
+    pause_requested_by: str | None
+    overlap: Overlap | None = Field(description="the task's own overlap policy (a backfill's); null: the job's")
+    not_before: datetime | None = Field(description="a retry waits for its backoff until then")
+    resumable: bool = Field(description="it keeps a place to continue from (paused, or handed over)")
 
     @classmethod
     def of(cls, task: Task) -> TaskOut:
-        fields = {k: v for k, v in vars(task).items() if k != "logs"}
+        fields = {k: v for k, v in vars(task).items() if k not in ("logs", "resume")}
+        fields["resumable"] = task.resume is not None
         fields["trigger"] = TriggerOut(**vars(task.trigger))
         ended = task.ended_at
         fields["duration_seconds"] = (ended - task.started_at).total_seconds() if ended and task.started_at else None
@@ -272,6 +344,11 @@ class TaskDetail(TaskOut):
 class TaskPage(BaseModel):
     items: list[TaskOut]
     cursor: str | None
+
+
+class BackfillOut(BaseModel):
+    queued: list[TaskOut] = Field(description="one task per slot, oldest first")
+    already_ran: int = Field(description="slots of the range that had run already: not run again")
 
 
 class ClearOut(BaseModel):

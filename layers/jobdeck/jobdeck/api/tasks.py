@@ -1,4 +1,5 @@
-"""/jobs/{id}/run and /jobs/{id}/tasks: Run Now, history, one task, stop, Clear All."""
+"""/jobs/{id}/run, /backfill and /tasks: Run Now, backfill, history, one task, stop, pause, resume,
+Clear All."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from jobdeck import tasks
 from jobdeck.api.auth import caller
 from jobdeck.api.responses import documented
-from jobdeck.api.schemas import ClearOut, JobIdPath, RunIn, TaskDetail, TaskIdPath, TaskOut, TaskPage
+from jobdeck.api.schemas import (
+    BackfillIn,
+    BackfillOut,
+    ClearOut,
+    JobIdPath,
+    RunIn,
+    TaskDetail,
+    TaskIdPath,
+    TaskOut,
+    TaskPage,
+)
 from jobdeck.domain import TaskStatus
 
 router = Router()
@@ -63,9 +74,43 @@ def get_task(job_id: JobIdPath, task_id: TaskIdPath) -> TaskDetail:
 @router.post(
     "/jobs/<job_id>/tasks/<task_id>/stop",
     tags=["tasks"],
-    summary="Stop a queued or running task",
+    summary="Stop a queued, running or paused task",
     responses=documented(202, 403, 404, 409, description="Stopped, or asked to stop"),
 )
 def stop_task(job_id: JobIdPath, task_id: TaskIdPath) -> Response[TaskOut]:
     task = tasks.stop(job_id, task_id, caller(router))
     return Response(202, "application/json", TaskOut.of(task))
+
+
+@router.post(
+    "/jobs/<job_id>/tasks/<task_id>/pause",
+    tags=["tasks"],
+    summary="Pause a running task at its next checkpoint, keeping its progress",
+    responses=documented(202, 403, 404, 409, description="Asked to pause"),
+)
+def pause_task(job_id: JobIdPath, task_id: TaskIdPath) -> Response[TaskOut]:
+    task = tasks.pause(job_id, task_id, caller(router))
+    return Response(202, "application/json", TaskOut.of(task))
+
+
+@router.post(
+    "/jobs/<job_id>/tasks/<task_id>/resume",
+    tags=["tasks"],
+    summary="Resume a paused task where it paused",
+    responses=documented(202, 403, 404, 409, description="Queued again"),
+)
+def resume_task(job_id: JobIdPath, task_id: TaskIdPath) -> Response[TaskOut]:
+    task = tasks.resume(job_id, task_id, caller(router))
+    return Response(202, "application/json", TaskOut.of(task))
+
+
+@router.post(
+    "/jobs/<job_id>/backfill",
+    tags=["tasks"],
+    summary="Run every slot of the schedule between two past times, each as its own task",
+    responses=documented(202, 403, 404, 413, description="Queued"),
+)
+def backfill(job_id: JobIdPath, body: BackfillIn) -> Response[BackfillOut]:
+    queued, already = tasks.backfill(job_id, body.start, body.end, caller(router), body.overlap, body.parameters)
+    out = BackfillOut(queued=[TaskOut.of(t) for t in queued], already_ran=already)
+    return Response(202, "application/json", out)

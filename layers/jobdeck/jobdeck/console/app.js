@@ -2,8 +2,8 @@
 // It talks to the admin API it is served by (same origin); the OpenAPI document is the contract.
 //
 //   #/                         the jobs list
-//   #/jobs/<id>                a job: trigger, next runs, action chain, history
-//   #/jobs/<id>/tasks/<task>   a task: progress, log lines, Stop
+//   #/jobs/<id>                a job: trigger, next runs, action chain, history, Backfill
+//   #/jobs/<id>/tasks/<task>   a task: progress, attempts, log lines, Pause, Resume, Stop
 //   #/new, #/jobs/<id>/edit    the custom job form (admins)
 
 const BASE = location.pathname.replace(/[^/]*$/, ""); // the API sits where the page does
@@ -15,6 +15,17 @@ const PREVIEW_DELAY_MS = 350;
 const HISTORY_PAGE = 20;
 const ACTIVE = new Set(["QUEUED", "RUNNING", "PAUSED"]);
 const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "FINISHED", "ERROR", "INTERRUPTED", "SKIPPED"];
+/** The overlap policies (jobdeck.domain.Overlap): what a new run does while the job has
+ * `max_concurrency` runs in flight. [value, name, what it means] */
+const OVERLAPS = [
+  ["allow_all", "Allow all", "No overlap rule: max concurrency is only a safety cap; beyond it, runs wait"],
+  ["skip", "Skip", "The new run ends SKIPPED, with the reason"],
+  ["buffer_one", "Buffer one", "The new run waits, unless one already waits: then it is SKIPPED"],
+  ["buffer_all", "Buffer all", "The new run waits its turn (first come, first started)"],
+  ["cancel_other", "Cancel other", "The oldest running run is stopped; the new one takes its seat"],
+];
+/** max_concurrency left empty: 20 for allow_all, 1 for the exclusive policies. */
+const defaultConcurrency = (overlap) => (overlap === "allow_all" ? 20 : 1);
 
 const state = { config: null, token: null, user: null, local: false, catalog: null, view: 0 };
 
@@ -155,13 +166,29 @@ function triggerText(text) {
   return h("span", {}, parts);
 }
 
+/** A job the scheduler paused (after N failures in a row) or someone disabled; null when enabled. */
+function offBadge(job) {
+  if (job.enabled) return null;
+  if (!job.paused_reason) return badge("disabled", "disabled");
+  const paused = badge("Paused", "job-paused");
+  paused.title = `${job.paused_reason}: Enable lifts the pause`;
+  paused.append(h("span", { class: "visually-hidden" }, ` (${job.paused_reason})`));
+  return paused;
+}
+
 function jobStatus(job) {
   return h(
     "span",
     { class: "badges" },
     job.last_task ? statusBadge(job.last_task.status) : h("span", { class: "muted" }, "never run"),
-    !job.enabled && badge("disabled", "disabled"),
+    offBadge(job),
   );
+}
+
+/** "2 running · 3 waiting", or null when nothing is in flight. */
+function inFlight(job) {
+  const parts = [job.running > 0 && `${job.running} running`, job.waiting > 0 && `${job.waiting} waiting`];
+  return parts.filter(Boolean).join(" · ") || null;
 }
 
 // ------------------------------------------------------------------ sign-in
@@ -511,6 +538,7 @@ function shownJobs() {
         job.kind,
         job.last_task?.status,
         job.enabled ? "enabled" : "disabled",
+        job.paused_reason && "paused",
       ]
         .join(" ")
         .toLowerCase();

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
@@ -19,7 +21,10 @@ from jobdeck.domain import (
     JobParameter,
     LogLine,
     Misfire,
+    NotifyPolicy,
+    Overlap,
     ParameterType,
+    RetryPolicy,
     ScheduleSpec,
     Task,
     TaskStatus,
@@ -34,6 +39,8 @@ from jobdeck.store.models import (
     AuditModel,
     JobModel,
     LogLineMap,
+    NotifyMap,
+    RetryMap,
     ScheduleMap,
     SubscriptionModel,
     TaskModel,
@@ -64,17 +71,34 @@ def job_from_item(item: JobModel) -> Job:
         schedule=schedule,
         events=[event_from_dict(e) for e in item.events],
         hooks=[HookTrigger(**h) for h in item.hooks],
-        actions=[ActionStep(a.action, a.parameters.as_dict()) for a in item.actions],
+        actions=[ActionStep(a.action, a.parameters.as_dict(), _int(a.timeout_seconds)) for a in item.actions],
         parameters=[parameter_from_dict(p) for p in item.parameters],
         timeout_seconds=int(item.timeout_seconds),
         history_days=int(item.history_days),
+        overlap=Overlap(item.overlap),
+        max_concurrency=_int(item.max_concurrency),
+        retry=RetryPolicy(
+            int(item.retry.max_attempts), int(item.retry.backoff_seconds), int(item.retry.max_backoff_seconds)
+        )
+        if item.retry
+        else RetryPolicy(),
+        notify=NotifyPolicy(item.notify.topic, item.notify.webhook) if item.notify else NotifyPolicy(),
+        pause_after_failures=_int(item.pause_after_failures),
+        failures_in_row=int(item.failures_in_row),
+        paused_reason=item.paused_reason,
         version=int(item.version),
         created_at=item.created_at,
         updated_at=item.updated_at,
         next_fire_at=item.next_fire_at,
         runs_fired=int(item.runs_fired),
         last_task=summary_from_map(item.last_task) if item.last_task else None,
+        running=int(item.running),
+        waiting=list(item.waiting),
     )
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def item_from_job(job: Job) -> JobModel:
@@ -89,10 +113,19 @@ def item_from_job(job: Job) -> JobModel:
         schedule=schedule_map(job.schedule) if job.schedule else None,
         events=[event_dict(e) for e in job.events],
         hooks=[asdict(h) for h in job.hooks],
-        actions=[ActionMap(action=a.action, parameters=a.parameters) for a in job.actions],
+        actions=[
+            ActionMap(action=a.action, parameters=a.parameters, timeout_seconds=a.timeout_seconds) for a in job.actions
+        ],
         parameters=[parameter_dict(p) for p in job.parameters],
         timeout_seconds=job.timeout_seconds,
         history_days=job.history_days,
+        overlap=job.overlap.value,
+        max_concurrency=job.max_concurrency,
+        retry=RetryMap(**asdict(job.retry)),
+        notify=NotifyMap(**asdict(job.notify)),
+        pause_after_failures=job.pause_after_failures,
+        failures_in_row=job.failures_in_row,
+        paused_reason=job.paused_reason,
         version=job.version,
         created_at=job.created_at,
         updated_at=job.updated_at,
@@ -100,6 +133,8 @@ def item_from_job(job: Job) -> JobModel:
         next_fire_at=job.next_fire_at if scheduled else None,
         runs_fired=job.runs_fired,
         last_task=summary_map(job.last_task) if job.last_task else None,
+        running=job.running,
+        waiting=job.waiting,
     )
 
 
@@ -234,6 +269,10 @@ def task_from_item(item: TaskModel) -> Task:
         parameters=item.parameters.as_dict(),
         logs=[LogLine(line.at, line.level, line.message) for line in item.logs],
         stop_requested_by=item.stop_requested_by,
+        pause_requested_by=item.pause_requested_by,
+        overlap=Overlap(item.overlap) if item.overlap else None,
+        not_before=item.not_before,
+        resume=resume_from_bytes(item.resume),
     )
 
 
@@ -253,11 +292,24 @@ def item_from_task(task: Task, history_days: int) -> TaskModel:
         parameters=task.parameters,
         logs=log_maps(task.logs),
         stop_requested_by=task.stop_requested_by,
+        pause_requested_by=task.pause_requested_by,
+        overlap=task.overlap.value if task.overlap else None,
+        not_before=task.not_before,
+        resume=resume_bytes(task.resume),
         active_job=task.job_id if task.status.active else None,
         queued=QUEUED if task.status is TaskStatus.QUEUED else None,
         due_at=(task.scheduled_for or task.created_at) if task.status is TaskStatus.QUEUED else None,
         expires_at=expiry(task, history_days),
     )
+
+
+def resume_bytes(state: dict[str, Any] | None) -> bytes | None:
+    """A paused chain's place, compressed: the input nodes of a step can be thousands of keys."""
+    return zlib.compress(json.dumps(state, separators=(",", ":")).encode()) if state is not None else None
+
+
+def resume_from_bytes(raw: bytes | None) -> dict[str, Any] | None:
+    return json.loads(zlib.decompress(raw)) if raw else None
 
 
 def log_maps(lines: list[LogLine]) -> list[LogLineMap]:

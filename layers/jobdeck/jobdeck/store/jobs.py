@@ -126,6 +126,14 @@ _DEFINITION = [
     JobModel.parameters,
     JobModel.timeout_seconds,
     JobModel.history_days,
+    JobModel.overlap,
+    JobModel.max_concurrency,
+    JobModel.retry,
+    JobModel.notify,
+    JobModel.pause_after_failures,
+    # An edit or an Enable starts the failure count afresh and lifts a pause.
+    JobModel.failures_in_row,
+    JobModel.paused_reason,
     JobModel.version,
     JobModel.updated_at,
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -36,6 +37,18 @@ class ScheduleMap(MapAttribute[str, object]):
 class ActionMap(MapAttribute[str, object]):
     action = UnicodeAttribute()
     parameters = MapAttribute[str, object](default=dict)
+    timeout_seconds = NumberAttribute(null=True)
+
+
+class RetryMap(MapAttribute[str, object]):
+    max_attempts = NumberAttribute(default=1)
+    backoff_seconds = NumberAttribute(default=30)
+    max_backoff_seconds = NumberAttribute(default=3600)
+
+
+class NotifyMap(MapAttribute[str, object]):
+    topic = BooleanAttribute(default=True)
+    webhook = UnicodeAttribute(null=True)
 
 
 class TaskSummaryMap(MapAttribute[str, object]):
@@ -87,6 +100,13 @@ class JobModel(Model):
     parameters = ListAttribute[dict[str, object]](default=list)
     timeout_seconds = NumberAttribute(default=3600)
     history_days = NumberAttribute(default=30)
+    overlap = UnicodeAttribute(default="allow_all")
+    max_concurrency = NumberAttribute(null=True)
+    retry = RetryMap(null=True)
+    notify = NotifyMap(null=True)
+    pause_after_failures = NumberAttribute(null=True)
+    failures_in_row = NumberAttribute(default=0)
+    paused_reason = UnicodeAttribute(null=True)
     # Not PynamoDB's VersionAttribute: that one would bump on every write, and the tick writes the
     # job each time it fires. `version` counts edits of the definition only.
     version = NumberAttribute(default=1)
@@ -96,6 +116,10 @@ class JobModel(Model):
     next_fire_at = UTCDateTimeAttribute(null=True)
     runs_fired = NumberAttribute(default=0)
     last_task = TaskSummaryMap(null=True)
+    # The job's seats: the runs in flight, and who waits for one. Only the runner's transitions
+    # move them, each in the same transaction as the task it starts or ends.
+    running = NumberAttribute(default=0)
+    waiting = ListAttribute(of=UnicodeAttribute, default=list)
 
     due_index = DueIndex()
     owner_index = OwnerIndex()
@@ -156,6 +180,10 @@ class TaskModel(Model):
     parameters = MapAttribute[str, object](default=dict)
     logs = ListAttribute(of=LogLineMap, default=list)
     stop_requested_by = UnicodeAttribute(null=True)
+    pause_requested_by = UnicodeAttribute(null=True)
+    overlap = UnicodeAttribute(null=True)
+    not_before = UTCDateTimeAttribute(null=True)
+    resume = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON: a chain's place
     active_job = UnicodeAttribute(null=True)
     queued = UnicodeAttribute(null=True)  # QUEUED while the task waits for its run
     due_at = UTCDateTimeAttribute(null=True)

@@ -1,17 +1,28 @@
-"""The writes of a run, each one DynamoDB transaction that moves a task and the job's summary
-together: claim (QUEUED), start (RUNNING), finish. Three write requests per scheduled run."""
+"""The writes of a run, each one DynamoDB transaction that moves a task and its job together: claim
+(QUEUED), start (RUNNING, taking a seat), finish (giving the seat back). Three write requests per
+scheduled run. The job item holds the seats (`running`, `waiting`), so the overlap policy is decided
+by conditions on one item, never by reading the active tasks and then acting (which would race)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.condition import Condition, size
 
-from jobdeck.domain import AuditEntry, Job, Task, TaskStatus
-from jobdeck.store.convert import audit_item, expiry, item_from_task, log_maps, summary_map
-from jobdeck.store.models import DUE, JobModel, TaskModel
+from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
+from jobdeck.store.convert import audit_item, expiry, item_from_task, log_maps, resume_bytes, summary_map
+from jobdeck.store.models import DUE, QUEUED, JobModel, TaskModel
 from jobdeck.store.transactions import condition_failed, transaction
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    MOVED = "moved"  # the task was not in the status the transition expects: someone else moved it
+    REFUSED = "refused"  # the job's condition did not hold (no free seat, others wait first, job gone)
 
 
 def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
@@ -40,6 +51,30 @@ def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> b
     return True
 
 
+def create_tasks(job: Job, tasks: Sequence[Task], audit: AuditEntry | None = None) -> list[Task]:
+    """Store new QUEUED tasks (a backfill) in as few transactions as DynamoDB allows; those whose id
+    exists already are left as they are. The tasks created."""
+    created: list[Task] = []
+    for start in range(0, len(tasks), 90):
+        chunk = tasks[start : start + 90]
+        existing = {item.id for item in TaskModel.batch_get([(job.id, t.id) for t in chunk])}
+        fresh = [t for t in chunk if t.id not in existing]
+        if not fresh:
+            continue
+        with transaction() as tx:
+            for task in fresh:
+                tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
+            tx.update(
+                JobModel(job.id),
+                actions=[JobModel.last_task.set(summary_map(fresh[-1].summary()))],
+                condition=JobModel.id.exists(),
+            )
+            if audit and start == 0:
+                tx.save(audit_item(audit))
+        created += fresh
+    return created
+
+
 def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> bool:
     """Store a new QUEUED task (Run Now, an event) and show it as the job's last execution. False
     when a task of that id exists already (the same event delivered twice) or the job is gone."""
@@ -60,96 +95,309 @@ def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> bool:
     return True
 
 
-def start_task(task: Task, at: datetime) -> bool:
-    """QUEUED -> RUNNING, once: False when the task was not QUEUED (a duplicate delivery)."""
-    task.status, task.started_at = TaskStatus.RUNNING, at
-    return _transition(
+def start_task(task: Task, at: datetime, job: Job) -> Outcome:
+    """QUEUED -> RUNNING, taking one of the job's seats: REFUSED when all `concurrency_limit` are
+    taken, or when other tasks wait and this one is not first in line (then it leaves the line)."""
+    first_in_line = bool(job.waiting) and job.waiting[0] == task.id
+    free = JobModel.running.does_not_exist() | (JobModel.running < job.concurrency_limit)
+    in_turn = (
+        (JobModel.waiting[0] == task.id)
+        if first_in_line
+        else (JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0))
+    )
+    seat: list[Any] = [JobModel.running.add(1)]
+    if first_in_line:
+        seat.append(JobModel.waiting[0].remove())
+    previous = task.status, task.started_at
+    task.status, task.started_at, task.message = TaskStatus.RUNNING, at, None
+    outcome = _transition(
         task,
         [
             TaskModel.status.set(task.status.value),
             TaskModel.started_at.set(at),
+            TaskModel.message.remove(),
             TaskModel.queued.remove(),
             TaskModel.due_at.remove(),
+            TaskModel.not_before.remove(),
         ],
         TaskModel.status == TaskStatus.QUEUED.value,
+        job_actions=seat,
+        job_condition=free & in_turn,
     )
+    if outcome is not Outcome.DONE:
+        task.status, task.started_at = previous
+    return outcome
 
 
 def finish_task(task: Task, history_days: int) -> bool:
-    """Record how a RUNNING task ended (status, message, logs, progress) and start its TTL."""
-    return _transition(
-        task,
-        [
-            TaskModel.status.set(task.status.value),
-            TaskModel.ended_at.set(task.ended_at),
-            TaskModel.progress.set(task.progress),
-            TaskModel.message.set(task.message) if task.message else TaskModel.message.remove(),
-            TaskModel.logs.set(log_maps(task.logs)),
-            TaskModel.active_job.remove(),
-            TaskModel.expires_at.set(expiry(task, history_days)),
-        ],
-        TaskModel.status == TaskStatus.RUNNING.value,
+    """Record how a RUNNING task ended (status, message, logs, progress), give its seat back, count
+    the job's failures in a row, and start the task's TTL."""
+    streak = {
+        TaskStatus.ERROR: [JobModel.failures_in_row.add(1)],
+        TaskStatus.FINISHED: [JobModel.failures_in_row.set(0)],
+    }.get(task.status, [])
+    return (
+        _transition(
+            task,
+            [
+                TaskModel.status.set(task.status.value),
+                TaskModel.ended_at.set(task.ended_at),
+                TaskModel.progress.set(task.progress),
+                TaskModel.message.set(task.message) if task.message else TaskModel.message.remove(),
+                TaskModel.logs.set(log_maps(task.logs)),
+                TaskModel.active_job.remove(),
+                TaskModel.pause_requested_by.remove(),
+                TaskModel.expires_at.set(expiry(task, history_days)),
+            ],
+            TaskModel.status == TaskStatus.RUNNING.value,
+            job_actions=[JobModel.running.add(-1), *streak],
+        )
+        is Outcome.DONE
+    )
+
+
+def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool) -> bool:
+    """RUNNING -> QUEUED, giving its seat back meanwhile: for another attempt after its backoff
+    (`next_attempt`), or to continue where it is (`task.resume`) in a new invocation."""
+    task.status, task.not_before = TaskStatus.QUEUED, not_before
+    task.attempt += 1 if next_attempt else 0
+    return (
+        _transition(
+            task,
+            [
+                TaskModel.status.set(task.status.value),
+                TaskModel.attempt.set(task.attempt),
+                TaskModel.not_before.set(not_before),
+                TaskModel.message.set(task.message or ""),
+                TaskModel.logs.set(log_maps(task.logs)),
+                TaskModel.progress.set(task.progress),
+                TaskModel.resume.set(resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
+                TaskModel.queued.set(QUEUED),
+                TaskModel.due_at.set(not_before),
+            ],
+            TaskModel.status == TaskStatus.RUNNING.value,
+            job_actions=[JobModel.running.add(-1)],
+        )
+        is Outcome.DONE
+    )
+
+
+def pause_task(task: Task, by: str) -> bool:
+    """RUNNING -> PAUSED at a checkpoint, keeping the chain's place in `task.resume`; the seat is
+    given back (a paused task runs nothing)."""
+    task.status, task.message = TaskStatus.PAUSED, f"paused by {by}"
+    return (
+        _transition(
+            task,
+            [
+                TaskModel.status.set(task.status.value),
+                TaskModel.message.set(task.message),
+                TaskModel.progress.set(task.progress),
+                TaskModel.logs.set(log_maps(task.logs)),
+                TaskModel.resume.set(resume_bytes(task.resume)),
+                TaskModel.pause_requested_by.remove(),
+            ],
+            TaskModel.status == TaskStatus.RUNNING.value,
+            job_actions=[JobModel.running.add(-1)],
+        )
+        is Outcome.DONE
+    )
+
+
+def resume_task(task: Task, at: datetime, audit: AuditEntry) -> bool:
+    """PAUSED -> QUEUED: it waits for a seat like any new run, and continues where it paused."""
+    task.status, task.message = TaskStatus.QUEUED, f"resumed by {audit.actor}"
+    return (
+        _transition(
+            task,
+            [
+                TaskModel.status.set(task.status.value),
+                TaskModel.message.set(task.message),
+                TaskModel.queued.set(QUEUED),
+                TaskModel.due_at.set(at),
+                TaskModel.not_before.remove(),
+            ],
+            TaskModel.status == TaskStatus.PAUSED.value,
+            audit,
+        )
+        is Outcome.DONE
+    )
+
+
+def end_queued(task: Task, status: TaskStatus, at: datetime, reason: str, history_days: int) -> bool:
+    """QUEUED -> SKIPPED (the overlap policy said no) or ERROR (it cannot run); the reason is the
+    task's message."""
+    task.status, task.ended_at, task.message = status, at, reason
+    return (
+        _transition(
+            task,
+            [
+                TaskModel.status.set(task.status.value),
+                TaskModel.ended_at.set(at),
+                TaskModel.message.set(reason),
+                TaskModel.active_job.remove(),
+                TaskModel.queued.remove(),
+                TaskModel.due_at.remove(),
+                TaskModel.expires_at.set(expiry(task, history_days)),
+            ],
+            TaskModel.status == TaskStatus.QUEUED.value,
+        )
+        is Outcome.DONE
     )
 
 
 def stop_queued(task: Task, by: str, at: datetime, history_days: int, audit: AuditEntry) -> bool:
-    """QUEUED -> INTERRUPTED before it started; False when it was no longer QUEUED."""
+    """QUEUED or PAUSED -> INTERRUPTED, before it (re)started; False when it was neither anymore."""
+    expected = task.status
     task.status, task.ended_at = TaskStatus.INTERRUPTED, at
-    task.message, task.stop_requested_by = f"stopped by {by} before it started", by
-    return _transition(
-        task,
-        [
-            TaskModel.status.set(task.status.value),
-            TaskModel.ended_at.set(at),
-            TaskModel.message.set(task.message),
-            TaskModel.stop_requested_by.set(by),
-            TaskModel.active_job.remove(),
-            TaskModel.queued.remove(),
-            TaskModel.due_at.remove(),
-            TaskModel.expires_at.set(expiry(task, history_days)),
-        ],
-        TaskModel.status == TaskStatus.QUEUED.value,
-        audit,
+    task.message = f"stopped by {by} before it {'resumed' if expected is TaskStatus.PAUSED else 'started'}"
+    task.stop_requested_by = by
+    return (
+        _transition(
+            task,
+            [
+                TaskModel.status.set(task.status.value),
+                TaskModel.ended_at.set(at),
+                TaskModel.message.set(task.message),
+                TaskModel.stop_requested_by.set(by),
+                TaskModel.active_job.remove(),
+                TaskModel.queued.remove(),
+                TaskModel.due_at.remove(),
+                TaskModel.expires_at.set(expiry(task, history_days)),
+            ],
+            TaskModel.status == expected.value,
+            audit,
+        )
+        is Outcome.DONE
     )
 
 
-def request_stop(task: Task, by: str, audit: AuditEntry) -> bool:
-    """Ask a RUNNING task to stop at its next checkpoint; False when it was not RUNNING."""
+def request(task: Task, what: str, by: str, audit: AuditEntry | None) -> bool:
+    """Ask a RUNNING task to stop or pause (`what`) at its next checkpoint; False when it was not
+    RUNNING."""
+    attribute = {"stop": TaskModel.stop_requested_by, "pause": TaskModel.pause_requested_by}[what]
     try:
         with transaction() as tx:
             tx.update(
                 TaskModel(task.job_id, task.id),
-                actions=[TaskModel.stop_requested_by.set(by)],
+                actions=[attribute.set(by)],
                 condition=TaskModel.status == TaskStatus.RUNNING.value,
+            )
+            if audit:
+                tx.save(audit_item(audit))
+    except TransactWriteError as exc:
+        if condition_failed(exc, 0):
+            return False
+        raise
+    setattr(task, attribute.attr_name, by)
+    return True
+
+
+def park(task: Task, job: Job, at: datetime, *, alone: bool = False, replace: list[str] | None = None) -> bool:
+    """Put a QUEUED task in its job's wait line, while the job still has no free seat. `alone`: only
+    if nobody waits (buffer_one). `replace`: the line must be exactly this, and becomes this task
+    alone (cancel_other). The task's due time moves to now, so the tick re-sends it if its wake-up
+    is ever lost. False when the job changed meanwhile: read it again and decide again."""
+    full = JobModel.running >= job.concurrency_limit
+    nobody = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
+    if replace is not None:
+        line = JobModel.waiting.set([task.id])
+        rule = (JobModel.waiting == replace) if replace else nobody
+    elif alone:
+        line = JobModel.waiting.set([task.id])
+        rule = nobody
+    else:
+        line = JobModel.waiting.set((JobModel.waiting | []).append([task.id]))
+        rule = JobModel.waiting.does_not_exist() | (
+            ~JobModel.waiting.contains(task.id) & (size(JobModel.waiting) < MAX_WAITING)
+        )
+    task.message = "waiting for a free run slot"
+    try:
+        with transaction() as tx:
+            tx.update(JobModel(job.id), actions=[line], condition=full & rule)
+            tx.update(
+                TaskModel(task.job_id, task.id),
+                actions=[TaskModel.message.set(task.message), TaskModel.due_at.set(at)],
+                condition=TaskModel.status == TaskStatus.QUEUED.value,
+            )
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def rearm(task: Task, at: datetime) -> None:
+    """A task still waiting in line: its due time moves to now, so the tick looks at it again."""
+    TaskModel(task.job_id, task.id).update(
+        actions=[TaskModel.due_at.set(at)], condition=TaskModel.status == TaskStatus.QUEUED.value
+    )
+
+
+def leave_line(job_id: str, task_id: str) -> bool:
+    """Take a task that will never start (stopped, deleted) from the head of its job's line."""
+    try:
+        JobModel(job_id).update(actions=[JobModel.waiting[0].remove()], condition=JobModel.waiting[0] == task_id)
+    except JobModel.UpdateError:
+        return False
+    return True
+
+
+def pause_job(job_id: str, reason: str, audit: AuditEntry) -> bool:
+    """Disable a job the scheduler gave up on (N failures in a row); Enable lifts it."""
+    try:
+        with transaction() as tx:
+            tx.update(
+                JobModel(job_id),
+                actions=[
+                    JobModel.enabled.set(False),
+                    JobModel.paused_reason.set(reason),
+                    JobModel.next_fire_at.remove(),
+                    JobModel.due.remove(),
+                ],
+                condition=JobModel.enabled == True,  # noqa: E712
             )
             tx.save(audit_item(audit))
     except TransactWriteError as exc:
         if condition_failed(exc, 0):
             return False
         raise
-    task.stop_requested_by = by
     return True
 
 
-def _transition(task: Task, actions: list, condition: Condition, audit: AuditEntry | None = None) -> bool:
-    """Update the task and, when this task is still the job's newest, the job's summary.
+def _transition(
+    task: Task,
+    actions: list[Any],
+    condition: Condition,
+    audit: AuditEntry | None = None,
+    job_actions: Sequence[Any] = (),
+    job_condition: Condition | None = None,
+) -> Outcome:
+    """Update the task and, in the same transaction, its job: the seat changes (`job_actions`, under
+    `job_condition`) always, the job's summary only while this task is still its newest.
 
-    The summary is skipped (second attempt, task alone) when a newer task already shows there or the
-    job was deleted meanwhile; the task's own condition failing means someone else moved it first."""
+    Attempts, until one goes through: summary and seats; seats alone (a newer task shows in the
+    summary); the task alone (the job was deleted, and there is no seat condition to honour)."""
     summary = JobModel.last_task.set(summary_map(task.summary()))
-    newest = JobModel.id.exists() & (JobModel.last_task.does_not_exist() | (JobModel.last_task.id <= task.id))
-    for with_summary in (True, False):
+    newest = JobModel.last_task.does_not_exist() | (JobModel.last_task.id <= task.id)
+    exists = JobModel.id.exists() if job_condition is None else JobModel.id.exists() & job_condition
+    attempts: list[tuple[list[Any], Condition] | None] = [([summary, *job_actions], exists & newest)]
+    if job_actions:
+        attempts.append((list(job_actions), exists))
+    if job_condition is None:
+        attempts.append(None)
+    for job_update in attempts:
         try:
             with transaction() as tx:
                 tx.update(TaskModel(task.job_id, task.id), actions=actions, condition=condition)
-                if with_summary:
-                    tx.update(JobModel(task.job_id), actions=[summary], condition=newest)
+                if job_update:
+                    tx.update(JobModel(task.job_id), actions=job_update[0], condition=job_update[1])
                 if audit:
                     tx.save(audit_item(audit))
-            return True
+            return Outcome.DONE
         except TransactWriteError as exc:
             if condition_failed(exc, 0):
-                return False
-            if not (with_summary and condition_failed(exc, 1)):
+                return Outcome.MOVED
+            if not (job_update and condition_failed(exc, 1)):
                 raise
-    raise AssertionError("the second attempt returns or raises")
+    return Outcome.REFUSED

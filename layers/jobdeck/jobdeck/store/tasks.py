@@ -44,20 +44,31 @@ def task_page(job_id: str, limit: int = 50, cursor: str | None = None, status: s
             return Page(found, pages.encode(last_key))
 
 
-def save_progress(task: Task) -> str | None:
+def existing_tasks(job_id: str, task_ids: list[str]) -> set[str]:
+    """Which of these task ids the job has (one BatchGetItem per hundred)."""
+    found: set[str] = set()
+    for start in range(0, len(task_ids), 100):
+        keys = [(job_id, task_id) for task_id in task_ids[start : start + 100]]
+        found |= {item.id for item in TaskModel.batch_get(keys, attributes_to_get=["job_id", "id"])}
+    return found
+
+
+def save_progress(task: Task) -> tuple[str | None, str | None]:
     """Record progress and log lines of a running task (throttled by the caller); returns who asked
-    it to stop, if anyone did: the write reads that back for free."""
+    it to stop and who to pause, if anyone did: the write reads that back for free."""
     item = TaskModel(task.job_id, task.id)
     item.update(
         actions=[TaskModel.progress.set(task.progress), TaskModel.logs.set(log_maps(task.logs))],
         condition=TaskModel.status == TaskStatus.RUNNING.value,
     )
-    return item.stop_requested_by
+    return item.stop_requested_by, item.pause_requested_by
 
 
-def stop_requested(task: Task) -> str | None:
-    item = TaskModel.get(task.job_id, task.id, consistent_read=True, attributes_to_get=["id", "stop_requested_by"])
-    return item.stop_requested_by
+def requests(task: Task) -> tuple[str | None, str | None]:
+    """Who asked the task to stop, and who to pause (None: nobody)."""
+    names = ["id", "stop_requested_by", "pause_requested_by"]
+    item = TaskModel.get(task.job_id, task.id, consistent_read=True, attributes_to_get=names)
+    return item.stop_requested_by, item.pause_requested_by
 
 
 def active_tasks(job_id: str | None = None) -> Iterator[Task]:
