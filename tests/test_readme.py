@@ -40,12 +40,14 @@ def test_the_readme_curl_examples_work_against_the_local_stack(stack):
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr + result.stdout
     replies = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    listed, created, preview, run, history, disabled, enabled, cleared, trail = replies
+    listed, created, preview, run, backfilled, history, disabled, enabled, cleared, trail = replies
     assert {"purge-recycle-bin", "prune-task-history"} <= {j["id"] for j in listed["items"]}
     assert created["id"] == "tidy-tmp" and created["kind"] == "custom"
     assert len(preview["next"]) == 5
     assert run["status"] == "QUEUED"
-    assert history["items"][0]["id"] == run["id"]
+    nights = [t["scheduled_for"][:16] for t in backfilled["queued"]]
+    assert nights == ["2026-11-01T02:00", "2026-11-02T02:00", "2026-11-03T02:00"]  # 03:00 in Paris
+    assert history["items"][0]["id"] == run["id"]  # backfilled tasks sort by their slot, older
     assert disabled["enabled"] is False and enabled["results"] == [{"id": "tidy-tmp", "outcome": "enabled"}]
     assert "deleted" in cleared
-    assert {e["action"] for e in trail["items"]} >= {"job.create", "job.run", "job.disable", "job.enable"}
+    assert {e["action"] for e in trail["items"]} >= {"job.create", "job.run", "job.backfill", "job.disable", "job.enable"}
