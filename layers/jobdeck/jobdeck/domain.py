@@ -149,10 +149,24 @@ class HookTrigger:
 
 
 @dataclass
+class NodeFilter:
+    """Which of a step's input nodes it works on; the others are left out of its input. All given
+    conditions must hold. Ages count from the object's last modification."""
+
+    glob: str | None = None  # on the key, shell-style: "home/*/photos/*.jpg"
+    min_size: int | None = None
+    max_size: int | None = None
+    older_than_days: float | None = None
+    newer_than_days: float | None = None
+    content_type: str | None = None  # "image/*"; costs a HEAD per node
+
+
+@dataclass
 class ActionStep:
     action: str
     parameters: dict[str, Any] = field(default_factory=dict)
     timeout_seconds: int | None = None  # this step alone; the job's timeout bounds the whole task
+    filter: NodeFilter | None = None
 
 
 @dataclass
@@ -199,6 +213,9 @@ class Job:
     events: list[EventTrigger] = field(default_factory=list)
     hooks: list[HookTrigger] = field(default_factory=list)
     actions: list[ActionStep] = field(default_factory=list)
+    # Runs when the chain fails for good (after the last attempt), with `{{ failure.step }}` and
+    # `{{ failure.message }}`: clean up, or tell someone. The task still ends ERROR.
+    on_failure: list[ActionStep] = field(default_factory=list)
     parameters: list[JobParameter] = field(default_factory=list)
     timeout_seconds: int = 3600
     history_days: int = DEFAULT_HISTORY_DAYS  # finished tasks expire (DynamoDB TTL) this long after they end

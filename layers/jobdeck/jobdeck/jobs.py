@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from jobdeck import actions, audit, parameters, schedules, slots, store, webhooks
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
 from jobdeck.config import Settings
-from jobdeck.domain import EventSource, Job, JobKind, Page
+from jobdeck.domain import ActionStep, EventSource, Job, JobKind, Page
 from jobdeck.errors import Conflict, InvalidJob
 
 MAX_ACTIONS = 50
@@ -30,19 +30,8 @@ def validate(job: Job) -> None:
         raise InvalidJob("retry.max_attempts", f"between 1 and {MAX_ATTEMPTS}")
     if job.retry.backoff_seconds > job.retry.max_backoff_seconds:
         raise InvalidJob("retry.backoff_seconds", "is larger than max_backoff_seconds")
-    if len(job.actions) > MAX_ACTIONS:
-        raise InvalidJob("actions", f"at most {MAX_ACTIONS} steps")
-    for index, step in enumerate(job.actions):
-        action = actions.get(step.action)
-        if action is None:
-            known = ", ".join(a.name for a in actions.catalog())
-            raise InvalidJob(f"actions[{index}].action", f"unknown action {step.action!r} (known: {known})")
-        if "{{" in repr(step.parameters):
-            continue  # templated: checked against the schema once rendered, at run time
-        try:
-            action.validate(step.parameters)
-        except actions.InvalidParameters as exc:
-            raise InvalidJob(f"actions[{index}].parameters", exc.problem) from None
+    for name, steps in (("actions", job.actions), ("on_failure", job.on_failure)):
+        _check_steps(name, steps)
     parameters.check_declarations(job.parameters)
     _check_triggers(job)
     if job.notify.webhook:
@@ -52,6 +41,26 @@ def validate(job: Job) -> None:
             raise InvalidJob("notify.webhook", str(exc)) from None
         except webhooks.WebhookFailed:
             pass  # its name does not resolve now; the check when sending is the one that counts
+
+
+def _check_steps(name: str, steps: list[ActionStep]) -> None:
+    if len(steps) > MAX_ACTIONS:
+        raise InvalidJob(name, f"at most {MAX_ACTIONS} steps")
+    for index, step in enumerate(steps):
+        where = f"{name}[{index}]"
+        action = actions.get(step.action)
+        if action is None:
+            known = ", ".join(a.name for a in actions.catalog())
+            raise InvalidJob(f"{where}.action", f"unknown action {step.action!r} (known: {known})")
+        rule = step.filter
+        if rule and rule.min_size is not None and rule.max_size is not None and rule.min_size > rule.max_size:
+            raise InvalidJob(f"{where}.filter.min_size", "is larger than max_size")
+        if "{{" in repr(step.parameters):
+            continue  # templated: checked against the schema once rendered, at run time
+        try:
+            action.validate(step.parameters)
+        except actions.InvalidParameters as exc:
+            raise InvalidJob(f"{where}.parameters", exc.problem) from None
 
 
 MAX_TRIGGERS = 20  # events + hooks: their subscriptions are written in the job's transaction

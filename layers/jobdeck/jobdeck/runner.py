@@ -223,12 +223,18 @@ class Execution:
             values = parameters.resolve(self.job.parameters, self.task.parameters)
         except InvalidJob as exc:
             return self._fail(f"parameters: {exc}")
-        context = {
+        context: dict[str, Any] = {
             "parameters": values,
             "job": {"id": self.job.id, "label": self.job.label, "owner": self.job.owner},
             "task": {"id": self.task.id, "by": self.task.trigger.by, "attempt": self.task.attempt},
             "event": self.task.trigger.detail.get("event", {}),
         }
+        result = self._chain(context)
+        if result is Result.ENDED and self.task.status is TaskStatus.ERROR and self.job.on_failure:
+            self._on_failure(context)
+        return result
+
+    def _chain(self, context: dict[str, Any]) -> Result:
         place = self.task.resume or {}
         first = int(place.get("step", 0))
         nodes = [_node(n) for n in place["nodes"]] if "nodes" in place else _event_nodes(context["event"])
@@ -248,17 +254,8 @@ class Execution:
                     self._stopped_by, self._paused_by = store.requests(self.task)
                     self.checkpoint()
                 params = action.validate(parameters.render(step.parameters, context))
-                ctx = actions.ActionContext(
-                    self.job,
-                    self.task,
-                    self.settings,
-                    datetime.now(UTC),
-                    self.log,
-                    self.progress,
-                    self.checkpoint,
-                    self._state,
-                )
-                nodes = action.run(ctx, params, nodes)
+                ctx = self._context()
+                nodes = action.run(ctx, params, actions.select(step.filter, nodes, ctx))
             except actions.TaskStopped as stopped:
                 return self._interrupt(f"stopped by {stopped.by}")
             except actions.TaskTimedOut as timed_out:
@@ -282,6 +279,38 @@ class Execution:
         _end(self.task, TaskStatus.FINISHED, None)
         self.task.progress = 1.0
         return Result.ENDED
+
+    def _on_failure(self, context: dict[str, Any]) -> None:
+        """The failure branch: its steps see `failure`; a step of it failing ends the branch, and
+        the task keeps the error it had."""
+        failed_step, self._state = self._step, {}
+        context = {**context, "failure": {"step": failed_step + 1, "message": self.task.message}}
+        nodes: list[actions.Node] = []
+        self.log(f"running the on-failure branch ({len(self.job.on_failure)} steps)", "WARNING")
+        for index, step in enumerate(self.job.on_failure):
+            action = actions.get(step.action)
+            try:
+                if action is None:
+                    raise actions.ActionError(f"unknown action {step.action!r}")
+                params = action.validate(parameters.render(step.parameters, context))
+                ctx = self._context(checkpoint=lambda: None)  # a failing task is not stopped or handed over
+                nodes = action.run(ctx, params, actions.select(step.filter, nodes, ctx))
+            except Exception as exc:
+                self.log(f"on-failure step {index + 1} ({step.action}) failed: {exc}", "ERROR")
+                return
+        self._step = failed_step
+
+    def _context(self, checkpoint: Callable[[], None] | None = None) -> actions.ActionContext:
+        return actions.ActionContext(
+            self.job,
+            self.task,
+            self.settings,
+            datetime.now(UTC),
+            self.log,
+            self.progress,
+            checkpoint or self.checkpoint,
+            self._state,
+        )
 
     def log(self, message: str, level: str = "INFO") -> None:
         getattr(logger, level.lower(), logger.info)(message)

@@ -1,6 +1,7 @@
 """The action catalog. Each module registers its actions with `@action`."""
 
 from jobdeck.actions import history, log, nodes, notify, recycle, tree
+from jobdeck.actions.filters import select
 from jobdeck.actions.registry import (
     Action,
     ActionContext,
@@ -32,5 +33,6 @@ __all__ = [
     "nodes",
     "notify",
     "recycle",
+    "select",
     "tree",
 ]

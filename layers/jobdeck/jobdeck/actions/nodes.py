@@ -5,7 +5,23 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from jobdeck import store
+from jobdeck.actions.objects import list_nodes
 from jobdeck.actions.registry import ActionContext, Node, action
+
+
+@action(
+    "nodes.list",
+    "Output the objects under a prefix (key, size, etag, last modified), for the next steps to "
+    "work on; give those steps a filter to pick among them.",
+    {
+        "properties": {"prefix": {"type": "string", "minLength": 1, "description": "e.g. inbox/"}},
+        "required": ["prefix"],
+    },
+)
+def nodes_list(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
+    listed = list(list_nodes(ctx.s3, ctx.bucket, params["prefix"].lstrip("/")))
+    ctx.log(f"listed {len(listed)} objects under {params['prefix']}")
+    return listed
 
 
 @action(

@@ -21,6 +21,7 @@ from jobdeck.domain import (
     JobKind,
     JobParameter,
     Misfire,
+    NodeFilter,
     NotifyPolicy,
     Overlap,
     ParameterType,
@@ -76,12 +77,31 @@ class HookIn(Strict):
     admins_only: bool = False
 
 
+class NodeFilterIn(Strict):
+    glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.jpg"])
+    min_size: int | None = Field(None, ge=0)
+    max_size: int | None = Field(None, ge=0)
+    older_than_days: float | None = Field(None, ge=0)
+    newer_than_days: float | None = Field(None, ge=0)
+    content_type: str | None = Field(None, max_length=128, examples=["image/*"])
+
+
 class ActionIn(Strict):
     action: str = Field(min_length=1, max_length=64, examples=["tree.delete"])
     parameters: dict[str, Any] = Field(default_factory=dict)
     timeout_seconds: int | None = Field(
         None, ge=1, le=7 * 86_400, description="this step alone ends INTERRUPTED past it; null: the job's timeout"
     )
+    filter: NodeFilterIn | None = Field(None, description="the input nodes this step works on; the others are dropped")
+
+    def to_step(self) -> ActionStep:
+        rule = NodeFilter(**self.filter.model_dump()) if self.filter else None
+        return ActionStep(self.action, self.parameters, self.timeout_seconds, rule)
+
+    @classmethod
+    def of(cls, step: ActionStep) -> ActionIn:
+        rule = NodeFilterIn(**vars(step.filter)) if step.filter else None
+        return cls(action=step.action, parameters=step.parameters, timeout_seconds=step.timeout_seconds, filter=rule)
 
 
 class RetryIn(Strict):
@@ -116,6 +136,9 @@ class JobIn(Strict):
     events: list[EventIn] = Field(default_factory=list, max_length=20)
     hooks: list[HookIn] = Field(default_factory=list, max_length=20)
     actions: list[ActionIn] = Field(default_factory=list, max_length=50)
+    on_failure: list[ActionIn] = Field(
+        default_factory=list, max_length=50, description="steps run when the chain fails for good"
+    )
     parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
     timeout_seconds: int = Field(3600, ge=1, le=7 * 86_400)
     history_days: int = Field(30, ge=1, le=3650)
@@ -142,7 +165,8 @@ class JobIn(Strict):
             schedule=ScheduleSpec(**self.schedule.model_dump()) if self.schedule else None,
             events=[e.to_trigger() for e in self.events],
             hooks=[HookTrigger(**h.model_dump()) for h in self.hooks],
-            actions=[ActionStep(a.action, a.parameters, a.timeout_seconds) for a in self.actions],
+            actions=[a.to_step() for a in self.actions],
+            on_failure=[a.to_step() for a in self.on_failure],
             parameters=[JobParameter(**p.model_dump()) for p in self.parameters],
             timeout_seconds=self.timeout_seconds,
             history_days=self.history_days,
@@ -223,6 +247,7 @@ class JobOut(BaseModel):
     events: list[EventIn]
     hooks: list[HookIn]
     actions: list[ActionIn]
+    on_failure: list[ActionIn]
     parameters: list[ParameterIn]
     timeout_seconds: int
     history_days: int
@@ -259,10 +284,8 @@ class JobOut(BaseModel):
                 for e in job.events
             ],
             hooks=[HookIn(**vars(h)) for h in job.hooks],
-            actions=[
-                ActionIn(action=a.action, parameters=a.parameters, timeout_seconds=a.timeout_seconds)
-                for a in job.actions
-            ],
+            actions=[ActionIn.of(a) for a in job.actions],
+            on_failure=[ActionIn.of(a) for a in job.on_failure],
             parameters=[ParameterIn(**vars(p)) for p in job.parameters],
             timeout_seconds=job.timeout_seconds,
             history_days=job.history_days,

@@ -21,6 +21,7 @@ from jobdeck.domain import (
     JobParameter,
     LogLine,
     Misfire,
+    NodeFilter,
     NotifyPolicy,
     Overlap,
     ParameterType,
@@ -71,7 +72,8 @@ def job_from_item(item: JobModel) -> Job:
         schedule=schedule,
         events=[event_from_dict(e) for e in item.events],
         hooks=[HookTrigger(**h) for h in item.hooks],
-        actions=[ActionStep(a.action, a.parameters.as_dict(), _int(a.timeout_seconds)) for a in item.actions],
+        actions=[step_from_map(a) for a in item.actions],
+        on_failure=[step_from_map(a) for a in item.on_failure],
         parameters=[parameter_from_dict(p) for p in item.parameters],
         timeout_seconds=int(item.timeout_seconds),
         history_days=int(item.history_days),
@@ -97,6 +99,16 @@ def job_from_item(item: JobModel) -> Job:
     )
 
 
+def step_map(step: ActionStep) -> ActionMap:
+    rule = {k: v for k, v in asdict(step.filter).items() if v is not None} if step.filter else None
+    return ActionMap(action=step.action, parameters=step.parameters, timeout_seconds=step.timeout_seconds, filter=rule)
+
+
+def step_from_map(item: ActionMap) -> ActionStep:
+    rule = NodeFilter(**{k: _plain(v) for k, v in item.filter.as_dict().items()}) if item.filter else None
+    return ActionStep(item.action, item.parameters.as_dict(), _int(item.timeout_seconds), rule)
+
+
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -113,9 +125,8 @@ def item_from_job(job: Job) -> JobModel:
         schedule=schedule_map(job.schedule) if job.schedule else None,
         events=[event_dict(e) for e in job.events],
         hooks=[asdict(h) for h in job.hooks],
-        actions=[
-            ActionMap(action=a.action, parameters=a.parameters, timeout_seconds=a.timeout_seconds) for a in job.actions
-        ],
+        actions=[step_map(a) for a in job.actions],
+        on_failure=[step_map(a) for a in job.on_failure],
         parameters=[parameter_dict(p) for p in job.parameters],
         timeout_seconds=job.timeout_seconds,
         history_days=job.history_days,

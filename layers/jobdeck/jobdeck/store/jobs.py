@@ -123,6 +123,7 @@ _DEFINITION = [
     JobModel.events,
     JobModel.hooks,
     JobModel.actions,
+    JobModel.on_failure,
     JobModel.parameters,
     JobModel.timeout_seconds,
     JobModel.history_days,

@@ -38,6 +38,7 @@ class ActionMap(MapAttribute[str, object]):
     action = UnicodeAttribute()
     parameters = MapAttribute[str, object](default=dict)
     timeout_seconds = NumberAttribute(null=True)
+    filter = MapAttribute[str, object](null=True)  # a NodeFilter's given conditions
 
 
 class RetryMap(MapAttribute[str, object]):
@@ -96,6 +97,7 @@ class JobModel(Model):
     events = ListAttribute[dict[str, object]](default=list)
     hooks = ListAttribute[dict[str, object]](default=list)
     actions = ListAttribute(of=ActionMap, default=list)
+    on_failure = ListAttribute(of=ActionMap, default=list)
     # Declared parameters: name, type, description, default (any JSON value), required, choices.
     parameters = ListAttribute[dict[str, object]](default=list)
     timeout_seconds = NumberAttribute(default=3600)
