@@ -60,6 +60,13 @@ MATRIX = {
         {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T03:00:00Z"},
         [401, 404, 202, 202],
     ),
+    # any signed-in user, in their own home only (bob is refused alice's; admins act anywhere)
+    "POST /user-jobs/{kind}": (
+        "POST",
+        "/user-jobs/copy",
+        {"parameters": {"prefix": "home/alice/docs/", "destination": "home/alice/copy/"}},
+        [401, 403, 202, 202],
+    ),
     "GET /actions": ("GET", "/actions", None, [401, 200, 200, 200]),
     "GET /audit": ("GET", "/audit", None, [401, 403, 403, 200]),
     "GET /jobs/{job_id}/external-triggers": ("GET", "/jobs/alice-job/external-triggers", None, [401, 404, 200, 200]),

@@ -1,9 +1,11 @@
 """Who may see and do what. Admins: everything. Others: their own jobs only (another user's job
 does not exist for them), and on those only run, stop and clear; system and custom jobs are the
-admins' to change."""
+admins' to change. In the datasource, a user's jobs act only under the prefixes allowed to them
+(`home/<username>/` unless the operator says otherwise)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from jobdeck.domain import SYSTEM_OWNER, Job, JobKind
@@ -37,3 +39,21 @@ def require_operator(who: Principal, job: Job) -> None:
 def require_admin(who: Principal, doing: str) -> None:
     if not who.is_admin:
         raise Forbidden(f"only admins can {doing}")
+
+
+def allowed_prefixes(who: Principal) -> list[str]:
+    """JOBDECK_USER_PREFIXES: comma-separated prefixes, `{username}` filled in."""
+    patterns = os.environ.get("JOBDECK_USER_PREFIXES") or "home/{username}/"
+    return [p.strip().format(username=who.username) for p in patterns.split(",") if p.strip()]
+
+
+def require_path(who: Principal, key: str, where: str) -> None:
+    """A key or prefix a user job of `who` may read or write; admins anywhere."""
+    if who.is_admin:
+        return
+    path = key.lstrip("/")
+    if ".." in path.split("/"):
+        raise Forbidden(f"{where}: {key!r} climbs out of its folder with '..'")
+    allowed = allowed_prefixes(who)
+    if not any(path.startswith(prefix) for prefix in allowed):
+        raise Forbidden(f"{where}: {key!r} is outside what you may touch ({', '.join(allowed)})")

@@ -15,12 +15,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jobdeck import actions, audit, dispatch, notify, overlap, parameters, store
+from jobdeck import actions, audit, dispatch, notify, overlap, parameters, store, user_jobs
 from jobdeck.access import SYSTEM
 from jobdeck.config import Settings
 from jobdeck.domain import (
     DEFAULT_HISTORY_DAYS,
     Job,
+    JobKind,
     LogLine,
     Task,
     TaskStatus,
@@ -156,9 +157,12 @@ def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
             dispatch.send([task], datetime.now(UTC), settings)
     elif result is Result.PAUSED:
         store.pause_task(task, task.pause_requested_by or "someone")
-    elif store.finish_task(task, job.history_days) and _failed_for_good(task):
-        notify.task_failed(job, task, settings)
-        _pause_if_failing(job)
+    elif store.finish_task(task, job.history_days):
+        if job.kind is JobKind.USER:
+            user_jobs.ended(job, task)
+        if _failed_for_good(task):
+            notify.task_failed(job, task, settings)
+            _pause_if_failing(job)
     overlap.release(job.id)
 
 
@@ -168,7 +172,7 @@ def _failed_for_good(task: Task) -> bool:
 
 def _pause_if_failing(job: Job) -> None:
     """Pause after N failures in a row (opt-in): the job is disabled until someone enables it."""
-    if not job.pause_after_failures or job.kind.value == "system":
+    if not job.pause_after_failures or job.kind is JobKind.SYSTEM:
         return
     fresh = store.get_job(job.id)
     if fresh is None or fresh.failures_in_row < job.pause_after_failures or not fresh.enabled:
@@ -380,9 +384,11 @@ def _transient(exc: Exception) -> bool:
 
 
 def _event_nodes(event: dict[str, Any]) -> list[actions.Node]:
-    """The first action's input: the object an S3 event is about."""
+    """The first action's input: the object an S3 event is about, or the keys a user picked."""
     if event.get("source") == "s3" and event.get("type") == "ObjectCreated":
         return [actions.Node(str(event["key"]), int(event.get("size") or 0), event.get("etag"))]
+    if event.get("source") == "user":
+        return [actions.Node(str(key)) for key in event.get("keys", [])]
     return []
 
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
-from jobdeck.api import catalog, console, hooks, jobs, tasks
+from jobdeck.api import catalog, console, hooks, jobs, tasks, user_jobs
 from jobdeck.api.auth import Unauthorized
 from jobdeck.api.schemas import ErrorOut, Problem
 from jobdeck.errors import Conflict, Forbidden, InvalidJob, InvalidSchedule, NotFound
@@ -18,7 +18,7 @@ TITLE = "Jobdeck admin API"
 SECURITY = {"security_schemes": {"bearer": HTTPBearer(bearerFormat="JWT")}, "security": [{"bearer": []}]}
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for router in (jobs.router, tasks.router, hooks.router, catalog.router, console.router):
+for router in (jobs.router, tasks.router, user_jobs.router, hooks.router, catalog.router, console.router):
     app.include_router(router)
 app.enable_swagger(path="/docs", title=TITLE, servers=[Server(url="/")], **SECURITY)  # type: ignore[arg-type]
 

@@ -198,6 +198,18 @@ class BackfillIn(Strict):
     parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
+class UserJobIn(Strict):
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the action's parameters (GET /actions): archive.compress, archive.extract, tree.copy, "
+        "tree.move, tree.delete or share.create",
+        examples=[{"prefix": "home/alice/photos/", "destination": "home/alice/photos.zip"}],
+    )
+    keys: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
+        default_factory=list, max_length=1000, description="the objects picked, when not a whole prefix"
+    )
+
+
 class IdsIn(Strict):
     ids: list[JobId] = Field(min_length=1, max_length=100)
 
@@ -372,6 +384,11 @@ class TaskPage(BaseModel):
 class BackfillOut(BaseModel):
     queued: list[TaskOut] = Field(description="one task per slot, oldest first")
     already_ran: int = Field(description="slots of the range that had run already: not run again")
+
+
+class UserJobOut(BaseModel):
+    job: JobOut
+    task: TaskOut
 
 
 class ClearOut(BaseModel):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from jobdeck.domain import AuditEntry, Job, Page
+from jobdeck.domain import AuditEntry, Job, Page, Task
 from jobdeck.errors import Conflict
 from jobdeck.store import pages
-from jobdeck.store.convert import audit_item, item_from_job, job_from_item, subscription_items
-from jobdeck.store.models import DUE, JobModel, SubscriptionModel
+from jobdeck.store.convert import audit_item, item_from_job, item_from_task, job_from_item, subscription_items
+from jobdeck.store.models import DUE, JobModel, SubscriptionModel, TaskModel
 from jobdeck.store.transactions import condition_failed, transaction
 
 
@@ -23,11 +24,16 @@ def get_job(job_id: str) -> Job | None:
         return None
 
 
-def create_job(job: Job, audit: AuditEntry | None = None) -> None:
-    """Store a new job (and its audit entry, in the same transaction); Conflict if the id is taken."""
+def create_job(job: Job, audit: AuditEntry | None = None, task: Task | None = None) -> None:
+    """Store a new job (and its audit entry, and a first task, in the same transaction); Conflict
+    if the id is taken."""
+    if task is not None:
+        job.last_task = task.summary()
     try:
         with transaction() as tx:
             tx.save(item_from_job(job), condition=JobModel.id.does_not_exist())
+            if task is not None:
+                tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
             for subscription in subscription_items(job):
                 tx.save(subscription)
             if audit:
@@ -159,3 +165,9 @@ def subscribers(event_key: str) -> list[tuple[str, dict[str, Any]]]:
 def get_jobs(job_ids: list[str]) -> list[Job]:
     """Several jobs in one read (BatchGetItem); missing ones are left out."""
     return [job_from_item(item) for item in JobModel.batch_get(job_ids)]
+
+
+def expire_job(job_id: str, at: datetime) -> None:
+    """Let DynamoDB remove the job at `at` (a user job, once its task ended)."""
+    with suppress(UpdateError):  # deleted already: nothing to expire
+        JobModel(job_id).update(actions=[JobModel.expires_at.set(at)], condition=JobModel.id.exists())

@@ -122,6 +122,7 @@ class JobModel(Model):
     # move them, each in the same transaction as the task it starts or ends.
     running = NumberAttribute(default=0)
     waiting = ListAttribute(of=UnicodeAttribute, default=list)
+    expires_at = TTLAttribute(null=True)  # user jobs only: set when their task ends
 
     due_index = DueIndex()
     owner_index = OwnerIndex()

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition, size
 
 from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
@@ -338,7 +338,7 @@ def leave_line(job_id: str, task_id: str) -> bool:
     """Take a task that will never start (stopped, deleted) from the head of its job's line."""
     try:
         JobModel(job_id).update(actions=[JobModel.waiting[0].remove()], condition=JobModel.waiting[0] == task_id)
-    except JobModel.UpdateError:
+    except UpdateError:
         return False
     return True
 
