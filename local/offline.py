@@ -13,6 +13,7 @@ def use_fake_aws(log_level: str = "WARNING") -> None:
         AWS_DEFAULT_REGION="us-east-1",
         AWS_REGION="us-east-1",
         POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_SERVICE_NAME="jobdeck",
         POWERTOOLS_LOG_LEVEL=log_level,
     )

@@ -68,6 +68,7 @@ class LocalStack:
             AWS_DEFAULT_REGION=REGION,
             AWS_REGION=REGION,
             POWERTOOLS_TRACE_DISABLED="true",
+            POWERTOOLS_METRICS_DISABLED="true",  # CloudWatch's metric lines would drown the console
         )
         self.resources = provision(REGION)
         for function_id in template.resources("AWS::Serverless::Function"):

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from jobdeck import audit, clients, dispatch, parameters, store
+from jobdeck import audit, clients, dispatch, parameters, store, telemetry
 from jobdeck.access import Principal
 from jobdeck.domain import EventFilter, Job, Task, TaskStatus, TriggerInfo, TriggerType, derived_task_id, new_task_id
 from jobdeck.errors import Forbidden, NotFound
@@ -96,6 +96,7 @@ def route(incoming: Incoming, now: datetime | None = None) -> list[Task]:
             logger.info("event already routed to this job: duplicate delivery", extra={"job_id": job.id})
     if queued:
         dispatch.send(queued, now)
+    telemetry.routed(len(queued))
     return queued
 
 

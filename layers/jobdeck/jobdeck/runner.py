@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jobdeck import actions, audit, dispatch, notify, overlap, parameters, store, user_jobs
+from jobdeck import actions, audit, dispatch, notify, overlap, parameters, store, telemetry, user_jobs
 from jobdeck.access import SYSTEM
 from jobdeck.config import Settings
 from jobdeck.domain import (
@@ -133,7 +133,11 @@ def run_task(
         store.end_queued(task, TaskStatus.ERROR, now, "the job was deleted before the task ran", DEFAULT_HISTORY_DAYS)
         return task.status
     if not overlap.admit(job, task, now):
-        return task.status if task.status is TaskStatus.SKIPPED else None
+        if task.status is TaskStatus.SKIPPED:
+            telemetry.task_ended(task)
+            return task.status
+        return None
+    telemetry.task_started(task, now)
     result = Execution(job, task, settings, time_left).run()
     _record(job, task, result, settings)
     logger.info("task left %s", task.status.value, extra={"task_message": task.message, "attempt": task.attempt})
@@ -152,12 +156,14 @@ def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
         wait = backoff(job, task.attempt)
         if store.requeue_task(task, datetime.now(UTC) + wait, next_attempt=True):
             dispatch.send([task], datetime.now(UTC), settings)
+            telemetry.task_retried()
     elif result is Result.HANDOVER:
         if store.requeue_task(task, datetime.now(UTC), next_attempt=False):
             dispatch.send([task], datetime.now(UTC), settings)
     elif result is Result.PAUSED:
         store.pause_task(task, task.pause_requested_by or "someone")
     elif store.finish_task(task, job.history_days):
+        telemetry.task_ended(task)
         if job.kind is JobKind.USER:
             user_jobs.ended(job, task)
         if _failed_for_good(task):
@@ -261,6 +267,7 @@ class Execution:
                 ctx = self._context()
                 nodes = action.run(ctx, params, actions.select(step.filter, nodes, ctx))
             except actions.TaskStopped as stopped:
+                self.task.stop_requested_by = stopped.by  # a stop seen mid-run is no failure to announce
                 return self._interrupt(f"stopped by {stopped.by}")
             except actions.TaskTimedOut as timed_out:
                 return self._interrupt(f"{where}: {timed_out}")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import dispatch, slots, store
+from jobdeck import dispatch, slots, store, telemetry
 from jobdeck.config import Settings
 from jobdeck.domain import Job, Task, TaskStatus, TriggerInfo, TriggerType, slot_task_id
 
@@ -31,9 +31,11 @@ class TickReport:
     skipped_slots: int = 0
     redelivered: int = 0
     failed: int = 0
+    late_seconds: float = 0.0  # how long after its slot the latest past slot was claimed
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
 
 
 class TickFailed(RuntimeError):
@@ -58,6 +60,7 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
         report.redelivered = len(stale)
         logger.warning("redelivered queued tasks", extra={"tasks": [task_id for _, task_id in stale]})
     logger.info("tick", extra=report.as_dict())
+    telemetry.tick(report.queued, report.skipped_slots, report.redelivered, report.late_seconds)
     if report.failed:
         raise TickFailed(f"{report.failed} of {report.due} due jobs failed; see the log")
     return report
@@ -71,6 +74,8 @@ def _fire(job: Job, now: datetime, settings: Settings, report: TickReport) -> No
         return
     report.claimed += 1
     report.skipped_slots += plan.skipped
+    past = [(now - slot).total_seconds() for slot in plan.run if slot <= now]
+    report.late_seconds = max([report.late_seconds, *past])
     if plan.skipped:
         logger.info("missed slots skipped", extra={"job_id": job.id, "skipped": plan.skipped})
     if tasks:

@@ -1,0 +1,74 @@
+"""What Jobdeck tells CloudWatch: task outcomes (in all and per job), how late runs start, what
+the tick and the router did. Embedded metric format, flushed by each handler's
+`@metrics.log_metrics`; POWERTOOLS_METRICS_DISABLED=true keeps them quiet locally."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+from jobdeck.domain import Task, TaskStatus
+
+NAMESPACE = "Jobdeck"
+Handler = Callable[[Any, Any], Any]
+metrics = Metrics(namespace=NAMESPACE)
+
+_ENDED = {
+    TaskStatus.FINISHED: "TasksFinished",
+    TaskStatus.ERROR: "TasksFailed",
+    TaskStatus.INTERRUPTED: "TasksInterrupted",
+    TaskStatus.SKIPPED: "TasksSkipped",
+}
+
+
+def task_started(task: Task, at: datetime) -> None:
+    """`StartLag`: from when the run was due (its slot, its backoff's end, or its creation) to now."""
+    due = task.not_before or task.scheduled_for or task.created_at
+    metrics.add_metric("TasksStarted", MetricUnit.Count, 1)
+    metrics.add_metric("StartLag", MetricUnit.Seconds, max(0.0, (at - due).total_seconds()))
+
+
+def task_ended(task: Task) -> None:
+    """Counted in all, and per job (a dimension of its own, so the per-job series stay apart)."""
+    name = _ENDED.get(task.status)
+    if name is None:
+        return
+    metrics.add_metric(name, MetricUnit.Count, 1)
+    # Its own document: the shared set's dimensions apply to every metric in it.
+    per_job = EphemeralMetrics(namespace=NAMESPACE)
+    per_job.add_dimension("job_id", task.job_id)
+    per_job.add_metric(name, MetricUnit.Count, 1)
+    per_job.flush_metrics()
+
+
+def task_retried() -> None:
+    metrics.add_metric("TasksRetried", MetricUnit.Count, 1)
+
+
+def tick(claimed_slots: int, skipped_slots: int, redelivered: int, late_seconds: float) -> None:
+    """`ScheduleLag`: how long after its slot the tick claimed the latest slot it found past."""
+    metrics.add_metric("SlotsClaimed", MetricUnit.Count, claimed_slots)
+    metrics.add_metric("SlotsSkipped", MetricUnit.Count, skipped_slots)
+    metrics.add_metric("TasksRedelivered", MetricUnit.Count, redelivered)
+    metrics.add_metric("ScheduleLag", MetricUnit.Seconds, late_seconds)
+
+
+def routed(tasks_queued: int) -> None:
+    metrics.add_metric("EventsRouted", MetricUnit.Count, 1)
+    metrics.add_metric("EventTasksQueued", MetricUnit.Count, tasks_queued)
+
+
+def traced(handler: Handler) -> Handler:
+    """X-Ray capture of a handler when the stack turns tracing on (its `Tracing` parameter).
+    Imported only then: the X-Ray SDK alone costs a cold start some 300 ms."""
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in ("1", "true"):
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    captured: Handler = Tracer().capture_lambda_handler(handler)
+    return captured
