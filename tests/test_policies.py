@@ -301,3 +301,26 @@ def test_a_message_failing_every_delivery_reaches_the_dlq_and_its_task_says_why(
     final = store.get_task("doomed", task.id)
     assert final.status is TaskStatus.ERROR
     assert final.message == "gave up after 5 deliveries: ConnectionError: DynamoDB unreachable"
+
+
+# ------------------------------------------------------------------ the wait line
+
+
+def test_a_stopped_waiting_run_leaves_the_line_and_the_next_one_moves_up(aws, run_queue):
+    from jobdeck.domain import Overlap
+
+    jobs.create(make_job("serial", None, overlap=Overlap.BUFFER_ALL))
+    first, second, third = (tasks.run_now("serial") for _ in range(3))
+    run_queue.receive()
+    assert overlap.admit(store.get_job("serial"), store.get_task("serial", first.id))  # takes the one slot
+    for waiting in (second, third):
+        assert not overlap.admit(store.get_job("serial"), store.get_task("serial", waiting.id))
+    assert store.get_job("serial").waiting == [second.id, third.id]
+
+    tasks.stop("serial", second.id)
+    assert store.get_job("serial").waiting == [third.id]
+    assert run_queue.receive() == []  # the slot is still taken: nobody is woken
+    store.finish_task(store.get_task("serial", first.id), 30)
+    overlap.release("serial")
+    [wake_up] = run_queue.bodies()
+    assert wake_up["task_id"] == third.id

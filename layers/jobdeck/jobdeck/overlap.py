@@ -115,6 +115,18 @@ def _drop_dead_head(job: Job) -> bool:
     return True
 
 
+def leave(job_id: str, task_id: str) -> None:
+    """A waiting task that will not start (it was stopped) leaves the line, so that the line
+    shows only runs still to come; the next one is woken if it became first."""
+    for _ in range(MAX_ROUNDS):
+        job = store.get_job(job_id)
+        if job is None or task_id not in job.waiting:
+            return
+        if store.leave_line(job_id, task_id, job.waiting.index(task_id)):
+            release(job_id)
+            return
+
+
 def release(job_id: str) -> None:
     """After a seat was freed: wake the first task in line (its runner will take the seat)."""
     for _ in range(MAX_ROUNDS):

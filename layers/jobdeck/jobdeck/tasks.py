@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobdeck import audit, dispatch, jobs, parameters, schedules, store
+from jobdeck import audit, dispatch, jobs, overlap, parameters, schedules, store
 from jobdeck.access import SYSTEM, Principal, require_operator
 from jobdeck.domain import (
     Overlap,
@@ -119,6 +119,7 @@ def stop(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | Non
     entry = audit.entry(who, "task.stop", job_id, task=task_id, status=task.status.value)
     waiting = task.status in (TaskStatus.QUEUED, TaskStatus.PAUSED)
     if waiting and store.stop_queued(task, who.username, now, job.history_days, entry):
+        overlap.leave(job_id, task_id)
         return task
     if task.status is TaskStatus.RUNNING and store.request(task, "stop", who.username, entry):
         return task

@@ -14,7 +14,7 @@ from jobdeck.errors import Conflict
 from jobdeck.store import pages
 from jobdeck.store.convert import audit_item, item_from_job, item_from_task, job_from_item, subscription_items
 from jobdeck.store.models import DUE, JobModel, SubscriptionModel, TaskModel
-from jobdeck.store.transactions import condition_failed, transaction
+from jobdeck.store.transactions import transaction
 
 
 def get_job(job_id: str) -> Job | None:
@@ -39,7 +39,7 @@ def create_job(job: Job, audit: AuditEntry | None = None, task: Task | None = No
             if audit:
                 tx.save(audit_item(audit))
     except TransactWriteError as exc:
-        if condition_failed(exc, 0):
+        if tx.failed(exc, JobModel):
             raise Conflict(f"job {job.id!r} already exists") from None
         raise
 
@@ -69,7 +69,7 @@ def save_job(job: Job, expected_version: int, audit: AuditEntry | None = None, p
             if audit:
                 tx.save(audit_item(audit))
     except TransactWriteError as exc:
-        if condition_failed(exc, 0):
+        if tx.failed(exc, JobModel):
             raise Conflict(f"job {job.id!r} changed since version {expected_version}") from None
         raise
 
@@ -83,7 +83,7 @@ def delete_job(job: Job, audit: AuditEntry) -> None:
                 tx.delete(subscription)
             tx.save(audit_item(audit))
     except TransactWriteError as exc:
-        if condition_failed(exc, 0):
+        if tx.failed(exc, JobModel):
             raise Conflict(f"job {job.id!r} changed since version {job.version}") from None
         raise
 

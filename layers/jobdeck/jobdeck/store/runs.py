@@ -16,7 +16,7 @@ from pynamodb.expressions.condition import Condition, size
 from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
 from jobdeck.store.convert import audit_item, expiry, item_from_task, log_maps, resume_bytes, summary_map
 from jobdeck.store.models import DUE, QUEUED, JobModel, TaskModel
-from jobdeck.store.transactions import condition_failed, transaction
+from jobdeck.store.transactions import transaction
 
 
 class Outcome(StrEnum):
@@ -45,7 +45,7 @@ def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> b
             for task in tasks:
                 tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
     except TransactWriteError as exc:
-        if condition_failed(exc):
+        if tx.failed(exc):
             return False
         raise
     return True
@@ -89,7 +89,7 @@ def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> bool:
             if audit:
                 tx.save(audit_item(audit))
     except TransactWriteError as exc:
-        if condition_failed(exc):
+        if tx.failed(exc):
             return False
         raise
     return True
@@ -286,7 +286,7 @@ def request(task: Task, what: str, by: str, audit: AuditEntry | None) -> bool:
             if audit:
                 tx.save(audit_item(audit))
     except TransactWriteError as exc:
-        if condition_failed(exc, 0):
+        if tx.failed(exc, TaskModel):
             return False
         raise
     setattr(task, attribute.attr_name, by)
@@ -321,7 +321,7 @@ def park(task: Task, job: Job, at: datetime, *, alone: bool = False, replace: li
                 condition=TaskModel.status == TaskStatus.QUEUED.value,
             )
     except TransactWriteError as exc:
-        if condition_failed(exc):
+        if tx.failed(exc):
             return False
         raise
     return True
@@ -334,10 +334,12 @@ def rearm(task: Task, at: datetime) -> None:
     )
 
 
-def leave_line(job_id: str, task_id: str) -> bool:
-    """Take a task that will never start (stopped, deleted) from the head of its job's line."""
+def leave_line(job_id: str, task_id: str, position: int = 0) -> bool:
+    """Take a task that will never start (stopped, deleted) out of its job's line, where it stands
+    (False when the line moved meanwhile: read it again)."""
+    place = JobModel.waiting[position]
     try:
-        JobModel(job_id).update(actions=[JobModel.waiting[0].remove()], condition=JobModel.waiting[0] == task_id)
+        JobModel(job_id).update(actions=[place.remove()], condition=place == task_id)
     except UpdateError:
         return False
     return True
@@ -359,7 +361,7 @@ def pause_job(job_id: str, reason: str, audit: AuditEntry) -> bool:
             )
             tx.save(audit_item(audit))
     except TransactWriteError as exc:
-        if condition_failed(exc, 0):
+        if tx.failed(exc, JobModel):
             return False
         raise
     return True
@@ -396,8 +398,8 @@ def _transition(
                     tx.save(audit_item(audit))
             return Outcome.DONE
         except TransactWriteError as exc:
-            if condition_failed(exc, 0):
+            if tx.failed(exc, TaskModel):
                 return Outcome.MOVED
-            if not (job_update and condition_failed(exc, 1)):
+            if not (job_update and tx.failed(exc, JobModel)):
                 raise
     return Outcome.REFUSED

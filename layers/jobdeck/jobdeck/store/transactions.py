@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, SubscriptionModel, TaskModel
@@ -11,18 +12,29 @@ from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, Subscr
 _connection: Connection | None = None
 
 
-def transaction() -> TransactWrite:
+class Transaction(TransactWrite):
+    def failed(self, exc: TransactWriteError, model: type[Model] | None = None) -> bool:
+        """Whether an item (of `model`'s table, when given) failed its condition.
+
+        DynamoDB gives the cancellation reasons in the order PynamoDB sent the items, which is
+        condition checks, deletes, puts, then updates, whatever order they were added in: the
+        reasons are matched to the items by that order, and an item is known by its table (no
+        transaction of ours writes two items of one table under different conditions)."""
+        sent = [*self._condition_check_items, *self._delete_items, *self._put_items, *self._update_items]
+        table = model.Meta.table_name if model else None
+        return any(
+            reason is not None
+            and reason.code == "ConditionalCheckFailed"
+            and (table is None or sent[index].get("TableName") == table)
+            for index, reason in enumerate(exc.cancellation_reasons or [])
+        )
+
+
+def transaction() -> Transaction:
     global _connection
     if _connection is None:
         _connection = Connection(region=REGION)
-    return TransactWrite(connection=_connection)
-
-
-def condition_failed(exc: TransactWriteError, index: int | None = None) -> bool:
-    """Whether the item at `index` (any item, when None) failed its condition."""
-    reasons = exc.cancellation_reasons or []
-    picked = reasons if index is None else reasons[index : index + 1]
-    return any(r is not None and r.code == "ConditionalCheckFailed" for r in picked)
+    return Transaction(connection=_connection)
 
 
 def reset() -> None:

@@ -1,0 +1,43 @@
+"""Which item of a transaction failed its condition: DynamoDB reports the reasons in the order
+PynamoDB sends the items (puts before updates), not in the order the code added them."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobdeck import audit, jobs, store, tasks
+from jobdeck.access import SYSTEM
+from jobdeck.domain import TaskStatus
+from jobdeck.errors import Conflict
+from tests.support import at, make_job
+
+
+def test_asking_a_task_that_just_ended_to_stop_says_no_rather_than_failing(aws, run_queue):
+    jobs.create(make_job("quick", None))
+    task = tasks.run_now("quick")
+    store.start_task(task, at("2026-11-25T10:00:00Z"), store.get_job("quick"))
+    running = store.get_task("quick", task.id)
+    ended = store.get_task("quick", task.id)
+    ended.status, ended.ended_at = TaskStatus.FINISHED, at("2026-11-25T10:00:05Z")
+    assert store.finish_task(ended, 30)  # it ends between the read and the click
+    # the audit entry is a put, sent before the task's update: the task's reason is the second
+    assert store.request(running, "stop", "admin", audit.entry(SYSTEM, "task.stop", "quick")) is False
+
+
+def test_an_edit_racing_another_is_a_conflict_not_a_crash(aws):
+    jobs.create(make_job("raced", "0 * * * *"))
+    first, second = store.get_job("raced"), store.get_job("raced")
+    first.label, first.version = "first edit", 2
+    store.save_job(first, 1, audit.entry(SYSTEM, "job.replace", "raced", 1, 2))
+    second.label = "second edit"
+    second.version = 2
+    with pytest.raises(Conflict, match="changed since version 1"):
+        store.save_job(second, 1, audit.entry(SYSTEM, "job.replace", "raced", 1, 2))
+
+
+def test_stopping_an_older_queued_task_while_a_newer_one_shows_keeps_the_newer_summary(aws, run_queue):
+    jobs.create(make_job("busy", None))
+    older, newer = tasks.run_now("busy"), tasks.run_now("busy")
+    stopped = tasks.stop("busy", older.id)
+    assert store.get_task("busy", older.id).status is stopped.status
+    assert store.get_job("busy").last_task.id == newer.id
