@@ -1,7 +1,9 @@
 """The web console in a real browser (Debian's Chromium, driven by Playwright) against the local
 stack: its API, dev token issuer and queue pollers, so the tasks a click queues really run.
 
-Screenshots of the list, a job page, the form and the list at phone width go to test-artifacts/.
+Screenshots of the list, a job page, the form and the list at phone width go to test-artifacts/;
+so do the form's execution policy, the backfill dialog and a task on its second attempt, each at
+desktop and at phone width (`-390`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from jobdeck import jobs
+from jobdeck import jobs, overlap, store
 from jobdeck.domain import JobKind
 from jobdeck_local.stack import LocalStack
 from tests.browser import ARTIFACTS, headless_chromium, local_stack, runner_paused
@@ -92,20 +96,38 @@ class Console:
                 self.api("POST", f"/jobs/{job_id}/run", {})
         self.wait_finished(job_id, times)
 
-    def wait_finished(self, job_id: str, count: int) -> None:
+    def wait_finished(self, job_id: str, count: int, status: str = "FINISHED") -> None:
+        """Back once the job has `count` tasks, all ended in `status`."""
         deadline = time.monotonic() + WAIT_MS / 1000
         while time.monotonic() < deadline:
             items = self.api("GET", f"/jobs/{job_id}/tasks")["items"]
-            if len(items) >= count and all(t["status"] == "FINISHED" for t in items):
+            if len(items) >= count and all(t["status"] == status for t in items):
                 return
             time.sleep(0.2)
-        raise AssertionError(f"the tasks of {job_id} did not finish: {items}")
+        raise AssertionError(f"the tasks of {job_id} did not end {status}: {items}")
 
-    def screenshot(self, name: str) -> None:
-        """The whole page, without the passing notice or a focus ring: what a person would look at."""
+    def screenshot(self, name: str, part: Any = None, full_page: bool = True) -> None:
+        """The whole page (or the `part` locator; or the window alone, where a modal dialog is
+        open), without the passing notice or a focus ring: what a person would look at."""
         ARTIFACTS.mkdir(exist_ok=True)
         self.page.evaluate("document.activeElement?.blur(); document.getElementById('notice').className = 'notice'")
-        self.page.screenshot(path=str(ARTIFACTS / name), full_page=True, animations="disabled")
+        if part is not None:
+            part.screenshot(path=str(ARTIFACTS / name), animations="disabled")
+        else:
+            self.page.screenshot(path=str(ARTIFACTS / name), full_page=full_page, animations="disabled")
+
+    def screenshots(self, name: str, part: Any = None, full_page: bool = True) -> None:
+        """`name`.png at desktop width, then `name`-390.png at phone width, where nothing may
+        overflow sideways; the desktop width is restored after."""
+        self.screenshot(f"{name}.png", part, full_page)
+        self.page.set_viewport_size({"width": 390, "height": 844})
+        try:
+            self.page.wait_for_timeout(100)  # the layout settles
+            overflow = self.page.evaluate("document.documentElement.scrollWidth")
+            assert overflow <= 390, f"{name} overflows a phone screen: {overflow} px wide"
+            self.screenshot(f"{name}-390.png", part, full_page)
+        finally:
+            self.page.set_viewport_size({"width": 1280, "height": 800})
 
 
 @pytest.fixture
@@ -297,9 +319,18 @@ def test_a_custom_job_made_with_the_form_is_listed_and_runs(console):
     expect(row.locator("td.status")).to_contain_text("FINISHED")
     saved = console.api("GET", f"/jobs/{job_id}")
     assert saved["schedule"]["timezone"] == "Europe/Paris"
-    assert saved["actions"] == [
-        {"action": "log.message", "parameters": {"message": "hello from the form", "level": "WARNING"}}
+    assert [{k: a[k] for k in ("action", "parameters", "timeout_seconds")} for a in saved["actions"]] == [
+        {
+            "action": "log.message",
+            "parameters": {"message": "hello from the form", "level": "WARNING"},
+            "timeout_seconds": None,
+        }
     ]
+    # The execution policy left as it was: the API's defaults.
+    assert (saved["overlap"], saved["max_concurrency"], saved["concurrency_limit"]) == ("allow_all", None, 20)
+    assert saved["retry"] == {"max_attempts": 1, "backoff_seconds": 30, "max_backoff_seconds": 3600}
+    assert saved["notify"] == {"topic": True, "webhook": None}
+    assert saved["pause_after_failures"] is None
 
 
 def test_the_form_adds_s3_event_and_hook_triggers(console):
@@ -377,7 +408,8 @@ def test_the_api_refusals_are_shown_beside_their_fields(console):
 
 
 def test_editing_sends_the_version_read_and_shows_a_conflict(console):
-    console.create("edit-demo", hooks=[{"slug": "edit-demo-hook"}])
+    branch = [{"action": "log.message", "parameters": {"message": "failed: {{ failure.message }}"}}]
+    console.create("edit-demo", hooks=[{"slug": "edit-demo-hook"}], on_failure=branch)
     page = console.sign_in("admin")
     page.goto(f"{console.url}/#/jobs/edit-demo/edit")
     expect(page.get_by_label("Label")).to_have_value("Edit demo")
@@ -394,6 +426,8 @@ def test_editing_sends_the_version_read_and_shows_a_conflict(console):
     saved = console.api("GET", "/jobs/edit-demo")
     assert saved["version"] == 3
     assert saved["hooks"] == [{"slug": "edit-demo-hook", "admins_only": False}]  # what the form does not edit stays
+    kept = [(step["action"], step["parameters"]) for step in saved["on_failure"]]
+    assert kept == [(step["action"], step["parameters"]) for step in branch]
 
 
 def test_a_user_sees_only_their_jobs_and_no_admin_buttons(console):
@@ -423,6 +457,298 @@ def test_a_user_sees_only_their_jobs_and_no_admin_buttons(console):
     page.goto(f"{console.url}/#/jobs/purge-recycle-bin")
     expect(page.locator("h1")).to_have_text("Not found")  # someone else's job does not exist for her
     expect(page.locator("#main")).to_contain_text("no job 'purge-recycle-bin'")
+
+
+def test_the_form_sets_the_execution_policy_and_the_api_stores_it(console):
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/new")
+    page.get_by_label("Label").fill("Careful sync")
+    page.locator("#f-action-0").select_option("log.message")
+    step = page.locator("#steps li.step").first
+    step.get_by_label("message").fill("syncing carefully")
+    step.get_by_label("Step timeout (seconds)").fill("120")
+
+    # Each policy is explained beside the select; the chosen one stands out, and the default
+    # number of seats follows it.
+    policy = page.locator("#execution-policy")
+    overlap = page.get_by_label("Overlap")
+    concurrency = page.get_by_label("Max concurrency")
+    expect(policy.locator("#overlap-list li")).to_have_count(5)
+    expect(policy.locator("#overlap-list li.chosen")).to_contain_text("Allow all")
+    expect(concurrency).to_have_attribute("placeholder", "20")
+    overlap.select_option("skip")
+    expect(policy.locator("#overlap-list li.chosen")).to_have_text(re.compile(r"^Skip The new run ends SKIPPED"))
+    expect(concurrency).to_have_attribute("placeholder", "1")
+    expect(page.locator("#f-max-concurrency-hint")).to_contain_text("Empty: 1, the default for skip")
+    concurrency.fill("2")
+    page.get_by_label("Max attempts").fill("3")
+    page.get_by_label("Backoff (seconds)", exact=True).fill("10")
+    page.get_by_label("Max backoff (seconds)").fill("120")
+    page.get_by_label("Pause after failures").fill("2")
+    page.get_by_label("Notify the topic").uncheck()
+    page.get_by_label("Notify a webhook").fill("https://hooks.example.com/jobdeck")
+    console.screenshots("console-form-policy", policy)
+    page.get_by_role("button", name="Create job").click()
+
+    expect(page.locator("h1")).to_contain_text("Careful sync")
+    job_id = page.evaluate("location.hash").split("/")[2]
+    saved = console.api("GET", f"/jobs/{job_id}")
+    assert (saved["overlap"], saved["max_concurrency"], saved["concurrency_limit"]) == ("skip", 2, 2)
+    assert saved["retry"] == {"max_attempts": 3, "backoff_seconds": 10, "max_backoff_seconds": 120}
+    assert saved["pause_after_failures"] == 2
+    assert saved["notify"] == {"topic": False, "webhook": "https://hooks.example.com/jobdeck"}
+    assert saved["actions"][0]["timeout_seconds"] == 120
+    # The job page says it in words.
+    about = page.locator("section.card dl.facts").first
+    expect(about).to_contain_text("skip · at most 2 at a time")
+    expect(about).to_contain_text("up to 3 attempts")
+    expect(about).to_contain_text("pause the job after 2 failed runs in a row")
+    expect(about).to_contain_text("times out after 2 min 0 s")
+
+    # Edited, the form shows what was stored; emptied, max concurrency goes back to the default.
+    page.goto(f"{console.url}/#/jobs/{job_id}/edit")
+    expect(page.get_by_label("Overlap")).to_have_value("skip")
+    expect(page.get_by_label("Max concurrency")).to_have_value("2")
+    expect(page.get_by_label("Pause after failures")).to_have_value("2")
+    expect(page.get_by_label("Notify the topic")).not_to_be_checked()
+    expect(page.locator("#steps li.step").first.get_by_label("Step timeout (seconds)")).to_have_value("120")
+    page.get_by_label("Max concurrency").fill("")
+    page.get_by_label("Pause after failures").fill("")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("h1")).to_contain_text("Careful sync")
+    saved = console.api("GET", f"/jobs/{job_id}")
+    assert (saved["max_concurrency"], saved["concurrency_limit"], saved["pause_after_failures"]) == (None, 1, None)
+
+
+def test_policy_refusals_are_shown_beside_their_fields(console):
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/new")
+    page.get_by_label("Label").fill("Refused policy")
+    page.locator("#f-action-0").select_option("log.message")
+    step = page.locator("#steps li.step").first
+    step.get_by_label("message").fill("hi")
+
+    # Refused by the request's schema: each beside its field (body.retry.max_attempts, body.actions.0...).
+    page.get_by_label("Max attempts").fill("11")
+    step.get_by_label("Step timeout (seconds)").fill("0")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#f-max-attempts-error")).to_contain_text("10")
+    expect(page.locator("#f-action-0-timeout-error")).to_contain_text("1")
+    expect(page.get_by_label("Max attempts")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#form-error")).to_contain_text("not saved")
+
+    # Refused by the job's own checks: the backoff may not exceed its cap.
+    page.get_by_label("Max attempts").fill("3")
+    step.get_by_label("Step timeout (seconds)").fill("")
+    page.get_by_label("Backoff (seconds)", exact=True).fill("600")
+    page.get_by_label("Max backoff (seconds)").fill("60")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#f-backoff-error")).to_have_text("is larger than max_backoff_seconds")
+    expect(page.get_by_label("Backoff (seconds)", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-max-attempts-error")).to_be_hidden()
+
+    # A webhook on the local machine is refused beside the webhook.
+    page.get_by_label("Max backoff (seconds)").fill("3600")
+    page.get_by_label("Notify a webhook").fill("http://localhost:9/hook")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#f-webhook-error")).to_contain_text("loopback")
+    expect(page.locator("#f-backoff-error")).to_be_hidden()
+    assert all(j["label"] != "Refused policy" for j in console.api("GET", "/jobs?limit=200")["items"])
+
+
+def test_a_job_paused_after_failures_shows_paused_and_enable_lifts_it(console, stack):
+    failing = [{"action": "tree.delete", "parameters": {"prefix": "/"}}]  # refuses to empty the datasource
+    console.create("fragile-job", actions=failing, pause_after_failures=2, notify={"topic": False})
+    with runner_paused(stack):
+        for _ in range(2):
+            console.api("POST", "/jobs/fragile-job/run", {})
+    console.wait_finished("fragile-job", 2, status="ERROR")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while console.api("GET", "/jobs/fragile-job")["enabled"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    paused = console.api("GET", "/jobs/fragile-job")
+    assert paused["paused_reason"] == "paused after 2 failed runs in a row"
+
+    page = console.sign_in("admin")
+    page.get_by_label("Filter").fill("fragile")
+    row = console.row("fragile-job")
+    badge = row.locator("td.status .badge.job-paused")
+    expect(badge).to_contain_text("Paused")
+    expect(badge).to_have_attribute("title", re.compile("paused after 2 failed runs in a row"))
+    expect(row.locator("td.status .badge.disabled")).to_have_count(0)  # paused, said as such
+    expect(row.locator("td.status .badge.status-error")).to_have_text("ERROR")
+    console.screenshot("console-list-paused.png", page.locator("#jobs"))
+
+    row.get_by_role("link").click()
+    expect(page.locator("h1 .badge.job-paused")).to_be_visible()
+    expect(page.locator("#paused-note")).to_contain_text("paused after 2 failed runs in a row")
+    console.screenshot("console-job-paused.png")
+    page.get_by_role("button", name="Enable", exact=True).click()
+    expect(page.locator("#paused-note")).to_have_count(0)
+    expect(page.locator("h1 .badge.job-paused")).to_have_count(0)
+    lifted = console.api("GET", "/jobs/fragile-job")
+    assert (lifted["enabled"], lifted["paused_reason"], lifted["failures_in_row"]) == (True, None, 0)
+
+    # From the list too: paused again, then enabled there.
+    console.api("POST", "/jobs/fragile-job/run", {})
+    console.api("POST", "/jobs/fragile-job/run", {})
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while console.api("GET", "/jobs/fragile-job")["enabled"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    page.get_by_role("link", name="Scheduler").first.click()
+    expect(badge).to_contain_text("Paused")
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Enable", exact=True).click()
+    expect(badge).to_have_count(0)
+    assert console.api("GET", "/jobs/fragile-job")["paused_reason"] is None
+
+
+def test_backfill_queues_the_slots_of_a_past_range_in_the_browsers_zone(browser, stack):
+    """The browser is in Kolkata (+05:30): the times typed are its wall time, sent with that offset."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="Asia/Kolkata")
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        console = Console(stack, page)
+        console.create("hourly-backfill", label="Hourly export", schedule={"expression": "0 * * * *"})
+        console.create("manual-only")
+        page = console.sign_in("admin")
+        page.goto(f"{console.url}/#/jobs/manual-only")
+        expect(page.locator("#run-now")).to_be_visible()
+        expect(page.locator("#backfill")).to_have_count(0)  # no schedule, no slots
+
+        page.goto(f"{console.url}/#/jobs/hourly-backfill")
+        expect(page.locator("h1")).to_contain_text("Hourly export")
+        page.locator("#backfill").click()
+        dialog = page.locator("dialog#backfill-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.get_by_label("Overlap")).to_have_value("buffer_all")
+        expect(dialog.get_by_label("Start")).to_be_focused()
+        expect(dialog).to_contain_text(re.compile(r"your time zone \(Asia/(Kolkata|Calcutta)\)"))
+
+        first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
+        slots = [first + timedelta(hours=i) for i in range(3)]
+        wall = lambda moment: moment.astimezone(ZoneInfo("Asia/Kolkata")).strftime("%Y-%m-%dT%H:%M")  # noqa: E731
+
+        # Backwards: refused, beside the end.
+        dialog.get_by_label("Start").fill(wall(slots[2]))
+        dialog.get_by_label("End").fill(wall(slots[0]))
+        dialog.get_by_role("button", name="Backfill").click()
+        expect(dialog.locator("#backfill-end-error")).to_have_text("must be after start")
+        expect(dialog.get_by_label("End")).to_have_attribute("aria-invalid", "true")
+        expect(dialog).to_be_visible()
+
+        dialog.get_by_label("Start").fill(wall(slots[0]))
+        dialog.get_by_label("End").fill(wall(slots[0] + timedelta(hours=3)))  # the end is left out
+        expect(dialog.locator("#backfill-end-error")).to_be_hidden()  # changed: no longer what was refused
+        console.screenshots("console-backfill", full_page=False)  # the dialog over the job page
+        dialog.get_by_role("button", name="Backfill").click()
+        expect(dialog).to_have_count(0)
+        expect(page.locator("#notice")).to_contain_text("Backfill: queued 3 runs, 0 had run already.")
+        rows = page.locator("#history-body tr[data-task]")
+        expect(rows).to_have_count(3)
+        expect(rows.first).to_contain_text("backfill")
+        console.wait_finished("hourly-backfill", 3)
+        tasks = console.api("GET", "/jobs/hourly-backfill/tasks")["items"]
+        scheduled = sorted(datetime.fromisoformat(t["scheduled_for"]) for t in tasks)
+        assert scheduled == slots
+        assert {(t["trigger"]["type"], t["overlap"]) for t in tasks} == {("backfill", "buffer_all")}
+        expect(rows.locator(".badge.status-finished")).to_have_count(3)
+
+        # The same range again: nothing runs twice.
+        page.locator("#backfill").click()
+        dialog.get_by_label("Start").fill(wall(slots[0]))
+        dialog.get_by_label("End").fill(wall(slots[0] + timedelta(hours=3)))
+        dialog.get_by_label("Overlap").select_option("skip")
+        expect(dialog.locator("#backfill-overlap-hint")).to_contain_text("ends SKIPPED")
+        dialog.get_by_role("button", name="Backfill").click()
+        expect(page.locator("#notice")).to_contain_text("Backfill: queued 0 runs, 3 had run already.")
+        expect(rows).to_have_count(3)
+    finally:
+        context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def test_the_job_page_says_how_many_runs_are_in_flight(console, stack):
+    console.create("busy-line", overlap="buffer_all")
+    page = console.sign_in("admin")
+    with runner_paused(stack):  # the test plays the runner: one task takes the seat, one waits
+        first, second = (console.api("POST", "/jobs/busy-line/run", {})["id"] for _ in range(2))
+        for task_id in (first, second):
+            overlap.admit(store.get_job("busy-line"), store.get_task("busy-line", task_id))
+        page.goto(f"{console.url}/#/jobs/busy-line")
+        expect(page.locator("#in-flight")).to_have_text("1 running · 1 waiting")
+        expect(page.locator(f'#history-body tr[data-task="{second}"]')).to_contain_text("waiting for a free run slot")
+        console.screenshot("console-job-in-flight.png")
+
+
+def test_the_task_view_offers_pause_resume_and_stop_by_status_with_its_attempts(console, stack):
+    console.create("careful-task", retry={"max_attempts": 3, "backoff_seconds": 60, "max_backoff_seconds": 600})
+    page = console.sign_in("admin")
+    with runner_paused(stack):  # the test plays the runner: each status is set through the store
+        task_id = console.api("POST", "/jobs/careful-task/run", {})["id"]
+
+        def start() -> Any:
+            task = store.get_task("careful-task", task_id)
+            assert store.start_task(task, datetime.now(UTC), store.get_job("careful-task")) is store.Outcome.DONE
+            return task
+
+        start()
+        page.goto(f"{console.url}/#/jobs/careful-task/tasks/{task_id}")
+        status = page.locator("#task-status")
+        pause, resume, stop = page.locator("#pause"), page.locator("#resume"), page.locator("#stop")
+        expect(status).to_contain_text("RUNNING")
+        expect(page.locator("#task-attempt")).to_have_text("attempt 1 of 3")
+        expect(pause).to_be_visible()
+        expect(resume).to_be_hidden()
+        expect(stop).to_be_visible()
+
+        pause.click()
+        expect(page.locator("#notice")).to_contain_text("Pause asked")
+        expect(status).to_contain_text("pause asked by admin")
+        expect(pause).to_be_disabled()
+
+        # The runner reaches a checkpoint: PAUSED, keeping its progress.
+        assert store.pause_task(store.get_task("careful-task", task_id), "admin")
+        expect(status).to_contain_text("PAUSED")
+        expect(pause).to_be_hidden()
+        expect(resume).to_be_visible()
+        expect(stop).to_be_visible()
+        expect(page.locator("#task-message")).to_have_text("paused by admin")
+
+        # Someone else resumes it while this page still shows it PAUSED: Resume is refused (409),
+        # a notice says so and the page carries on.
+        stale = console.api("GET", f"/jobs/careful-task/tasks/{task_id}")
+        frozen = f"**/jobs/careful-task/tasks/{task_id}"
+        page.route(frozen, lambda route: route.fulfill(json=stale))
+        console.api("POST", f"/jobs/careful-task/tasks/{task_id}/resume")
+        resume.click()
+        expect(page.locator("#notice")).to_contain_text("Could not resume the task")
+        expect(page.locator("#notice")).to_contain_text("only a PAUSED task can be resumed")
+        page.unroute(frozen)
+        expect(status).to_contain_text("QUEUED")
+        expect(resume).to_be_hidden()
+        expect(pause).to_be_hidden()
+        expect(stop).to_be_visible()
+
+        # It runs, fails with a retryable error and waits for its backoff: attempt 2 of 3.
+        task = start()
+        task.message = "step 1 (log.message): the service is throttling; retrying"
+        retry_at = datetime.now(UTC) + timedelta(minutes=10)
+        assert store.requeue_task(task, retry_at, next_attempt=True)
+        expect(page.locator("#task-attempt")).to_have_text("attempt 2 of 3")
+        expect(page.locator("#task-retry")).to_contain_text("retries at")
+        expect(page.locator("#task-message")).to_contain_text("throttling")
+        facts = page.locator("dl.facts")
+        expect(facts).to_contain_text("Retries at")
+        expect(facts).to_contain_text("2 of 3")
+        console.screenshots("console-task-attempts")
+
+        stop.click()
+        expect(status).to_contain_text("INTERRUPTED")
+        expect(stop).to_be_hidden()
+        expect(page.locator("#task-retry")).to_have_count(0)
 
 
 def test_at_phone_width_the_list_becomes_cards_without_overflow(browser, stack):

@@ -142,6 +142,24 @@ function wallTime(iso) {
   return `${day}, ${hh}:${mm} (${offset === "Z" || !offset ? "UTC" : offset})`;
 }
 
+const pad2 = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+
+/** A Date as a datetime-local input shows it: the browser's wall time, to the minute. */
+function localInputValue(date) {
+  const day = `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
+  return `${day}T${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+}
+
+/** A datetime-local value, read in the browser's zone, as ISO 8601 with that zone's offset then:
+ * "2026-05-01T03:00:00+02:00". Unreadable text is sent as it is (the API names the field). */
+function isoWithOffset(value) {
+  const date = new Date(value); // date and time without an offset: the browser's zone
+  if (!value || Number.isNaN(date.getTime())) return value;
+  const minutes = -date.getTimezoneOffset();
+  const offset = `${minutes < 0 ? "-" : "+"}${pad2(minutes / 60)}:${pad2(minutes % 60)}`;
+  return `${localInputValue(date)}:${pad2(date.getSeconds())}${offset}`;
+}
+
 const lastTime = (job) =>
   job.last_task && (job.last_task.ended_at || job.last_task.started_at || job.last_task.created_at);
 
@@ -843,6 +861,9 @@ async function jobView(view, jobId) {
         (job.enabled
           ? h("button", { type: "button", id: "disable", onclick: () => setEnabled([job], false) }, "Disable job")
           : h("button", { type: "button", id: "enable", onclick: () => setEnabled([job], true) }, "Enable")),
+      canOperate(job) &&
+        job.schedule &&
+        h("button", { type: "button", id: "backfill", onclick: () => backfillDialog(job) }, "Backfill"),
       canOperate(job) && h("button", { type: "button", id: "clear-all", onclick: () => clearAll([job]) }, "Clear All"),
       canEdit(job) && h("a", { class: "button", href: `#/jobs/${enc(job.id)}/edit`, id: "edit" }, "Edit"),
       canEdit(job) &&
@@ -868,8 +889,18 @@ async function jobView(view, jobId) {
           "div",
           {},
           crumbs(),
-          h("h1", {}, job.label, " ", kindBadge(job.kind), !job.enabled && [" ", badge("disabled", "disabled")]),
+          h("h1", {}, job.label, " ", kindBadge(job.kind), !job.enabled && [" ", offBadge(job)]),
           job.description && h("p", { class: "muted description" }, job.description),
+          inFlight(job) && h("p", { class: "in-flight", id: "in-flight" }, inFlight(job)),
+          job.paused_reason &&
+            !job.enabled &&
+            h(
+              "p",
+              { class: "paused-note", id: "paused-note" },
+              h("strong", {}, "Paused by the scheduler"),
+              ` (${job.paused_reason}). `,
+              isAdmin() ? "Enable lifts the pause." : "An admin can enable it again.",
+            ),
         ),
         h("div", { class: "button-row" }, buttons),
       ),
@@ -922,12 +953,15 @@ async function jobView(view, jobId) {
                   Object.keys(a.parameters).length
                     ? [" ", h("span", { class: "muted params" }, JSON.stringify(a.parameters))]
                     : null,
+                  a.timeout_seconds &&
+                    h("span", { class: "muted" }, ` · times out after ${duration(a.timeout_seconds)}`),
                 ),
               ),
             )
           : h("span", { class: "muted" }, "none"),
       ),
       job.parameters.length > 0 && fact("Parameters", job.parameters.map((p) => p.name).join(", ")),
+      executionFacts(job),
       fact("Version", String(job.version), h("span", { class: "muted" }, ` · changed ${relative(job.updated_at)}`)),
     );
   }
@@ -1065,6 +1099,119 @@ function fact(term, ...details) {
   return [h("dt", {}, term), h("dd", {}, ...details)];
 }
 
+/** The job's execution policy in words: overlap and seats, retries, timeout, what a failure does. */
+function executionFacts(job) {
+  const retry = job.retry;
+  const retries =
+    `up to ${retry.max_attempts} attempts, waiting ${duration(retry.backoff_seconds)} then doubling, ` +
+    `at most ${duration(retry.max_backoff_seconds)}`;
+  const notify = [job.notify.topic && "the notifications topic", job.notify.webhook].filter(Boolean);
+  const pause = job.pause_after_failures;
+  return [
+    fact(
+      "Overlap",
+      h("code", {}, job.overlap),
+      ` · at most ${job.concurrency_limit} at a time`,
+      job.max_concurrency == null ? h("span", { class: "muted" }, " (the policy's default)") : null,
+      h("br"),
+      h("span", { class: "muted" }, overlapMeaning(job.overlap)),
+    ),
+    fact(
+      "Retries",
+      retry.max_attempts > 1
+        ? retries
+        : h("span", { class: "muted" }, "none: one attempt"),
+    ),
+    fact("Timeout", duration(job.timeout_seconds)),
+    fact(
+      "On failure",
+      notify.length ? `notify ${notify.join(" and ")}` : h("span", { class: "muted" }, "no notification"),
+      pause ? `; pause the job after ${pause} failed run${pause === 1 ? "" : "s"} in a row` : "",
+    ),
+  ];
+}
+
+/** Backfill: run every slot of the job's schedule between two past times, each as its own task.
+ * The times are read in the browser's zone and sent with its offset. */
+function backfillDialog(job) {
+  const now = new Date();
+  now.setSeconds(0, 0);
+  const dayAgo = new Date(now.getTime() - 86400000);
+  const start = h("input", { type: "datetime-local", value: localInputValue(dayAgo), max: localInputValue(now) });
+  const end = h("input", { type: "datetime-local", value: localInputValue(now), max: localInputValue(now) });
+  const overlap = overlapSelect("buffer_all");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const problem = h("div", { class: "form-error", id: "backfill-error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "primary", id: "backfill-ok" }, "Backfill");
+  const form = h(
+    "form",
+    {
+      novalidate: true,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        fill(problem);
+        clearFieldErrors(form);
+        submit.disabled = true;
+        try {
+          const done = await api("POST", `/jobs/${enc(job.id)}/backfill`, {
+            start: isoWithOffset(start.value),
+            end: isoWithOffset(end.value),
+            overlap: overlap.value,
+          });
+          const n = done.queued.length;
+          dialog.close();
+          say(`Backfill: queued ${n} run${n === 1 ? "" : "s"}, ${done.already_ran} had run already.`);
+          await refreshView();
+        } catch (error) {
+          const { unplaced, first } = placeErrors(form, error);
+          if (unplaced.length) fill(problem, h("p", {}, unplaced.join("; ")));
+          (first || problem).focus?.();
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h("h2", { id: "backfill-title" }, `Backfill ${job.label}`),
+    h(
+      "p",
+      { class: "hint intro" },
+      "Every slot of ",
+      h("code", {}, job.schedule.expression),
+      ` (${job.schedule.timezone}) from the start up to the end runs as its own task; `,
+      "slots that ran already do not run again.",
+    ),
+    h(
+      "div",
+      { class: "grid-2 dialog-grid" },
+      field("start", "backfill-start", "Start", start, `Included; your time zone (${zone})`, true),
+      field("end", "backfill-end", "End", end, "Excluded; not in the future", true),
+    ),
+    field("overlap", "backfill-overlap", "Overlap", overlap, overlapMeaning(overlap.value)),
+    problem,
+    h(
+      "div",
+      { class: "dialog-buttons" },
+      h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+      submit,
+    ),
+  );
+  overlap.addEventListener("change", () => {
+    $("#backfill-overlap-hint").textContent = overlapMeaning(overlap.value);
+  });
+  form.addEventListener("input", () => {
+    fill(problem); // what was refused is stale once something is changed
+    clearFieldErrors(form);
+  });
+  const dialog = h(
+    "dialog",
+    { "aria-labelledby": "backfill-title", class: "backfill-dialog", id: "backfill-dialog" },
+    form,
+  );
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
 /** Run Now; a job that declares parameters first asks for their values. */
 async function runWithParameters(job) {
   if (!job.parameters.length) return runNow([job]);
@@ -1119,19 +1266,47 @@ async function taskView(view, jobId, taskId) {
   const live = h("p", { class: "task-status", id: "task-status", "aria-live": "polite" });
   const bar = h("progress", { id: "task-progress", max: 100, "aria-labelledby": "progress-label" });
   const percent = h("span", { class: "muted" });
-  const stop = h("button", { type: "button", class: "danger-outline", id: "stop", onclick: stopTask }, "Stop");
+  const pause = h("button", { type: "button", id: "pause", onclick: () => ask("pause") }, "Pause");
+  const resume = h(
+    "button",
+    { type: "button", class: "primary", id: "resume", onclick: () => ask("resume") },
+    "Resume",
+  );
+  const stop = h("button", { type: "button", class: "danger-outline", id: "stop", onclick: () => ask("stop") }, "Stop");
   const facts = h("dl", { class: "facts" });
   const logs = h("ol", { class: "logs", id: "logs" });
 
   function render() {
+    const attempt = attemptText(task, job);
+    const waitsUntil = task.status === "QUEUED" && task.not_before;
     fill(
       live,
       statusBadge(task.status),
-      task.stop_requested_by && task.status === "RUNNING" ? ` stop asked by ${task.stop_requested_by}` : "",
+      attempt && [" ", h("span", { class: "nowrap" }, "· ", h("span", { id: "task-attempt" }, `attempt ${attempt}`))],
+      waitsUntil && [
+        " ",
+        h(
+          "span",
+          { class: "nowrap" },
+          "· ",
+          h(
+            "span",
+            { id: "task-retry" },
+            task.attempt > 1 ? "retries at " : "continues at ",
+            clockTime(task.not_before),
+          ),
+        ),
+      ],
+      task.stop_requested_by && task.status === "RUNNING" ? ` · stop asked by ${task.stop_requested_by}` : "",
+      task.pause_requested_by && task.status === "RUNNING" ? ` · pause asked by ${task.pause_requested_by}` : "",
     );
     bar.value = Math.round(task.progress * 100);
     percent.textContent = ` ${Math.round(task.progress * 100)} %`;
-    stop.hidden = !(ACTIVE.has(task.status) && canOperate(job));
+    const operator = canOperate(job);
+    pause.hidden = !(operator && task.status === "RUNNING");
+    pause.disabled = Boolean(task.pause_requested_by || task.stop_requested_by);
+    resume.hidden = !(operator && task.status === "PAUSED");
+    stop.hidden = !(operator && ACTIVE.has(task.status));
     stop.disabled = Boolean(task.stop_requested_by);
     fill(
       facts,
@@ -1142,8 +1317,18 @@ async function taskView(view, jobId, taskId) {
       fact("Started", task.started_at ? h("time", { datetime: task.started_at }, absolute(task.started_at)) : "—"),
       fact("Ended", task.ended_at ? h("time", { datetime: task.ended_at }, absolute(task.ended_at)) : "—"),
       fact("Duration", duration(task.duration_seconds)),
-      task.attempt > 1 && fact("Attempt", String(task.attempt)),
-      fact("Message", task.message || h("span", { class: "muted" }, "—")),
+      attempt && fact("Attempt", attempt),
+      waitsUntil &&
+        fact(
+          task.attempt > 1 ? "Retries at" : "Continues at",
+          h("time", { datetime: task.not_before }, absolute(task.not_before)),
+          h("span", { class: "muted" }, ` (${relative(task.not_before)})`),
+        ),
+      task.overlap && fact("Overlap", h("code", {}, task.overlap), h("span", { class: "muted" }, " (this task's own)")),
+      fact(
+        "Message",
+        task.message ? h("span", { id: "task-message" }, task.message) : h("span", { class: "muted" }, "—"),
+      ),
       Object.keys(task.parameters).length > 0 && fact("Parameters", h("code", {}, JSON.stringify(task.parameters))),
     );
     fill(
@@ -1161,14 +1346,22 @@ async function taskView(view, jobId, taskId) {
     );
   }
 
-  async function stopTask() {
+  const DONE = {
+    pause: () => "Pause asked: the task pauses at its next checkpoint, keeping its progress.",
+    resume: () => "Task resumed: it is queued again and continues where it paused.",
+    stop: (t) =>
+      t.status === "INTERRUPTED" ? "Task stopped." : "Stop asked: the task stops at its next checkpoint.",
+  };
+
+  /** Pause, Resume or Stop; a refusal (409: the task moved on meanwhile) is a notice. */
+  async function ask(verb) {
     try {
-      task = { ...task, ...(await api("POST", `${path}/stop`)) };
-      say(task.status === "INTERRUPTED" ? "Task stopped." : "Stop asked: the task stops at its next checkpoint.");
+      task = { ...task, ...(await api("POST", `${path}/${verb}`)) };
+      say(DONE[verb](task));
     } catch (error) {
-      say(error.message, "error");
+      say(`Could not ${verb} the task: ${error.message}`, "error");
     }
-    await refresh();
+    await refreshView();
     if (ACTIVE.has(task.status)) poll(refresh, TASK_POLL_MS);
   }
 
@@ -1194,7 +1387,7 @@ async function taskView(view, jobId, taskId) {
         h("h1", {}, "Task ", h("code", { class: "task-id" }, taskId)),
         live,
       ),
-      h("div", { class: "button-row" }, stop),
+      h("div", { class: "button-row" }, pause, resume, stop),
     ),
     h(
       "section",
@@ -1206,6 +1399,20 @@ async function taskView(view, jobId, taskId) {
     h("section", { class: "card", "aria-labelledby": "logs-title" }, h("h2", { id: "logs-title" }, "Log"), logs),
   );
   if (ACTIVE.has(task.status)) poll(refresh, TASK_POLL_MS);
+}
+
+/** "2 of 3" when the job retries (or the task is past its first attempt); null otherwise. */
+function attemptText(task, job) {
+  const most = Math.max(job.retry?.max_attempts || 1, task.attempt);
+  return most > 1 ? `${task.attempt} of ${most}` : null;
+}
+
+/** A <time> showing the clock time (and the day, when it is not today), the full date on hover. */
+function clockTime(iso) {
+  const date = new Date(iso);
+  const today = date.toDateString() === new Date().toDateString();
+  const text = today ? date.toLocaleTimeString() : absolute(iso);
+  return h("time", { datetime: iso, title: absolute(iso) }, text);
 }
 
 // ------------------------------------------------------------------ the custom job form
@@ -1328,6 +1535,62 @@ function field(where, id, label, input, hint = "", required = false) {
   );
 }
 
+/** Put each problem of a refusal beside the control its `field` names: `body.retry.max_attempts`
+ * goes to the [data-field="retry.max_attempts"] holder, `body.actions.0.parameters` to
+ * "actions[0].parameters", the most specific holder first. Returns the problems that found no
+ * place (as "field: problem") and the first control marked invalid. */
+function placeErrors(container, error) {
+  const problems = error.body?.errors?.length ? error.body.errors : [{ field: "", problem: error.message }];
+  const matches = (key, name) => key === name || key.startsWith(`${name}.`) || key.startsWith(`${name}[`);
+  const unplaced = [];
+  let first = null;
+  for (const { field: where, problem } of problems) {
+    const key = where.replace(/^body\.?/, "").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+    const holder = key
+      ? $$("[data-field]", container)
+          .filter((el) => matches(key, el.dataset.field))
+          .sort((a, b) => b.dataset.field.length - a.dataset.field.length)[0]
+      : null;
+    const slot = holder && $$(".field-error", holder).at(-1);
+    if (!slot) {
+      unplaced.push(`${where ? `${where}: ` : ""}${problem}`);
+      continue;
+    }
+    slot.textContent = slot.textContent ? `${slot.textContent}; ${problem}` : problem;
+    const control = $("input, select, textarea", holder);
+    control?.setAttribute("aria-invalid", "true");
+    first ??= control;
+  }
+  return { unplaced, first };
+}
+
+function clearFieldErrors(container) {
+  for (const slot of $$(".field-error", container)) slot.textContent = "";
+  for (const el of $$("[aria-invalid]", container)) el.removeAttribute("aria-invalid");
+}
+
+/** A number input's value for the API: null when empty, a number when it reads as one, else the
+ * text as typed (the API then says what is wrong, beside the field). */
+function numberValue(input) {
+  const raw = input.value.trim();
+  if (raw === "") return null;
+  const n = Number(raw);
+  return Number.isNaN(n) ? raw : n;
+}
+
+/** The overlap policy <select>, its options named as people say them. */
+function overlapSelect(value) {
+  const select = h(
+    "select",
+    {},
+    OVERLAPS.map(([policy, name]) => h("option", { value: policy }, name)),
+  );
+  select.value = value || "allow_all";
+  return select;
+}
+
+const overlapMeaning = (policy) => OVERLAPS.find(([value]) => value === policy)?.[2] || "";
+
 function zoneList() {
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   return h(
@@ -1423,6 +1686,40 @@ async function formView(view, jobId) {
   const keptEvents = (job?.events || []).filter((e) => e.source !== "s3");
   const timeout = h("input", { type: "number", min: 1, max: 604800, value: job?.timeout_seconds ?? 3600 });
   const historyDays = h("input", { type: "number", min: 1, max: 3650, value: job?.history_days ?? 30 });
+  // --- the execution policy
+  const number = (value, min, max, placeholder = "") =>
+    h("input", { type: "number", min, max, step: 1, inputmode: "numeric", value: value ?? "", placeholder });
+  const overlap = overlapSelect(job?.overlap);
+  const maxConcurrency = number(job?.max_concurrency, 1, 1000);
+  const maxAttempts = number(job?.retry.max_attempts ?? 1, 1, 10);
+  const backoff = number(job?.retry.backoff_seconds ?? 30, 1, 86400);
+  const maxBackoff = number(job?.retry.max_backoff_seconds ?? 3600, 1, 86400);
+  const pauseAfter = number(job?.pause_after_failures, 1, 1000, "never");
+  const notifyTopic = h("input", { type: "checkbox", checked: job ? job.notify.topic : true });
+  const webhook = h("input", {
+    type: "url",
+    value: job?.notify.webhook || "",
+    placeholder: "https://example.com/hooks/jobdeck",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  const overlapList = h(
+    "ul",
+    { class: "overlap-list", id: "overlap-list" },
+    OVERLAPS.map(([value, name, meaning]) =>
+      h("li", { "data-overlap": value, id: `overlap-${value}` }, h("strong", {}, name), " ", meaning),
+    ),
+  );
+  /** The chosen policy stands out in the list beside the select; the seats' default follows it. */
+  function showOverlap() {
+    for (const li of $$("li", overlapList)) li.classList.toggle("chosen", li.dataset.overlap === overlap.value);
+    const seats = defaultConcurrency(overlap.value);
+    maxConcurrency.placeholder = String(seats);
+    const why = overlap.value === "allow_all" ? "a safety cap" : "one run at a time";
+    $("#f-max-concurrency-hint", form).textContent = `Empty: ${seats}, the default for ${overlap.value} (${why})`;
+    overlap.setAttribute("aria-describedby", `f-overlap-hint overlap-${overlap.value} f-overlap-error`);
+  }
+  overlap.addEventListener("change", showOverlap);
   const formError = h("div", { class: "form-error", id: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary", id: "save" }, job ? "Save changes" : "Create job");
 
@@ -1488,7 +1785,18 @@ async function formView(view, jobId) {
     const summary = h("p", { class: "hint" });
     const paramBox = h("div", { class: "params" });
     const paramError = h("p", { class: "field-error" });
-    const item = { uid, select, fields: [], li: null, paramBox, paramError };
+    const stepTimeout = h("input", {
+      type: "number",
+      min: 1,
+      max: 604800,
+      step: 1,
+      inputmode: "numeric",
+      value: step?.timeout_seconds ?? "",
+      placeholder: "the job's",
+    });
+    // What the form does not edit in a step (its input filter, say) is sent back as it was read.
+    const { action: _action, parameters: _parameters, timeout_seconds: _timeout, ...kept } = step || {};
+    const item = { uid, select, fields: [], li: null, paramBox, paramError, stepTimeout, kept };
     const renderParams = (values) => {
       const action = actionsByName[select.value];
       summary.textContent = action ? action.summary : "";
@@ -1532,6 +1840,17 @@ async function formView(view, jobId) {
           h("p", { class: "field-error", id: `${selectId}-error` }),
         ),
         h("div", { class: "field params-field", "data-field": `actions[${index}].parameters` }, paramBox, paramError),
+        h(
+          "div",
+          { class: "step-timeout" },
+          field(
+            `actions[${index}].timeout_seconds`,
+            `f-action-${index}-timeout`,
+            "Step timeout (seconds)",
+            stepTimeout,
+            "Optional; empty: the job's timeout",
+          ),
+        ),
       );
       select.setAttribute("aria-describedby", `${selectId}-error`);
       paramError.id = `f-action-${index}-parameters-error`;
@@ -1717,32 +2036,12 @@ async function formView(view, jobId) {
   // --- errors from the API, beside their fields
   function clearErrors() {
     fill(formError);
-    for (const slot of $$(".field-error", form)) slot.textContent = "";
-    for (const el of $$("[aria-invalid]", form)) el.removeAttribute("aria-invalid");
+    clearFieldErrors(form);
   }
 
   function showErrors(error) {
     clearErrors();
-    const problems = error.body?.errors?.length ? error.body.errors : [{ field: "", problem: error.message }];
-    const unplaced = [];
-    let first = null;
-    for (const { field: where, problem } of problems) {
-      const key = where.replace(/^body\.?/, "").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
-      const holder = key
-        ? $$("[data-field]", form)
-            .filter((el) => matches(key, el.dataset.field))
-            .sort((a, b) => b.dataset.field.length - a.dataset.field.length)[0]
-        : null;
-      const slot = holder && $$(".field-error", holder).at(-1);
-      if (!slot) {
-        unplaced.push(`${where ? `${where}: ` : ""}${problem}`);
-        continue;
-      }
-      slot.textContent = slot.textContent ? `${slot.textContent}; ${problem}` : problem;
-      const control = $("input, select, textarea", holder);
-      control?.setAttribute("aria-invalid", "true");
-      first ??= control;
-    }
+    const { unplaced, first } = placeErrors(form, error);
     fill(
       formError,
       h(
@@ -1769,8 +2068,6 @@ async function formView(view, jobId) {
     if (!first) formError.scrollIntoView({ block: "center" });
   }
 
-  const matches = (key, name) => key === name || key.startsWith(`${name}.`) || key.startsWith(`${name}[`);
-
   function body() {
     const out = {
       label: label.value.trim(),
@@ -1782,11 +2079,20 @@ async function formView(view, jobId) {
           const value = f.read();
           if (value !== undefined) parameters[f.name] = value;
         }
-        return { action: s.select.value, parameters };
+        return { ...s.kept, action: s.select.value, parameters, timeout_seconds: numberValue(s.stepTimeout) };
       }),
       parameters: paramState.map((p) => p.value()),
-      timeout_seconds: Number(timeout.value) || 3600,
-      history_days: Number(historyDays.value) || 30,
+      timeout_seconds: numberValue(timeout) ?? 3600,
+      history_days: numberValue(historyDays) ?? 30,
+      overlap: overlap.value,
+      max_concurrency: numberValue(maxConcurrency),
+      retry: {
+        max_attempts: numberValue(maxAttempts) ?? 1,
+        backoff_seconds: numberValue(backoff) ?? 30,
+        max_backoff_seconds: numberValue(maxBackoff) ?? 3600,
+      },
+      notify: { topic: notifyTopic.checked, webhook: webhook.value.trim() || null },
+      pause_after_failures: numberValue(pauseAfter),
     };
     if (!job && idInput.value.trim()) out.id = idInput.value.trim();
     if (owner.value.trim()) out.owner = owner.value.trim();
@@ -1804,6 +2110,8 @@ async function formView(view, jobId) {
     }
     out.events = [...eventState.map((e) => e.value()), ...keptEvents];
     out.hooks = hookState.map((hk) => hk.value());
+    // The form does not edit the on-failure branch: an edit keeps it as it was.
+    out.on_failure = job?.on_failure ?? [];
     if (job) out.version = job.version;
     return out;
   }
@@ -1851,7 +2159,15 @@ async function formView(view, jobId) {
         "div",
         { class: "grid-2" },
         field("owner", "f-owner", "Owner", owner, "Empty: you"),
-        field("enabled", "f-enabled", "Enabled", enabled, "Disabled jobs run only by Run Now"),
+        field(
+          "enabled",
+          "f-enabled",
+          "Enabled",
+          enabled,
+          job?.paused_reason && !job.enabled
+            ? `Paused by the scheduler (${job.paused_reason}): enabling lifts the pause`
+            : "Disabled jobs run only by Run Now",
+        ),
       ),
     ),
     h(
@@ -1919,13 +2235,66 @@ async function formView(view, jobId) {
     ),
     h(
       "fieldset",
-      {},
-      h("legend", {}, "Policies"),
+      { id: "execution-policy" },
+      h("legend", {}, "Execution policy"),
+      h(
+        "div",
+        { class: "overlap-row" },
+        field(
+          "overlap",
+          "f-overlap",
+          "Overlap",
+          overlap,
+          "What a new run does while the job has max concurrency runs in flight",
+        ),
+        overlapList,
+        field("max_concurrency", "f-max-concurrency", "Max concurrency", maxConcurrency, ""),
+      ),
+      h("h3", { class: "trigger-heading policy-heading" }, "Retries"),
+      h(
+        "p",
+        { class: "hint" },
+        "A step that fails with a retryable error (throttled, unreachable) runs again, ",
+        "after a wait that doubles each time.",
+      ),
+      h(
+        "div",
+        { class: "grid-3" },
+        field("retry.max_attempts", "f-max-attempts", "Max attempts", maxAttempts, "1: no retry"),
+        field("retry.backoff_seconds", "f-backoff", "Backoff (seconds)", backoff, "The wait before attempt 2"),
+        field("retry.max_backoff_seconds", "f-max-backoff", "Max backoff (seconds)", maxBackoff, "The longest wait"),
+      ),
+      h("h3", { class: "trigger-heading policy-heading" }, "Limits and failures"),
+      h(
+        "div",
+        { class: "grid-3" },
+        field("timeout_seconds", "f-timeout", "Timeout (seconds)", timeout, "The whole task ends INTERRUPTED past it"),
+        field(
+          "pause_after_failures",
+          "f-pause-after",
+          "Pause after failures",
+          pauseAfter,
+          "Failed runs in a row before the job is paused; empty: never",
+        ),
+        field("history_days", "f-history", "Keep history (days)", historyDays),
+      ),
       h(
         "div",
         { class: "grid-2" },
-        field("timeout_seconds", "f-timeout", "Timeout (seconds)", timeout),
-        field("history_days", "f-history", "Keep history (days)", historyDays),
+        field(
+          "notify.topic",
+          "f-notify-topic",
+          "Notify the topic",
+          notifyTopic,
+          "Publish a task that failed for good to the stack's notifications topic",
+        ),
+        field(
+          "notify.webhook",
+          "f-webhook",
+          "Notify a webhook",
+          webhook,
+          "Optional: and POST the failure here (https://…)",
+        ),
       ),
     ),
     h(
@@ -1936,6 +2305,7 @@ async function formView(view, jobId) {
     ),
   );
 
+  showOverlap();
   for (const step of job?.actions || []) addStep(step);
   if (!job) addStep();
   for (const p of job?.parameters || []) addParameter(p);
