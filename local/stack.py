@@ -74,11 +74,12 @@ class LocalStack:
         for function_id in template.resources("AWS::Serverless::Function"):
             os.environ.update(self.resources.environment(function_id))
 
-        from jobdeck import clients, store, system_jobs  # after the environment names tables and endpoint
+        from jobdeck import clients, definitions, store, system_jobs  # after the environment names tables and endpoint
 
         clients.reset()
         store.reset()
         system_jobs.ensure()
+        definitions.install(template.ROOT / "jobs")
         self._wire_triggers()
         if self.run_api and function_available("ApiFunction"):
             self.api = HttpFront(host=self.host, port=self.api_port).start()

@@ -1,16 +1,20 @@
-"""CloudFormation custom resource: registers the system jobs on every deploy."""
+"""CloudFormation custom resource: registers the system jobs and installs the jobs kept as code
+(jobs/*.yaml, shipped beside this file) on every deploy."""
+
+from pathlib import Path
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import system_jobs
+from jobdeck import definitions, system_jobs
 from jobdeck.deploy import custom_resource
 
 logger = Logger()
+JOBS = Path(__file__).parent / "jobs"
 
 
 @logger.inject_lambda_context
 @custom_resource
 def lambda_handler(event: dict, context: object) -> dict:
     if event["RequestType"] in ("Create", "Update"):
-        return {"registered": ",".join(system_jobs.ensure())}
+        return {"registered": ",".join(system_jobs.ensure()), "installed": ",".join(definitions.install(JOBS))}
     return {}

@@ -224,6 +224,7 @@ class Job:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     notify: NotifyPolicy = field(default_factory=NotifyPolicy)
     pause_after_failures: int | None = None  # disable the job after this many failed runs in a row
+    origin: str | None = None  # "<file>@<digest>" for a job kept as code (jobs/*.yaml); None: made by the API
     version: int = 1
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))

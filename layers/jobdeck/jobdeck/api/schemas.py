@@ -279,6 +279,9 @@ class JobOut(BaseModel):
     waiting: int = Field(description="runs waiting for a free run slot")
     failures_in_row: int
     paused_reason: str | None = Field(description="why the scheduler disabled the job; Enable lifts it")
+    origin: str | None = Field(
+        description="the file of a job kept as code (jobs/*.yaml), which each deploy installs again if it changed"
+    )
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -317,6 +320,7 @@ class JobOut(BaseModel):
             waiting=len(job.waiting),
             failures_in_row=job.failures_in_row,
             paused_reason=job.paused_reason,
+            origin=job.origin,
         )
 
 

@@ -141,6 +141,7 @@ _DEFINITION = [
     # An edit or an Enable starts the failure count afresh and lifts a pause.
     JobModel.failures_in_row,
     JobModel.paused_reason,
+    JobModel.origin,
     JobModel.version,
     JobModel.updated_at,
 ]

@@ -109,6 +109,7 @@ class JobModel(Model):
     pause_after_failures = NumberAttribute(null=True)
     failures_in_row = NumberAttribute(default=0)
     paused_reason = UnicodeAttribute(null=True)
+    origin = UnicodeAttribute(null=True)
     # Not PynamoDB's VersionAttribute: that one would bump on every write, and the tick writes the
     # job each time it fires. `version` counts edits of the definition only.
     version = NumberAttribute(default=1)
