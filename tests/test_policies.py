@@ -324,3 +324,22 @@ def test_a_stopped_waiting_run_leaves_the_line_and_the_next_one_moves_up(aws, ru
     overlap.release("serial")
     [wake_up] = run_queue.bodies()
     assert wake_up["task_id"] == third.id
+
+
+def test_cancel_other_with_two_slots_stops_the_oldest_run_not_yet_asked(aws, run_queue):
+    from jobdeck.domain import Overlap
+
+    jobs.create(make_job("newest-wins", None, overlap=Overlap.CANCEL_OTHER, max_concurrency=2))
+    first, second, third, fourth = (tasks.run_now("newest-wins") for _ in range(4))
+    run_queue.receive()
+    for at_second, task in enumerate((first, second)):
+        with time_machine.travel(NOW + timedelta(seconds=at_second), tick=False):
+            assert overlap.admit(store.get_job("newest-wins"), store.get_task("newest-wins", task.id))
+    assert not overlap.admit(store.get_job("newest-wins"), store.get_task("newest-wins", third.id))
+    assert store.get_task("newest-wins", first.id).stop_requested_by.startswith("overlap policy cancel_other")
+    assert store.get_task("newest-wins", second.id).stop_requested_by is None
+    assert not overlap.admit(store.get_job("newest-wins"), store.get_task("newest-wins", fourth.id))
+    assert store.get_task("newest-wins", second.id).stop_requested_by is not None  # the next oldest
+    superseded = store.get_task("newest-wins", third.id)
+    assert superseded.status is TaskStatus.SKIPPED and f"superseded by run {fourth.id}" in superseded.message
+    assert store.get_job("newest-wins").waiting == [fourth.id]

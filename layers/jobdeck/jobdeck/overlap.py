@@ -88,9 +88,10 @@ def _cancel_others(job: Job, task: Task, now: datetime) -> bool:
         if old is not None and old.status is TaskStatus.QUEUED:
             reason = f"skipped: superseded by run {task.id} (overlap policy cancel_other)"
             store.end_queued(old, TaskStatus.SKIPPED, now, reason, job.history_days)
-    running = sorted(t for t in store.active_tasks(job.id) if t.status is TaskStatus.RUNNING and t.id != task.id)
-    if running:
-        oldest = min(running, key=lambda t: t.started_at or now)
+    running = [t for t in store.active_tasks(job.id) if t.status is TaskStatus.RUNNING and t.id != task.id]
+    not_asked = [t for t in running if not t.stop_requested_by]  # one stop per newcomer, not the same twice
+    if not_asked:
+        oldest = min(not_asked, key=lambda t: t.started_at or now)
         entry = audit.entry(SYSTEM, "task.cancel", job.id, task=oldest.id, by_run=task.id)
         store.request(oldest, "stop", f"overlap policy cancel_other (run {task.id})", entry)
     return True
