@@ -23,7 +23,11 @@ from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from jobdeck import clients, store  # noqa: E402
+from jobdeck_local.moto_quirks import cheap_transactions  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
+
+# moto's service time then grows with what a transaction writes, as DynamoDB's does, not with its tables.
+cheap_transactions()
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 READ_OPERATIONS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})

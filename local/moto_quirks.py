@@ -1,17 +1,33 @@
-"""moto as the local AWS, minus a quirk that matters when several functions run at once.
+"""moto as the local AWS, minus two quirks of its DynamoDB that DynamoDB itself does not have.
 
-moto's DynamoDB is not thread-safe: TransactWriteItems deep-copies the tables it touches (a
-concurrent write fails it with "dictionary changed size during iteration", a 500) and, when a
-condition fails, puts the copies back, losing what other threads wrote meanwhile. DynamoDB is
-serializable; here moto's DynamoDB answers one request at a time, which makes it so as well.
+Concurrency: moto's DynamoDB is not thread-safe. Its tables are plain dicts that its reads (and
+TransactWriteItems' copies, below) iterate while other threads write them ("dictionary changed size
+during iteration", a 500), and, left as it is, a TransactWriteItems whose condition fails puts back
+earlier copies of whole tables, losing what other threads wrote meanwhile. DynamoDB is
+serializable; `serialize_dynamodb()` makes moto's DynamoDB answer one request at a time, which
+makes it so too.
+
+Cost: to be able to roll back, moto's TransactWriteItems deep-copies every table it touches, whole,
+before it writes. Each transaction then costs time proportional to the tables, not to its items:
+with a Tasks table of a few thousand items, every task created, started or finished copies all of
+them, and that copying is most of what the local pipeline, the tests and the benchmarks spend.
+`cheap_transactions()` keeps copies of only the items a transaction addresses, turns moto's copies
+of whole tables (and so its own restore of them) into no-ops for that call, and puts those items
+back itself when the transaction fails: the same outcome, at a cost proportional to the
+transaction. Only the addressed items are put back, so what was written elsewhere stays.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 
 _lock = threading.RLock()
@@ -30,3 +46,129 @@ def serialize_dynamodb() -> None:
 
     call_action._jobdeck_serialized = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+# Per thread: a backup or a restore of a table made by another thread, meanwhile, is a real copy.
+_in_transaction = threading.local()
+
+
+@dataclass
+class _SavedItem:
+    table: Table
+    hash_key: DynamoType
+    range_key: DynamoType | None  # None: the table has no range key
+    item: Item | None  # a copy; None: there was no such item
+    had_hash_key: bool  # with a range key: whether the table held any item of that hash key
+
+
+@dataclass
+class _SavedStream:
+    shard: StreamShard
+    records: list[StreamRecord]
+    length: int
+
+
+def cheap_transactions() -> None:
+    """Idempotent: moto's TransactWriteItems copies, and restores on failure, only the items it
+    addresses rather than every table it touches."""
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_jobdeck_cheap", False):
+        return
+
+    @functools.wraps(original)
+    def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        items, streams = _snapshot(backend, transact_items)
+        was_in_transaction = getattr(_in_transaction, "active", False)
+        _in_transaction.active = True
+        try:
+            original(backend, transact_items)
+        except BaseException:
+            # moto's own rollback puts back the "copies" it made, the tables themselves, and a few
+            # of its errors skip even that: whatever it raised, the items go back here.
+            _restore(items, streams)
+            raise
+        finally:
+            _in_transaction.active = was_in_transaction
+
+    previous_deepcopy = getattr(Table, "__deepcopy__", None)
+
+    def table_deepcopy(table: Table, memo: dict[int, Any]) -> Table:
+        if getattr(_in_transaction, "active", False):
+            return table
+        if previous_deepcopy is not None:
+            return previous_deepcopy(table, memo)
+        # What copy.deepcopy does for a Table when the class defines no __deepcopy__ (it has
+        # neither __slots__ nor __setstate__): backups and point-in-time restores stay real copies.
+        clone = cast(Table, type(table).__new__(type(table)))
+        memo[id(table)] = clone
+        clone.__dict__.update(copy.deepcopy(table.__dict__, memo))
+        return clone
+
+    transact_write_items._jobdeck_cheap = True  # type: ignore[attr-defined]
+    Table.__deepcopy__ = table_deepcopy  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+
+
+def _snapshot(
+    backend: DynamoDBBackend, transact_items: list[dict[str, Any]]
+) -> tuple[list[_SavedItem], list[_SavedStream]]:
+    items: dict[tuple[int, DynamoType, DynamoType | None], _SavedItem] = {}
+    streams: dict[int, _SavedStream] = {}
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            if op_type not in ("Put", "Update", "Delete"):
+                continue  # a ConditionCheck writes nothing; an unknown operation fails before writing
+            try:
+                table = backend.get_table(op["TableName"])
+                if op_type == "Put":
+                    attrs = op["Item"]
+                    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = attrs[table.range_key_attr]
+                else:
+                    key = op["Key"]
+                hash_key, range_key = backend.get_keys_value(table, key)
+            except Exception:
+                # moto derives the key the same way and fails this operation there, before it writes.
+                continue
+            if (id(table), hash_key, range_key) in items:
+                continue  # saved already, as it was before the transaction
+            current: Item | None
+            if range_key is None:
+                current = table.items.get(hash_key)  # type: ignore[assignment]  # no range key: hash -> Item
+                had_hash_key = current is not None
+            else:
+                # .get, not []: table.items is a defaultdict, and looking would add an empty entry.
+                same_hash = table.items.get(hash_key)
+                had_hash_key = same_hash is not None
+                current = same_hash.get(range_key) if same_hash is not None else None
+            saved = copy.deepcopy(current) if current is not None else None
+            items[(id(table), hash_key, range_key)] = _SavedItem(table, hash_key, range_key, saved, had_hash_key)
+            shard = table.stream_shard
+            if shard is not None and id(table) not in streams:
+                streams[id(table)] = _SavedStream(shard, shard.items, len(shard.items))
+    return list(items.values()), list(streams.values())
+
+
+def _restore(items: list[_SavedItem], streams: list[_SavedStream]) -> None:
+    # Indexes need nothing: moto computes them from table.items at each query. Neither does the
+    # order of table.items: every query and scan sorts by key.
+    for saved in items:
+        table_items: dict[DynamoType, Any] = saved.table.items
+        if saved.range_key is None:
+            if saved.item is None:
+                table_items.pop(saved.hash_key, None)
+            else:
+                table_items[saved.hash_key] = saved.item
+        elif saved.item is not None:
+            table_items[saved.hash_key][saved.range_key] = saved.item
+        elif (same_hash := table_items.get(saved.hash_key)) is not None:
+            same_hash.pop(saved.range_key, None)
+            if not same_hash and not saved.had_hash_key:
+                del table_items[saved.hash_key]
+    for stream in streams:
+        # moto drops the records of a failed transaction with the table copy it puts back. When a
+        # write handed the records to a Lambda (which empties the shard), they were delivered
+        # either way; what the shard held before is what it holds again.
+        del stream.records[stream.length :]
+        stream.shard.items = stream.records

@@ -16,7 +16,7 @@ from moto.server import ThreadedMotoServer
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.lambda_runtime import load_handler
-from jobdeck_local.moto_quirks import serialize_dynamodb
+from jobdeck_local.moto_quirks import cheap_transactions, serialize_dynamodb
 from jobdeck_local.provision import Resources, provision
 from jobdeck_local.triggers import Clock, QueuePoller
 
@@ -56,6 +56,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         serialize_dynamodb()
+        cheap_transactions()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         # moto keeps its state per process: a stack started again in the same process starts empty.

@@ -1,0 +1,373 @@
+"""`cheap_transactions()`: moto's TransactWriteItems leaves the tables exactly as its own rollback
+did, and copies only the items a transaction addresses, not the tables it touches."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
+
+from jobdeck_local.moto_quirks import cheap_transactions
+
+REGION = "us-east-1"
+RUNS = "runs"  # hash and range key, and a GSI
+COUNTERS = "counters"  # hash key only
+BY_STATE = "by-state"
+STATES = ("QUEUED", "RUNNING", "FINISHED")
+
+
+@pytest.fixture(autouse=True)
+def _cheap_transactions() -> None:
+    cheap_transactions()  # conftest applies it as well; these tests say what it does without relying on that
+
+
+@dataclass
+class Db:
+    client: Any
+    backend: DynamoDBBackend
+
+    def table(self, name: str) -> Table:
+        return self.backend.get_table(name)
+
+    def transact(self, *operations: dict[str, Any]) -> None:
+        self.client.transact_write_items(TransactItems=list(operations))
+
+    def state(self) -> dict[str, Any]:
+        """Everything a client can read, and the tables' hash keys as moto keeps them."""
+        return {
+            "runs": self.client.scan(TableName=RUNS)["Items"],
+            "counters": self.client.scan(TableName=COUNTERS)["Items"],
+            "by-state": {
+                state: self.client.query(
+                    TableName=RUNS,
+                    IndexName=BY_STATE,
+                    KeyConditionExpression="#s = :s",
+                    ExpressionAttributeNames={"#s": "state"},
+                    ExpressionAttributeValues={":s": {"S": state}},
+                )["Items"]
+                for state in STATES
+            },
+            "hash keys": {name: sorted(key.value for key in self.table(name).items) for name in (RUNS, COUNTERS)},
+        }
+
+    def get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self.client.get_item(TableName=table, Key=key).get("Item")
+        return item
+
+
+@pytest.fixture
+def db() -> Iterator[Db]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName=RUNS,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": "state", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": BY_STATE,
+                    "KeySchema": [
+                        {"AttributeName": "state", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.create_table(
+            TableName=COUNTERS,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+        db = Db(client, dynamodb_backends[account][REGION])
+        for pk, sk, state in (("p1", "s1", "QUEUED"), ("p1", "s2", "RUNNING"), ("p2", "s1", "QUEUED")):
+            client.put_item(TableName=RUNS, Item=run(pk, sk, state))
+        for name, value in (("c1", 5), ("c2", 7), ("c4", 1)):
+            client.put_item(TableName=COUNTERS, Item=counter(name, value))
+        yield db
+
+
+def run(pk: str, sk: str, state: str, n: int = 1) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}, "state": {"S": state}, "n": {"N": str(n)}}
+
+
+def run_key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def counter(name: str, value: int) -> dict[str, Any]:
+    return {"id": {"S": name}, "v": {"N": str(value)}}
+
+
+def counter_key(name: str) -> dict[str, Any]:
+    return {"id": {"S": name}}
+
+
+def advance(pk: str, sk: str, state: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": RUNS,
+            "Key": run_key(pk, sk),
+            "UpdateExpression": "SET #s = :s, n = n + :one",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":s": {"S": state}, ":one": {"N": "1"}},
+        }
+    }
+
+
+def create(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    key = "pk" if table == RUNS else "id"
+    return {"Put": {"TableName": table, "Item": item, "ConditionExpression": f"attribute_not_exists({key})"}}
+
+
+def delete(table: str, key: dict[str, Any]) -> dict[str, Any]:
+    return {"Delete": {"TableName": table, "Key": key}}
+
+
+def set_counter_if(name: str, value: int, expected: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": COUNTERS,
+            "Key": counter_key(name),
+            "UpdateExpression": "SET v = :new",
+            "ConditionExpression": "v = :expected",
+            "ExpressionAttributeValues": {":new": {"N": str(value)}, ":expected": {"N": str(expected)}},
+        }
+    }
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    return [reason["Code"] for reason in error.response["CancellationReasons"]]
+
+
+def test_a_failed_condition_puts_back_every_item_of_the_transaction(db: Db) -> None:
+    before = db.state()
+    updated = db.get(RUNS, run_key("p1", "s1"))
+
+    with pytest.raises(ClientError) as raised:
+        db.transact(
+            advance("p1", "s1", "FINISHED"),  # moves it from one GSI partition to another
+            create(RUNS, run("p3", "s1", "QUEUED")),  # a hash key the table did not have
+            set_counter_if("c2", 8, expected=999),  # fails
+            # moto goes on with the operations after a failed one: they are written, then undone
+            delete(COUNTERS, counter_key("c1")),
+            create(RUNS, run("p1", "s3", "RUNNING")),  # a new range key under an existing hash key
+            create(COUNTERS, counter("c3", 1)),
+        )
+
+    assert raised.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert cancellation_codes(raised.value) == ["None", "None", "ConditionalCheckFailed", "None", "None", "None"]
+    assert db.state() == before  # first: moto's GetItem of a missing item adds an empty entry to table.items
+    assert db.get(RUNS, run_key("p1", "s1")) == updated
+    assert db.get(RUNS, run_key("p3", "s1")) is None
+    assert db.get(RUNS, run_key("p1", "s3")) is None
+    assert db.get(COUNTERS, counter_key("c1")) == counter("c1", 5)
+    assert db.get(COUNTERS, counter_key("c3")) is None
+
+
+@pytest.mark.parametrize(
+    ("failing", "code"),
+    [
+        # the key misses the range key: moto raises a validation error mid-transaction
+        (
+            {
+                "Update": {
+                    "TableName": RUNS,
+                    "Key": {"pk": {"S": "p1"}},
+                    "UpdateExpression": "SET n = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "2"}},
+                }
+            },
+            "Validation",
+        ),
+        # a second operation on an item the transaction already wrote
+        (advance("p3", "s1", "RUNNING"), "Validation"),
+        # any other error moto meets becomes a cancellation
+        (delete("no-such-table", counter_key("c1")), "TransactionCanceledException"),
+    ],
+    ids=["invalid-key", "same-item-twice", "missing-table"],
+)
+def test_every_kind_of_failure_puts_back_what_was_written_before_it(db: Db, failing: dict[str, Any], code: str) -> None:
+    before = db.state()
+
+    with pytest.raises(ClientError) as raised:
+        db.transact(
+            advance("p1", "s1", "FINISHED"),
+            create(RUNS, run("p3", "s1", "QUEUED")),
+            delete(COUNTERS, counter_key("c1")),
+            failing,
+        )
+
+    assert code in raised.value.response["Error"]["Code"]
+    assert db.state() == before
+
+
+def test_a_transaction_that_succeeds_writes_everything(db: Db) -> None:
+    db.transact(
+        advance("p1", "s1", "FINISHED"),
+        create(RUNS, run("p3", "s1", "QUEUED")),
+        delete(COUNTERS, counter_key("c1")),
+        set_counter_if("c2", 8, expected=7),
+        {
+            "ConditionCheck": {
+                "TableName": RUNS,
+                "Key": run_key("p2", "s1"),
+                "ConditionExpression": "#s = :s",
+                "ExpressionAttributeNames": {"#s": "state"},
+                "ExpressionAttributeValues": {":s": {"S": "QUEUED"}},
+            }
+        },
+    )
+
+    assert db.get(RUNS, run_key("p1", "s1")) == run("p1", "s1", "FINISHED", n=2)
+    assert db.get(RUNS, run_key("p3", "s1")) == run("p3", "s1", "QUEUED")
+    assert db.get(COUNTERS, counter_key("c1")) is None
+    assert db.get(COUNTERS, counter_key("c2")) == counter("c2", 8)
+    by_state = db.state()["by-state"]
+    assert [(i["pk"]["S"], i["sk"]["S"]) for i in by_state["FINISHED"]] == [("p1", "s1")]
+    assert sorted((i["pk"]["S"], i["sk"]["S"]) for i in by_state["QUEUED"]) == [("p2", "s1"), ("p3", "s1")]
+
+
+def test_what_others_write_during_a_failed_transaction_stays(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's own rollback put whole tables back, so it lost what another writer wrote meanwhile."""
+    original_get_item = DynamoDBBackend.get_item
+    others_wrote: list[bool] = []
+
+    def get_item(backend: DynamoDBBackend, table_name: str, keys: dict[str, Any], *args: Any) -> Item | None:
+        if table_name == COUNTERS and keys == counter_key("c2") and not others_wrote:
+            # another writer, between the transaction's first writes and its failed condition
+            backend.put_item(RUNS, run("p9", "s1", "QUEUED"))
+            backend.put_item(RUNS, run("p2", "s1", "RUNNING", n=5))
+            backend.delete_item(COUNTERS, counter_key("c4"))
+            others_wrote.append(True)
+        return original_get_item(backend, table_name, keys, *args)
+
+    monkeypatch.setattr(DynamoDBBackend, "get_item", get_item)
+    updated = db.get(RUNS, run_key("p1", "s1"))
+
+    with pytest.raises(ClientError) as raised:
+        db.transact(
+            advance("p1", "s1", "FINISHED"),
+            create(RUNS, run("p3", "s1", "QUEUED")),
+            set_counter_if("c2", 8, expected=999),
+        )
+
+    assert others_wrote
+    assert cancellation_codes(raised.value) == ["None", "None", "ConditionalCheckFailed"]
+    assert db.get(RUNS, run_key("p1", "s1")) == updated
+    assert db.get(RUNS, run_key("p3", "s1")) is None
+    assert db.get(RUNS, run_key("p9", "s1")) == run("p9", "s1", "QUEUED")
+    assert db.get(RUNS, run_key("p2", "s1")) == run("p2", "s1", "RUNNING", n=5)
+    assert db.get(COUNTERS, counter_key("c4")) is None
+    assert db.get(COUNTERS, counter_key("c2")) == counter("c2", 7)
+
+
+@dataclass
+class DeepcopyProbe:
+    """The items deep-copied (by hash key), however deep in what was copied, and the tables
+    copy.deepcopy was asked to copy, with what it returned."""
+
+    items: list[str] = field(default_factory=list)
+    tables: list[tuple[Table, Any]] = field(default_factory=list)
+
+    def install(self, patched: pytest.MonkeyPatch) -> None:
+        copy_item, deepcopy = Item.__deepcopy__, copy.deepcopy
+
+        def item_deepcopy(item: Item, memo: dict[int, Any]) -> Item:
+            self.items.append(item.hash_key.value)
+            return copy_item(item, memo)
+
+        def probed_deepcopy(x: Any, memo: dict[int, Any] | None = None) -> Any:
+            result = deepcopy(x, memo)
+            if isinstance(x, Table):
+                self.tables.append((x, result))
+            return result
+
+        # copy.deepcopy binds its own recursion at import: nested items are seen through Item's hook
+        patched.setattr(Item, "__deepcopy__", item_deepcopy)
+        patched.setattr(copy, "deepcopy", probed_deepcopy)
+
+
+def _bulk_and_two_transactions(db: Db, monkeypatch: pytest.MonkeyPatch) -> DeepcopyProbe:
+    for n in range(40):
+        db.client.put_item(TableName=RUNS, Item=run(f"bulk-{n}", "s1", "QUEUED"))
+        db.client.put_item(TableName=COUNTERS, Item=counter(f"bulk-{n}", n))
+    probe = DeepcopyProbe()
+    with monkeypatch.context() as patched:
+        probe.install(patched)
+        db.transact(advance("p1", "s1", "RUNNING"), create(RUNS, run("p3", "s1", "QUEUED")))
+        with pytest.raises(ClientError):
+            db.transact(delete(COUNTERS, counter_key("c1")), set_counter_if("c2", 8, expected=999))
+    return probe
+
+
+def test_a_transaction_copies_its_own_items_not_its_tables(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    probe = _bulk_and_two_transactions(db, monkeypatch)
+
+    assert probe.items  # the probe does see copies: of the items the transactions address
+    assert not [key for key in probe.items if key.startswith("bulk-")]
+    assert set(probe.items) <= {"p1", "p3", "c1", "c2"}
+    assert all(result is table for table, result in probe.tables)
+
+
+def test_the_probe_sees_moto_copy_whole_tables_without_the_quirk(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test above can fail: moto's own TransactWriteItems copies every item of each table."""
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", DynamoDBBackend.transact_write_items.__wrapped__)
+
+    probe = _bulk_and_two_transactions(db, monkeypatch)
+
+    assert len([key for key in probe.items if key.startswith("bulk-")]) == 2 * 40 * 2
+    assert probe.tables
+    assert all(result is not table for table, result in probe.tables)
+
+
+def test_a_table_copied_outside_a_transaction_is_a_real_copy(db: Db) -> None:
+    table = db.table(RUNS)
+    clone = copy.deepcopy(table)
+    db.client.put_item(TableName=RUNS, Item=run("p5", "s1", "QUEUED"))
+
+    assert clone is not table
+    assert clone.items is not table.items
+    assert len(clone) == 3
+    assert len(table) == 4
+    backup = db.client.create_backup(TableName=RUNS, BackupName="before-p5-deleted")["BackupDetails"]["BackupArn"]
+    db.client.delete_item(TableName=RUNS, Key=run_key("p5", "s1"))
+    db.client.restore_table_from_backup(TargetTableName="restored", BackupArn=backup)
+    restored = db.client.get_item(TableName="restored", Key=run_key("p5", "s1"))
+    assert restored["Item"] == run("p5", "s1", "QUEUED")
+
+
+def test_a_failed_transaction_leaves_no_stream_records(db: Db) -> None:
+    db.client.update_table(
+        TableName=COUNTERS, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )
+    db.client.put_item(TableName=COUNTERS, Item=counter("c5", 1))
+
+    def records() -> list[str]:
+        shard = db.table(COUNTERS).stream_shard  # looked up each time: moto's own rollback replaced the table
+        assert shard is not None
+        return [record.record["eventName"] for record in shard.items]
+
+    before = records()
+    with pytest.raises(ClientError):
+        db.transact(delete(COUNTERS, counter_key("c5")), set_counter_if("c2", 8, expected=999))
+    assert records() == before
+
+    db.transact(delete(COUNTERS, counter_key("c5")), set_counter_if("c2", 8, expected=7))
+    assert records() == [*before, "REMOVE", "MODIFY"]
