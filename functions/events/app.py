@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobdeck.routing import from_eventbridge, route
-from jobdeck.telemetry import metrics, traced
+from jobdeck.telemetry import published, traced
 
 logger = Logger()
 # A batch whose every record failed is reported like any other: each record goes back to the queue.
@@ -25,7 +25,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
+@published
 @traced
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobdeck.runner import run_message
-from jobdeck.telemetry import metrics, traced
+from jobdeck.telemetry import published, traced
 
 logger = Logger()
 # A batch whose every record failed is reported like any other: each record goes back to the queue.
@@ -27,7 +27,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
+@published
 @traced
 def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

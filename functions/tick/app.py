@@ -2,14 +2,14 @@
 
 from aws_lambda_powertools import Logger
 
-from jobdeck.telemetry import metrics, traced
+from jobdeck.telemetry import published, traced
 from jobdeck.tick import tick
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
+@published
 @traced
 def lambda_handler(event: dict, context: object) -> dict:
     return tick().as_dict()

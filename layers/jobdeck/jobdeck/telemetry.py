@@ -4,6 +4,7 @@ the tick and the router did. Embedded metric format, flushed by each handler's
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from datetime import datetime
@@ -61,6 +62,21 @@ def tick(claimed_slots: int, skipped_slots: int, redelivered: int, late_seconds:
 def routed(tasks_queued: int) -> None:
     metrics.add_metric("EventsRouted", MetricUnit.Count, 1)
     metrics.add_metric("EventTasksQueued", MetricUnit.Count, tasks_queued)
+
+
+def published(handler: Handler) -> Handler:
+    """`metrics.log_metrics`, and the set emptied after every invocation even when metrics are
+    disabled: Powertools then keeps them, and a long-lived local stack would gather them forever."""
+    logged = metrics.log_metrics(handler)
+
+    @functools.wraps(handler)
+    def wrapper(event: Any, context: Any) -> Any:
+        try:
+            return logged(event, context)
+        finally:
+            metrics.clear_metrics()
+
+    return wrapper
 
 
 def traced(handler: Handler) -> Handler:
