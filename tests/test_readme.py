@@ -50,4 +50,10 @@ def test_the_readme_curl_examples_work_against_the_local_stack(stack):
     assert history["items"][0]["id"] == run["id"]  # backfilled tasks sort by their slot, older
     assert disabled["enabled"] is False and enabled["results"] == [{"id": "tidy-tmp", "outcome": "enabled"}]
     assert "deleted" in cleared
-    assert {e["action"] for e in trail["items"]} >= {"job.create", "job.run", "job.backfill", "job.disable", "job.enable"}
+    assert {e["action"] for e in trail["items"]} >= {
+        "job.create",
+        "job.run",
+        "job.backfill",
+        "job.disable",
+        "job.enable",
+    }

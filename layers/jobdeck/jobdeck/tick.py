@@ -37,7 +37,6 @@ class TickReport:
         return asdict(self)
 
 
-
 class TickFailed(RuntimeError):
     """Some jobs could not be claimed or dispatched; the others were. Raised so that the invocation
     fails and EventBridge retries it (claimed slots are not claimed twice)."""
