@@ -10,6 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
 
@@ -37,10 +38,17 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli
 	touch $@
 
+# checkov (tests/test_checkov.py scans template.yaml) brings a hundred packages of its own: its own
+# virtualenv too.
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==3.3.30'
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/python -m jobdeck_local
 
-test: lint template browser
+test: lint template browser $(CHECKOV_VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q
 
 unit: $(VENV)/.installed

@@ -82,7 +82,15 @@ def test_setup_function_registers_system_jobs_and_answers_cloudformation(aws, re
     [answer] = _CloudFormation.answers
     assert answer["Status"] == "SUCCESS", answer
     assert answer["LogicalResourceId"] == "SystemJobs"
-    assert {"purge-recycle-bin", "prune-task-history"} <= set(answer["Data"]["registered"].split(","))
+    assert set(answer["Data"]["registered"].split(",")) == {
+        "index-new-uploads",
+        "purge-recycle-bin",
+        "prune-task-history",
+        "reap-stuck-tasks",
+        "sync-datasource",
+        "thumbnails-on-upload",
+        "expire-shares",
+    }
     purge = store.get_job("purge-recycle-bin")
     assert purge.schedule.expression == "0 0 1 * *" and purge.next_fire_at is not None
 
@@ -106,3 +114,41 @@ def test_system_jobs_registration_is_idempotent_and_keeps_what_operators_chose(a
     jobs.set_enabled("prune-task-history", False)
     assert system_jobs.ensure() == []
     assert store.get_job("prune-task-history").enabled is False
+
+
+def test_the_datasource_system_jobs_are_registered_with_their_triggers_and_overlap(aws):
+    from jobdeck.domain import Overlap
+
+    system_jobs.ensure(now=at("2026-11-25T09:55:00Z"))
+    sync = store.get_job("sync-datasource")
+    assert sync.schedule.expression == "0 * * * *" and sync.next_fire_at == at("2026-11-25T10:00:00Z")
+    assert [step.action for step in sync.actions] == ["datasource.sync"] and sync.overlap is Overlap.SKIP
+    thumbs = store.get_job("thumbnails-on-upload")
+    [trigger] = thumbs.events
+    assert (trigger.type, trigger.filter.content_type) == ("ObjectCreated", "image/*")
+    assert (thumbs.overlap, thumbs.max_concurrency, thumbs.concurrency_limit) == (Overlap.ALLOW_ALL, 5, 5)
+    assert store.subscribers(trigger.key) and thumbs.id in {job_id for job_id, _ in store.subscribers(trigger.key)}
+    expire = store.get_job("expire-shares")
+    assert expire.schedule.expression == "30 1 * * *" and expire.next_fire_at == at("2026-11-26T01:30:00Z")
+    assert [step.action for step in expire.actions] == ["share.expire"]
+
+
+def test_a_new_overlap_policy_of_a_system_job_reaches_the_registered_job(aws, monkeypatch):
+    from jobdeck.domain import Overlap
+
+    system_jobs.ensure()
+    definitions = system_jobs.definitions
+
+    def capped():
+        jobs = definitions()
+        for job in jobs:
+            if job.id == "thumbnails-on-upload":
+                job.max_concurrency = 2
+        return jobs
+
+    monkeypatch.setattr(system_jobs, "definitions", capped)
+    assert system_jobs.ensure() == ["thumbnails-on-upload"]
+    assert (store.get_job("thumbnails-on-upload").overlap, store.get_job("thumbnails-on-upload").max_concurrency) == (
+        Overlap.ALLOW_ALL,
+        2,
+    )

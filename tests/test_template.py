@@ -10,11 +10,18 @@ from pathlib import Path
 import pytest
 from pynamodb.attributes import TTLAttribute
 
-from jobdeck.store.models import AuditModel, JobModel, TaskModel
+from jobdeck.store.models import AuditModel, JobModel, NodeModel, ShareModel, SubscriptionModel, TaskModel
 from jobdeck_local import template
 from jobdeck_local.lambda_runtime import load_handler
 
-TABLES = {"JobsTable": JobModel, "TasksTable": TaskModel, "AuditTable": AuditModel}
+TABLES = {
+    "JobsTable": JobModel,
+    "TasksTable": TaskModel,
+    "AuditTable": AuditModel,
+    "SubscriptionsTable": SubscriptionModel,
+    "NodesTable": NodeModel,
+    "SharesTable": ShareModel,
+}
 
 
 def _key_set(schema: list[dict]) -> set[tuple[str, str]]:

@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 
 from jobdeck import slots, store
 from jobdeck.config import Settings
-from jobdeck.domain import SYSTEM_OWNER, ActionStep, EventSource, EventTrigger, Job, JobKind, ScheduleSpec
+from jobdeck.domain import (
+    SYSTEM_OWNER,
+    ActionStep,
+    EventFilter,
+    EventSource,
+    EventTrigger,
+    Job,
+    JobKind,
+    Overlap,
+    ScheduleSpec,
+)
 from jobdeck.errors import Conflict
 
 
@@ -60,6 +70,39 @@ def definitions() -> list[Job]:
             actions=[ActionStep("tasks.reap", {"grace_seconds": 300})],
             history_days=7,
         ),
+        Job(
+            id="sync-datasource",
+            label="Sync datasource",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="Every hour (and on Run Now), bring the node index in line with the datasource bucket.",
+            schedule=ScheduleSpec("0 * * * *"),
+            actions=[ActionStep("datasource.sync", {})],
+            overlap=Overlap.SKIP,  # a sync still walking the bucket makes the next one pointless
+            history_days=7,
+        ),
+        Job(
+            id="thumbnails-on-upload",
+            label="Thumbnails on image upload",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="Makes the sm (300 px) and md (1024 px) thumbnails of each image uploaded to the datasource.",
+            events=[EventTrigger(EventSource.S3, "ObjectCreated", bucket, EventFilter(content_type="image/*"))],
+            actions=[ActionStep("images.thumbnail", {})],
+            overlap=Overlap.ALLOW_ALL,
+            max_concurrency=5,  # as Pydio's thumbnails job: a burst of uploads does not take every runner
+            history_days=7,
+        ),
+        Job(
+            id="expire-shares",
+            label="Expire shares",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="Every day at 01:30 UTC, remove the expired shares.",
+            schedule=ScheduleSpec("30 1 * * *"),
+            actions=[ActionStep("share.expire", {})],
+            history_days=7,
+        ),
     ]
 
 
@@ -86,7 +129,17 @@ def ensure(now: datetime | None = None) -> list[str]:
 
 
 def _definition(job: Job) -> tuple[object, ...]:
-    return (job.label, job.description, job.schedule, job.events, job.actions, job.history_days, job.timeout_seconds)
+    return (
+        job.label,
+        job.description,
+        job.schedule,
+        job.events,
+        job.actions,
+        job.history_days,
+        job.timeout_seconds,
+        job.overlap,
+        job.max_concurrency,
+    )
 
 
 def _apply(current: Job, wanted: Job, now: datetime) -> None:
@@ -94,6 +147,7 @@ def _apply(current: Job, wanted: Job, now: datetime) -> None:
     current.label, current.description = wanted.label, wanted.description
     current.schedule, current.events, current.actions = wanted.schedule, wanted.events, wanted.actions
     current.history_days, current.timeout_seconds = wanted.history_days, wanted.timeout_seconds
+    current.overlap, current.max_concurrency = wanted.overlap, wanted.max_concurrency
     current.version += 1
     current.updated_at = now
     if schedule_changed:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import fastjsonschema
@@ -124,6 +127,28 @@ class Action:
 
 
 _CATALOG: dict[str, Action] = {}
+# The module (of this package) that registers each action. The modules are imported on the first
+# lookup, not with the package: a cold start then pays only for its own actions' imports (Pillow
+# for a thumbnail, tarfile and zipfile for an archive), not for every action's.
+MODULES = {
+    "archive.compress": "archive",
+    "archive.extract": "archive",
+    "datasource.sync": "datasource",
+    "http.webhook": "notify",
+    "images.thumbnail": "images",
+    "log.message": "log",
+    "nodes.index": "nodes",
+    "nodes.list": "nodes",
+    "notify": "notify",
+    "recycle.purge": "recycle",
+    "share.create": "shares",
+    "share.expire": "shares",
+    "tasks.prune": "history",
+    "tasks.reap": "history",
+    "tree.copy": "tree",
+    "tree.delete": "tree",
+    "tree.move": "tree",
+}
 
 
 def action(name: str, summary: str, parameters: dict[str, Any]) -> Callable[[Runner], Runner]:
@@ -137,8 +162,22 @@ def action(name: str, summary: str, parameters: dict[str, Any]) -> Callable[[Run
 
 
 def get(name: str) -> Action | None:
+    if name not in _CATALOG:
+        _load(name)
     return _CATALOG.get(name)
 
 
 def catalog() -> list[Action]:
+    _load()
     return sorted(_CATALOG.values(), key=lambda a: a.name)
+
+
+def _load(name: str | None = None) -> None:
+    """Import the module of action `name`; every module of the package when `name` is not in
+    MODULES (the whole catalog, a name no module registers, or one left out of MODULES)."""
+    if name in MODULES:
+        modules = [MODULES[name]]
+    else:
+        modules = [found.name for found in pkgutil.iter_modules([str(Path(__file__).parent)])]
+    for module in modules:
+        importlib.import_module(f"jobdeck.actions.{module}")

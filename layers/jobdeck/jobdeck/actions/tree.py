@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from jobdeck.actions.objects import copy_node, delete_nodes, list_nodes
@@ -61,3 +62,119 @@ def tree_copy(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> 
     copies = [Node(destination + relative, node.size, node.etag) for node, relative in sources]
     ctx.log(f"copied {len(copies)} objects to {destination}")
     return copies
+
+
+MOVE_BATCH = 1000  # sources deleted per DeleteObjects request, once copied
+
+
+@action(
+    "tree.move",
+    "Move objects into a destination prefix: those under `prefix`, or else the action's input (the "
+    "event's object, or what the previous step produced). Each object is copied, then deleted: "
+    "nothing stays at the old key. Outputs the moved objects at their new keys.",
+    {
+        "properties": {
+            "destination": {"type": "string", "minLength": 1, "description": "e.g. archive/2026/"},
+            "prefix": {"type": "string", "minLength": 1, "description": "move what is under it"},
+        },
+        "required": ["destination"],
+    },
+)
+def tree_move(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
+    destination = params["destination"].lstrip("/")
+    if not destination:
+        raise ActionError("give a destination below the datasource's root")
+    if "prefix" in params:
+        return _move_prefix(ctx, params["prefix"].lstrip("/"), destination)
+    sources = [(n, destination + n.key.rsplit("/", 1)[-1]) for n in nodes]
+    _refuse_collisions(sources)
+    mover = _Mover(ctx)
+    with mover:
+        for node, target in ctx.each(sources):
+            mover.move(node, target)
+    moved = [Node(target, node.size, node.etag) for node, target in sources]
+    ctx.log(f"moved {len(moved)} objects to {destination}")
+    return moved
+
+
+def _move_prefix(ctx: ActionContext, prefix: str, destination: str) -> list[Node]:
+    """What is under `prefix`, moved in key order. The place kept between invocations is the last
+    key moved (copied and deleted): a continuation lists from there, and what was copied but not yet
+    deleted when an invocation ended is copied again (a copy is idempotent)."""
+    if not prefix:
+        raise ActionError("refusing to move the whole datasource: give a prefix below its root")
+    if destination.startswith(prefix):
+        raise ActionError(f"the destination {destination} is inside the source {prefix}: it would move into itself")
+    if prefix.startswith(destination) and _any_under(ctx, prefix + prefix[len(destination) :]):
+        # e.g. a/b/ into a/: a/b/b/x would land on a/b/x, itself a source not moved yet.
+        raise ActionError(f"moving {prefix} into {destination} would overwrite objects still to be moved")
+    state = ctx.state
+    if "total" not in state:
+        state.update(total=sum(1 for _ in list_nodes(ctx.s3, ctx.bucket, prefix)), after=None, moved=[])
+    total = max(1, int(state["total"]))
+    mover = _Mover(ctx, prefix)
+    with mover:
+        for node in _listed_after(ctx, prefix, state["after"]):
+            ctx.checkpoint()
+            mover.move(node, destination + node.key[len(prefix) :])
+            ctx.report_progress(min(1.0, (len(state["moved"]) + len(mover.pending)) / total))
+    moved = [Node(destination + relative, size, etag) for relative, size, etag in state["moved"]]
+    ctx.log(f"moved {len(moved)} objects from {prefix} to {destination}")
+    return moved
+
+
+class _Mover:
+    """Copies now and deletes the copied sources in batches: before the batch grows past
+    MOVE_BATCH, and whatever ends the loop (done, a checkpoint's stop, pause or hand-over, an error),
+    so that what was copied is never left at its old key too."""
+
+    def __init__(self, ctx: ActionContext, prefix: str | None = None) -> None:
+        self.ctx, self.prefix = ctx, prefix
+        self.pending: list[Node] = []
+
+    def move(self, node: Node, target: str) -> None:
+        if target == node.key:
+            raise ActionError(f"{node.key} would be moved onto itself")
+        copy_node(self.ctx, node.key, target)
+        self.pending.append(node)
+        if len(self.pending) >= MOVE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        delete_nodes(self.ctx.s3, self.ctx.bucket, self.pending)
+        if self.prefix is not None:  # moving a prefix: its place is the last key moved
+            state = self.ctx.state
+            state["moved"].extend([n.key[len(self.prefix) :], n.size, n.etag] for n in self.pending)
+            state["after"] = self.pending[-1].key
+        self.pending = []
+
+    def __enter__(self) -> _Mover:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+
+def _refuse_collisions(sources: list[tuple[Node, str]]) -> None:
+    """Before anything moves: two sources onto one key, or one onto itself, would lose data."""
+    seen: dict[str, str] = {}
+    for node, target in sources:
+        if target == node.key:
+            raise ActionError(f"{node.key} would be moved onto itself")
+        if target in seen:
+            raise ActionError(f"{seen[target]} and {node.key} would both be moved to {target}")
+        seen[target] = node.key
+
+
+def _listed_after(ctx: ActionContext, prefix: str, after: str | None) -> Iterator[Node]:
+    paginator = ctx.s3.get_paginator("list_objects_v2")
+    pages = paginator.paginate(Bucket=ctx.bucket, Prefix=prefix, **({"StartAfter": after} if after else {}))
+    for page in pages:
+        for obj in page.get("Contents", []):
+            yield Node(obj["Key"], obj["Size"], obj["ETag"].strip('"'), obj["LastModified"])
+
+
+def _any_under(ctx: ActionContext, prefix: str) -> bool:
+    return bool(ctx.s3.list_objects_v2(Bucket=ctx.bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0))

@@ -13,7 +13,17 @@ from jobdeck.store.jobs import (
     save_job,
     subscribers,
 )
-from jobdeck.store.nodes import forget_node, index_node, node
+from jobdeck.store.nodes import (
+    IndexedNode,
+    SyncRecord,
+    forget_node,
+    index_node,
+    indexed_nodes,
+    last_sync,
+    node,
+    record_sync,
+    write_nodes,
+)
 from jobdeck.store.runs import (
     Outcome,
     claim_slots,
@@ -32,6 +42,7 @@ from jobdeck.store.runs import (
     start_task,
     stop_queued,
 )
+from jobdeck.store.shares import Share, expire_shares, get_share, record_share, reset
 from jobdeck.store.tasks import (
     active_tasks,
     existing_tasks,
@@ -43,10 +54,12 @@ from jobdeck.store.tasks import (
     stale_queued,
     task_page,
 )
-from jobdeck.store.transactions import reset
 
 __all__ = [
+    "IndexedNode",
     "Outcome",
+    "Share",
+    "SyncRecord",
     "active_tasks",
     "all_jobs",
     "claim_slots",
@@ -58,12 +71,16 @@ __all__ = [
     "end_queued",
     "existing_tasks",
     "expire_job",
+    "expire_shares",
     "finish_task",
     "forget_node",
     "get_job",
     "get_jobs",
+    "get_share",
     "get_task",
     "index_node",
+    "indexed_nodes",
+    "last_sync",
     "leave_line",
     "list_audit",
     "list_jobs",
@@ -75,6 +92,8 @@ __all__ = [
     "prune_history",
     "rearm",
     "record",
+    "record_share",
+    "record_sync",
     "request",
     "requests",
     "requeue_task",
@@ -87,4 +106,5 @@ __all__ = [
     "stop_queued",
     "subscribers",
     "task_page",
+    "write_nodes",
 ]

@@ -255,3 +255,39 @@ class NodeModel(Model):
     content_type = UnicodeAttribute(null=True)
     modified = UTCDateTimeAttribute(null=True)
     indexed_at = UTCDateTimeAttribute()
+
+
+EXPIRING = "expiring"  # every share carries it: the expiry index is one partition, in expiry order
+
+
+class ExpiryIndex(GlobalSecondaryIndex["ShareModel"]):
+    """Shares by expiry: share.expire reads only those past it."""
+
+    class Meta:
+        index_name = "expiry-index"
+        projection = KeysOnlyProjection()
+
+    expiring = UnicodeAttribute(hash_key=True)
+    expires_at = TTLAttribute(range_key=True)
+
+
+class ShareModel(Model):
+    """A presigned link to a datasource object, made by share.create. DynamoDB's TTL drops a share
+    some time after `expires_at`; share.expire removes the expired ones at once."""
+
+    class Meta:
+        table_name = os.environ.get("JOBDECK_SHARES_TABLE", "jobdeck-sharestable")
+        region = REGION
+
+    id = UnicodeAttribute(hash_key=True)
+    bucket = UnicodeAttribute()
+    key = UnicodeAttribute()
+    url = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+    job_id = UnicodeAttribute(null=True)
+    task_id = UnicodeAttribute(null=True)
+    expiring = UnicodeAttribute(default=EXPIRING)
+
+    expiry_index = ExpiryIndex()
