@@ -129,12 +129,17 @@ def leave(job_id: str, task_id: str) -> None:
 
 
 def release(job_id: str) -> None:
-    """After a seat was freed: wake the first task in line (its runner will take the seat)."""
-    for _ in range(MAX_ROUNDS):
-        job = store.get_job(job_id)
-        if job is None or not job.waiting or job.running >= job.concurrency_limit:
+    """After a seat was freed: wake the first task in line (its runner will take the seat). Never
+    raises: it runs after a start or an end was recorded, which a failed wake-up must not undo (the
+    run would be left RUNNING, or its message redelivered for nothing); a lost wake-up is the tick's."""
+    try:
+        for _ in range(MAX_ROUNDS):
+            job = store.get_job(job_id)
+            if job is None or not job.waiting or job.running >= job.concurrency_limit:
+                return
+            if _drop_dead_head(job):
+                continue
+            dispatch.resend([(job_id, job.waiting[0])])
             return
-        if _drop_dead_head(job):
-            continue
-        dispatch.resend([(job_id, job.waiting[0])])
-        return
+    except Exception:
+        logger.warning("could not wake the next run in line; the tick will", exc_info=True)

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jobdeck import actions, audit, dispatch, notify, overlap, parameters, store, telemetry, user_jobs
+from jobdeck import actions, audit, dispatch, notify, overlap, parameters, store, telemetry
 from jobdeck.access import SYSTEM
 from jobdeck.config import Settings
 from jobdeck.domain import (
@@ -165,6 +165,10 @@ def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
     elif store.finish_task(task, job.history_days):
         telemetry.task_ended(task)
         if job.kind is JobKind.USER:
+            # Here, not at the top: user_jobs brings jobs and schedules (cronsim, zoneinfo), which
+            # no other run needs, into every runner's cold start.
+            from jobdeck import user_jobs
+
             user_jobs.ended(job, task)
         if _failed_for_good(task):
             notify.task_failed(job, task, settings)
@@ -261,7 +265,10 @@ class Execution:
             self._step_deadline = min(self._job_deadline, clock() + (step.timeout_seconds or 1e12))
             try:
                 if index > first:
-                    self._stopped_by, self._paused_by = store.requests(self.task)
+                    try:
+                        self._stopped_by, self._paused_by = store.requests(self.task)
+                    except Exception:  # a read that failed (throttled) must not fail the step: ask again later
+                        logger.warning("could not read stop and pause requests", exc_info=True)
                     self.checkpoint()
                 params = action.validate(parameters.render(step.parameters, context))
                 ctx = self._context()
@@ -334,7 +341,11 @@ class Execution:
         count = max(1, len(self.job.actions))
         self.task.progress = min(1.0, (self._step + max(0.0, min(1.0, fraction))) / count)
         if clock() - self._last_save >= PROGRESS_EVERY_SECONDS:
-            stop, pause = store.save_progress(self.task)
+            try:
+                stop, pause = store.save_progress(self.task)
+            except Exception:  # progress is best effort: a failed save (throttled) must not fail the action
+                logger.warning("could not save progress", exc_info=True)
+                stop = pause = None
             self._stopped_by = stop or self._stopped_by
             self._paused_by = pause or self._paused_by
             self._last_save = clock()

@@ -298,7 +298,8 @@ def park(task: Task, job: Job, at: datetime, *, alone: bool = False, replace: li
     if nobody waits (buffer_one). `replace`: the line must be exactly this, and becomes this task
     alone (cancel_other). The task's due time moves to now, so the tick re-sends it if its wake-up
     is ever lost. False when the job changed meanwhile: read it again and decide again."""
-    full = JobModel.running >= job.concurrency_limit
+    # No seat for this task: all taken, or others wait (a seat freed just now is the first in line's).
+    full = (JobModel.running >= job.concurrency_limit) | (size(JobModel.waiting) > 0)
     nobody = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
     if replace is not None:
         line = JobModel.waiting.set([task.id])

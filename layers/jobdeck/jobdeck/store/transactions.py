@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import time
+from typing import Any
+
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
@@ -11,8 +15,34 @@ from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, Subscr
 
 _connection: Connection | None = None
 
+# DynamoDB refused the whole transaction for now (nothing was written): it is sent again after a
+# pause, capped and jittered. botocore retries a ThrottlingException only while its client's retry
+# quota lasts, and a refused condition (our transitions' normal path) gives none of it back, so
+# under sustained throttling the quota runs dry; a TransactionCanceledException whose reasons are
+# ThrottlingError or TransactionConflict it never retries at all.
+AGAIN_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"})
+AGAIN_REASONS = frozenset({"ThrottlingError", "TransactionConflict"})
+AGAIN_ATTEMPTS = 8
+
+
+def refused_for_now(exc: TransactWriteError) -> bool:
+    reasons = {reason.code for reason in exc.cancellation_reasons or [] if reason is not None}
+    if "ConditionalCheckFailed" in reasons:
+        return False
+    return exc.cause_response_code in AGAIN_CODES or bool(reasons & AGAIN_REASONS)
+
 
 class Transaction(TransactWrite):
+    def _commit(self) -> Any:
+        for attempt in range(1, AGAIN_ATTEMPTS + 1):
+            try:
+                return super()._commit()
+            except TransactWriteError as exc:
+                if attempt == AGAIN_ATTEMPTS or not refused_for_now(exc):
+                    raise
+                time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
+        raise AssertionError("unreachable")
+
     def failed(self, exc: TransactWriteError, model: type[Model] | None = None) -> bool:
         """Whether an item (of `model`'s table, when given) failed its condition.
 

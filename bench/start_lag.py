@@ -1,0 +1,232 @@
+"""Start lag: how late runs start when many are due at once. 100 jobs are due in the same minute;
+the local stack's clock fires the tick at each minute of the real clock (the minute before, it
+claims the slots and sends each task to RunQueue delayed to its second), and the stack's pollers
+run the runner function on what becomes visible. Each task's lag is its `started_at` (when the
+runner took it) minus its `scheduled_for` (its slot).
+
+Also measured, to say where the time goes: when the tick fired and how long it took, how soon
+the first run started (SQS's whole-second delay, a poller's next receive), how long one run takes
+in the runner, how many ran at once, and moto's DynamoDB time (one request at a time here).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench import aws
+from bench.pipeline import _quiet_other_jobs
+from bench.report import Figure, Table
+from bench.routing import MotoDynamoDB
+from jobdeck import store, tasks
+from jobdeck.domain import ActionStep, Job, ScheduleSpec, Task, TaskStatus
+from jobdeck.store.convert import item_from_job
+from jobdeck.store.models import JobModel
+from jobdeck_local.lambda_runtime import Handler
+from jobdeck_local.stack import POLLERS_PER_QUEUE, LocalStack, free_port
+
+JOBS = 100
+TARGET_P99 = 1.0  # seconds
+PREFIX = "bench-lag-"
+TIMEOUT = 180.0  # seconds after the slot for every run to have ended
+POLL_SECONDS = 2.0  # how often the benchmark looks whether they have
+
+
+@dataclass
+class Lags:
+    slot: datetime
+    tasks: list[Task]
+    tick_fired: float | None  # seconds after the slot the claiming tick began (negative: before)
+    tick_seconds: float | None  # how long that tick took
+    moto_seconds: float  # moto's DynamoDB time from the tick to the last run's end
+    moto_runs: float  # of which from the slot on (the runs')
+    moto_requests: int
+    invocations: list[float]  # seconds of each runner invocation from the slot on (one run each)
+    load: float  # the machine's load average over the last minute, at the end
+
+    def lags(self) -> list[float]:
+        return sorted((t.started_at - t.scheduled_for).total_seconds() for t in self.tasks if _started(t))
+
+    def run_seconds(self) -> list[float]:
+        return sorted((t.ended_at - t.started_at).total_seconds() for t in self.tasks if t.ended_at and t.started_at)
+
+    def most_at_once(self) -> int:
+        events = sorted(
+            [(t.started_at, 1) for t in self.tasks if t.started_at]
+            + [(t.ended_at, -1) for t in self.tasks if t.ended_at]
+        )
+        peak = now = 0
+        for _, delta in events:
+            now += delta
+            peak = max(peak, now)
+        return peak
+
+
+def _started(task: Task) -> bool:
+    return task.started_at is not None and task.scheduled_for is not None
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest rank: the smallest value with at least p% of the values at or below it."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _job(job_id: str, slot: datetime) -> Job:
+    """A daily job whose next run is `slot`."""
+    created = slot - timedelta(days=1)
+    return Job(
+        id=job_id,
+        label=f"Bench {job_id}",
+        owner="bench",
+        schedule=ScheduleSpec(f"{slot.minute} {slot.hour} * * *"),
+        actions=[ActionStep("log.message", {"message": "on time?"})],
+        created_at=created,
+        updated_at=created,
+        next_fire_at=slot,
+    )
+
+
+@contextmanager
+def _stack_with_clock() -> Iterator[LocalStack]:
+    stack = LocalStack(port=free_port(), run_api=False, run_clock=True)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+class _Watch:
+    """When the stack's clock fired the tick function and for how long, and how long each runner
+    invocation took (each poller's time is its invocations and its receives, deletes and waits)."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.ticks: list[tuple[float, float]] = []  # (wall clock at start, seconds)
+        self.runs: list[tuple[float, float]] = []
+        self._lock = threading.Lock()
+        for clock in stack.clocks:
+            if clock.function_id == "TickFunction":
+                clock.handler = self._timed(clock.handler, self.ticks)
+        for poller in stack.pollers:
+            if poller.function_id == "RunnerFunction":
+                poller.handler = self._timed(poller.handler, self.runs)
+
+    def _timed(self, handler: Handler, into: list[tuple[float, float]]) -> Handler:
+        def timed(event: dict[str, Any], context: Any) -> Any:
+            began, started = time.time(), time.perf_counter()
+            try:
+                return handler(event, context)
+            finally:
+                with self._lock:
+                    into.append((began, time.perf_counter() - started))
+
+        return timed
+
+    def invocations(self, since: float) -> list[float]:
+        with self._lock:
+            return [seconds for began, seconds in self.runs if began >= since]
+
+
+def _warm_up(job_id: str) -> None:
+    """One run through the pollers before the measurement: clients and connections made."""
+    store.create_job(_job(job_id, datetime.now(UTC) + timedelta(days=1)))
+    task = tasks.run_now(job_id)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done = store.get_task(job_id, task.id)
+        if done is not None and not done.status.active:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("the warm-up run did not end within 60 s")
+
+
+def sample(jobs: int = JOBS) -> Lags:
+    moto = MotoDynamoDB()
+    # The functions' metric documents would be mixed into the tables.
+    with moto.serialized(), _stack_with_clock() as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        watch = _Watch(stack)
+        _quiet_other_jobs()
+        _warm_up(f"{PREFIX}warm-up")
+        # Due in the minute after next: the clock's tick at the next minute claims the slots (it looks
+        # a minute ahead), once the seeding is done (one more minute when this one is nearly over).
+        now = datetime.now(UTC)
+        slot = now.replace(second=0, microsecond=0) + timedelta(minutes=2 if now.second < 45 else 3)
+        job_ids = [f"{PREFIX}{n:03}" for n in range(jobs)]
+        with JobModel.batch_write() as batch:
+            for job_id in job_ids:
+                batch.save(item_from_job(_job(job_id, slot)))
+        before = moto.seconds()
+        polls = 0
+        with aws.count_dynamodb() as log:
+            time.sleep(max(0.0, (slot - datetime.now(UTC)).total_seconds()))
+            at_slot = moto.seconds()
+            deadline = slot + timedelta(seconds=TIMEOUT)
+            while datetime.now(UTC) < deadline:
+                time.sleep(POLL_SECONDS)
+                polls += 1  # one Scan of the sparse active-task index: the runs not ended yet
+                if not any(t.job_id.startswith(PREFIX) for t in store.active_tasks()):
+                    break
+        moto_seconds = sum(moto.seconds(since=before).values())
+        moto_runs = sum(moto.seconds(since=at_slot).values())
+        found = [t for job_id in job_ids for t in store.list_tasks(job_id, limit=1)]
+    claiming = [(began, seconds) for began, seconds in watch.ticks if began < slot.timestamp()]
+    tick_fired = claiming[-1][0] - slot.timestamp() if claiming else None
+    tick_seconds = claiming[-1][1] if claiming else None
+    if len(found) != jobs or any(t.status is not TaskStatus.FINISHED for t in found):
+        statuses = sorted({t.status.value for t in found})
+        raise RuntimeError(f"{len(found)} of {jobs} runs found within {TIMEOUT:g} s of their slot, statuses {statuses}")
+    requests = log.requests().total() - polls
+    invocations = watch.invocations(since=slot.timestamp() - 1)
+    load = os.getloadavg()[0]
+    return Lags(slot, found, tick_fired, tick_seconds, moto_seconds, moto_runs, requests, invocations, load)
+
+
+def measure() -> Table:
+    s = sample()
+    lags = s.lags()
+    runs = s.run_seconds()
+    table = Table(
+        f"Start lag: {JOBS} jobs due in the same minute, local stack (clock, tick, RunQueue, "
+        f"{POLLERS_PER_QUEUE} runner pollers, moto server)"
+    )
+    table.add(Figure("start lag p50 (started_at - scheduled_for)", percentile(lags, 50), unit="s", headline=True))
+    table.add(Figure("start lag p99", percentile(lags, 99), unit="s", target=TARGET_P99))
+    table.add(Figure("start lag max", lags[-1], unit="s"))
+    table.add(Figure("  first run's lag (SQS whole-second delay, a poller's receive)", lags[0], unit="s"))
+    if s.tick_fired is not None and s.tick_seconds is not None:
+        table.add(Figure("  claiming tick began, seconds before the slot", -s.tick_fired, unit="s", digits=1))
+        table.add(Figure(f"  claiming tick took ({JOBS} claims and sends)", s.tick_seconds, unit="s"))
+    table.add(Figure("  one run in the runner, median (started_at to ended_at)", percentile(runs, 50), unit="s"))
+    invocation = percentile(s.invocations, 50) if s.invocations else 0.0
+    table.add(Figure("  one runner invocation, median (the run, its record, the handler)", invocation, unit="s"))
+    spread = lags[-1] - lags[0]
+    busy = sum(s.invocations) / (POLLERS_PER_QUEUE * spread) if spread else 0.0
+    table.add(Figure("  share of the pollers' time in invocations (the rest: receive, delete, wait)", busy))
+    table.add(Figure("  runs in flight at once, at most", s.most_at_once(), digits=0))
+    table.add(Figure("  runs started per second, first to last", (len(lags) - 1) / spread if spread else 0.0))
+    table.add(Figure("  moto's DynamoDB time, tick to last run (serialized)", s.moto_seconds, unit="s", digits=1))
+    table.add(Figure("    of which from the slot on (the runs)", s.moto_runs, unit="s", digits=1))
+    table.add(Figure("  DynamoDB requests, tick to last run, per run", s.moto_requests / len(lags)))
+    table.add(Figure("machine load average, last minute (2 cores)", s.load))
+    table.notes += [
+        f"slot {s.slot:%H:%M:%S} UTC; lag counted from the slot to when the runner took the task (its started_at)",
+        f"each poller takes one message at a time (BatchSize 1): {POLLERS_PER_QUEUE} runs at once at most here, "
+        "where Lambda runs up to RunnerMaxConcurrency;",
+        "  so the n-th run waits for about n / pollers runs before it: p99 ~ first lag + 99 / (runs per second)",
+    ]
+    return table
+
+
+if __name__ == "__main__":
+    print(measure().render())
