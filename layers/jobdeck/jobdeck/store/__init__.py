@@ -42,7 +42,7 @@ from jobdeck.store.runs import (
     start_task,
     stop_queued,
 )
-from jobdeck.store.shares import Share, expire_shares, get_share, record_share, reset
+from jobdeck.store.shares import Share, expire_shares, get_share, record_share
 from jobdeck.store.tasks import (
     active_tasks,
     existing_tasks,
@@ -54,6 +54,7 @@ from jobdeck.store.tasks import (
     stale_queued,
     task_page,
 )
+from jobdeck.store.transactions import reset
 
 __all__ = [
     "IndexedNode",

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jobdeck.store.models import EXPIRING, ShareModel
-from jobdeck.store.transactions import reset as _reset_transactions
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,3 @@ def expire_shares(now: datetime) -> int:
             batch.delete(ShareModel(item.id))
             removed += 1
     return removed
-
-
-def reset() -> None:
-    """Forget every DynamoDB connection (the store's `reset`, shares included)."""
-    _reset_transactions()
-    ShareModel._connection = None

@@ -11,7 +11,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, SubscriptionModel, TaskModel
+from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, ShareModel, SubscriptionModel, TaskModel
 
 _connection: Connection | None = None
 
@@ -71,5 +71,5 @@ def reset() -> None:
     """Forget every DynamoDB connection, so the next request reads the endpoint afresh."""
     global _connection
     _connection = None
-    for model in (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel):
+    for model in (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel):
         model._connection = None
