@@ -7,20 +7,23 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Figure:
-    """One measured value; with a target (an upper bound) it passes or misses, without one it is
-    shown for context ("info")."""
+    """One measured value; with a target (an upper bound, or a lower one with `at_least`) it passes
+    or misses, without one it is shown for context ("info")."""
 
     name: str
     value: float
     unit: str = ""
     target: float | None = None
     digits: int = 2
+    at_least: bool = False
+    headline: bool = False  # shown in the summary table even without a target
 
     @property
     def verdict(self) -> str:
         if self.target is None:
             return "info"
-        return "PASS" if self.value <= self.target else "MISS"
+        passed = self.value >= self.target if self.at_least else self.value <= self.target
+        return "PASS" if passed else "MISS"
 
     def shown_value(self) -> str:
         text = f"{self.value:,.{self.digits}f}"
@@ -29,7 +32,7 @@ class Figure:
     def shown_target(self) -> str:
         if self.target is None:
             return "-"
-        text = f"<= {self.target:g}"
+        text = f"{'>=' if self.at_least else '<='} {self.target:g}"
         return f"{text} {self.unit}" if self.unit else text
 
 

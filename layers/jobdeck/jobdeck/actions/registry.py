@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -178,6 +177,8 @@ def _load(name: str | None = None) -> None:
     if name in MODULES:
         modules = [MODULES[name]]
     else:
+        import pkgutil  # here: the whole catalog is rare (GET /actions, an unknown name), cold starts are not
+
         modules = [found.name for found in pkgutil.iter_modules([str(Path(__file__).parent)])]
     for module in modules:
         importlib.import_module(f"jobdeck.actions.{module}")

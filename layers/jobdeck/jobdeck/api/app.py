@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from jobdeck.api import catalog, console, hooks, jobs, tasks, user_jobs
 from jobdeck.api.auth import Unauthorized
@@ -15,18 +15,37 @@ from jobdeck.errors import Conflict, Forbidden, InvalidJob, InvalidSchedule, Not
 
 MAX_BODY_BYTES = 256 * 1024
 TITLE = "Jobdeck admin API"
-SECURITY = {"security_schemes": {"bearer": HTTPBearer(bearerFormat="JWT")}, "security": [{"bearer": []}]}
+DOCS = "/docs"
 
 app = APIGatewayHttpResolver(enable_validation=True)
 for router in (jobs.router, tasks.router, user_jobs.router, hooks.router, catalog.router, console.router):
     app.include_router(router)
-app.enable_swagger(path="/docs", title=TITLE, servers=[Server(url="/")], **SECURITY)  # type: ignore[arg-type]
+
+
+def _document() -> dict[str, Any]:
+    """What the OpenAPI document says besides the routes."""
+    # Imported here, not at the top: the OpenAPI models (pydantic classes, some 50 ms of a cold start)
+    # serve /openapi.json and /docs only, not the requests of the API.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+    return {
+        "title": TITLE,
+        "servers": [Server(url="/")],
+        "security_schemes": {"bearer": HTTPBearer(bearerFormat="JWT")},
+        "security": [{"bearer": []}],
+    }
+
+
+@cache
+def _enable_docs() -> None:
+    """The Swagger page at /docs, registered by its first request: enable_swagger imports the OpenAPI
+    models (see _document)."""
+    app.enable_swagger(path=DOCS, **_document())
 
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
-    schema = app.get_openapi_json_schema(title=TITLE, servers=[Server(url="/")], **SECURITY)  # type: ignore[arg-type]
-    return Response(200, "application/json", schema)
+    return Response(200, "application/json", app.get_openapi_json_schema(**_document()))
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -39,6 +58,8 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "headers": {"Content-Type": "application/json"},
             "body": _error(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024} KB").body,
         }
+    if event.get("rawPath") == DOCS:
+        _enable_docs()
     return app.resolve(event, context)
 
 

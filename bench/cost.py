@@ -1,0 +1,535 @@
+"""What Jobdeck costs in AWS: per million scheduled runs, and per month at idle, from the requests,
+durations and log bytes measured here (moto in-process, the functions' own handlers) and AWS's
+public prices.
+
+Measured: a trivial scheduled run (one log.message step: the tick's claim and send, the runner's
+invocation) repeated `RUNS` times; an idle tick (nothing due); one run of each scheduled system
+job (and job kept as code) on an empty deployment, which is what idle means here: no job of the
+users, the deployment's own jobs still run. Counted: every AWS request the functions make, the
+DynamoDB capacity those requests consume (from the items' measured sizes), the handlers' wall time,
+the bytes they log (Powertools' INFO lines and the embedded metric documents, as deployed) and the
+metric series those documents create.
+
+Modelled, and said so in the notes: what Lambda's SQS event source mapping does (one receive and one
+delete per message at batch size 1, and long polls on idle queues), Lambda's own log lines, the
+EventBridge rule that ticks, and the fixed monthly items of the template (alarms, dashboard).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import time_machine
+from botocore.client import BaseClient
+
+from bench import aws
+from bench.report import Figure, Table
+from jobdeck import definitions, store, system_jobs
+from jobdeck.domain import ActionStep, Job, ScheduleSpec
+from jobdeck.schedules import parse
+from jobdeck.store.convert import item_from_job
+from jobdeck.store.models import JobModel, TaskModel
+from jobdeck_local import template
+from jobdeck_local.events import scheduled_event, sqs_event
+from jobdeck_local.lambda_runtime import LambdaContext, load_handler
+
+RUNS = 20  # trivial scheduled runs measured (their mean is used)
+START = datetime(2030, 4, 1, 0, 0, 10, tzinfo=UTC)
+MONTH_HOURS = 720  # a 30-day month
+MONTH_MINUTES = MONTH_HOURS * 60  # the tick's invocations (rate(1 minute))
+MILLION = 1_000_000
+
+# Public prices, us-east-1, on-demand, as of November 2026 (USD). Read on AWS's own pages: Lambda's
+# prices, CloudWatch's free tier and that only custom events are charged. Not confirmed there, from
+# third-party pages that agree with each other: DynamoDB on-demand, SQS, CloudWatch's paid prices.
+# https://aws.amazon.com/lambda/pricing/  (x86: requests, duration; always-free: 1M requests, 400,000 GB-s)
+LAMBDA_PER_REQUEST = 0.20 / MILLION
+LAMBDA_PER_GB_SECOND = 0.0000166667
+LAMBDA_FREE_REQUESTS, LAMBDA_FREE_GB_SECONDS = 1_000_000, 400_000
+# https://aws.amazon.com/dynamodb/pricing/on-demand/  (since the cut of 1 November 2024; 25 GB stored free)
+DYNAMODB_PER_WRITE_UNIT = 0.625 / MILLION
+DYNAMODB_PER_READ_UNIT = 0.125 / MILLION
+# https://aws.amazon.com/sqs/pricing/  (standard queues, each 64 KB of a request is one; 1M requests free)
+SQS_PER_REQUEST = 0.40 / MILLION
+SQS_FREE_REQUESTS = 1_000_000
+# https://aws.amazon.com/cloudwatch/pricing/  (custom metrics, first 10,000, prorated by the hour they are
+# published; standard-resolution alarms; dashboards; logs ingested. Free: 10 metrics, 10 alarms,
+# 3 dashboards, 5 GB of logs)
+CLOUDWATCH_PER_METRIC_MONTH = 0.30
+CLOUDWATCH_PER_ALARM_MONTH = 0.10
+CLOUDWATCH_PER_DASHBOARD_MONTH = 3.00
+CLOUDWATCH_LOGS_PER_GB = 0.50
+CLOUDWATCH_FREE_METRICS, CLOUDWATCH_FREE_ALARMS, CLOUDWATCH_FREE_DASHBOARDS, CLOUDWATCH_FREE_LOG_GB = 10, 10, 3, 5
+# https://aws.amazon.com/eventbridge/pricing/  (events of scheduled rules are not custom events: no charge)
+EVENTBRIDGE_SCHEDULED_RULE_EVENT = 0.0
+
+# Assumptions (not measurable here).
+LAMBDA_PLATFORM_LOG_BYTES = 330  # START, END and REPORT lines per invocation (text format)
+ESM_IDLE_POLLERS = 5  # Lambda starts 5 pollers per SQS event source mapping
+ESM_LONG_POLL_SECONDS = 20  # each an empty long poll of 20 s on an idle queue
+SQS_EVENT_SOURCES = 2  # RunQueue (runner) and EventsQueue (events)
+
+
+# ---------------------------------------------------------------------- measuring
+
+
+@contextmanager
+def count_requests() -> Iterator[Counter[tuple[str, str]]]:
+    """Every AWS request made inside the block, by (service, operation). Enter it inside
+    `aws.count_dynamodb()`, so that each wraps the other in order and unwinds in order."""
+    counts: Counter[tuple[str, str]] = Counter()
+    inner = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        counts[(self.meta.service_model.service_name, operation)] += 1
+        return inner(self, operation, params)
+
+    BaseClient._make_api_call = counting  # type: ignore[attr-defined]
+    try:
+        yield counts
+    finally:
+        BaseClient._make_api_call = inner  # type: ignore[attr-defined]
+
+
+@contextmanager
+def captured_stdout() -> Iterator[list[str]]:
+    """What the block writes to file descriptor 1 (Powertools' log lines and metric documents)."""
+    out: list[str] = []
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield out
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            out.append(sink.read().decode("utf-8", "replace"))
+
+
+@dataclass
+class Invocation:
+    """One function invocation as measured."""
+
+    seconds: float
+    requests: Counter[tuple[str, str]]
+    dynamodb: aws.CallLog
+    output: str  # what it logged (stdout)
+    series: set[tuple[str, str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
+
+    @property
+    def log_bytes(self) -> int:
+        return len(self.output.encode()) + LAMBDA_PLATFORM_LOG_BYTES
+
+    def __post_init__(self) -> None:
+        self.series = metric_series(self.output)
+
+
+def metric_series(output: str) -> set[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """The custom metrics (namespace, name, dimensions) of the embedded metric documents logged."""
+    found = set()
+    for line in output.splitlines():
+        if '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dimensions = tuple(sorted((name, str(document[name])) for name in dimension_set))
+                for metric in directive["Metrics"]:
+                    found.add((directive["Namespace"], metric["Name"], dimensions))
+    return found
+
+
+def invoke(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], function_id: str) -> Invocation:
+    with aws.count_dynamodb() as log, count_requests() as requests, captured_stdout() as output:
+        started = time.perf_counter()
+        handler(event, LambdaContext.for_function(function_id))
+        seconds = time.perf_counter() - started
+    return Invocation(seconds, requests, log, output[0])
+
+
+def read_units(log: aws.CallLog) -> float:
+    """Read request units: 1 per strongly consistent GetItem (Jobdeck's: items well under 4 KB), 0.5
+    per eventually consistent Query or Scan page (indexes are; the items read are small)."""
+    units = 0.0
+    for call in log.calls:
+        if call.operation in ("GetItem", "TransactGetItems"):
+            units += 1.0 if call.operation == "GetItem" else 2.0
+        elif call.operation in ("Query", "Scan"):
+            units += 0.5 * max(1, math.ceil(call.items_read / 4))  # ~1 KB items: 4 per 4 KB
+        elif call.operation == "BatchGetItem":
+            units += 0.5 * max(1, call.items_read)
+    return units
+
+
+def item_bytes(attributes: dict[str, Any]) -> int:
+    """DynamoDB's size of an item: attribute names plus values (strings and binaries by length,
+    numbers about one byte per two digits, maps and lists 3 bytes plus their elements)."""
+
+    def value(v: dict[str, Any]) -> int:
+        ((kind, data),) = v.items()
+        if kind in ("S", "B"):
+            return len(data.encode() if isinstance(data, str) else data)
+        if kind == "N":
+            return math.ceil(len(data.strip("-").replace(".", "")) / 2) + 1
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "M":
+            return 3 + sum(len(k.encode()) + value(x) for k, x in data.items())
+        if kind == "L":
+            return 3 + sum(1 + value(x) for x in data)
+        if kind in ("SS", "NS", "BS"):
+            return sum(len(str(x)) for x in data)
+        return len(json.dumps(data))
+
+    return sum(len(name.encode()) + value(v) for name, v in attributes.items())
+
+
+def _due_now(job: Job) -> None:
+    """The job's next run a few seconds ago: the next tick claims it and sends it at once."""
+    job.next_fire_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    item_from_job(job).save()
+
+
+def _not_due(job: Job) -> None:
+    if job.next_fire_at is not None:
+        job.next_fire_at = START + timedelta(days=60)  # after every instant the measurement travels to
+        item_from_job(job).save()
+
+
+@dataclass
+class Run:
+    tick: Invocation  # the tick that claimed it
+    runner: Invocation
+    job_bytes: int
+    task_bytes: int
+
+
+def one_run(job: Job, tick: Callable[..., Any], runner: Callable[..., Any], queue: tuple[str, str]) -> Run:
+    """Tick (the job due), then the runner on the message the tick sent, as the event source
+    mapping would pass it (received and deleted by the benchmark, outside the counts)."""
+    url, arn = queue
+    sqs = boto3.client("sqs")
+    _due_now(job)
+    claimed = invoke(tick, scheduled_event(), "TickFunction")
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]).get("Messages", [])
+    if len(messages) != 1:
+        raise RuntimeError(f"{job.id}: the tick sent {len(messages)} messages")
+    ran = invoke(runner, sqs_event(messages, arn), "RunnerFunction")
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+    body = json.loads(messages[0]["Body"])
+    task = TaskModel.get(job.id, body["task_id"])
+    if task.status != "FINISHED":
+        raise RuntimeError(f"{job.id}: the run ended {task.status}")
+    job_item = JobModel.get(job.id)
+    current = store.get_job(job.id)
+    if current is not None:
+        _not_due(current)
+    return Run(claimed, ran, item_bytes(job_item.serialize()), item_bytes(task.serialize()))
+
+
+@dataclass
+class Measured:
+    runs: list[Run]
+    idle_tick: Invocation
+    system_runs: dict[str, tuple[int, Run]]  # job id -> (its runs in a 30-day month, one run measured)
+
+
+def runs_per_month(job: Job) -> int:
+    assert job.schedule is not None
+    schedule = parse(job.schedule.expression, job.schedule.timezone)
+    start = datetime(2030, 4, 1, tzinfo=UTC)  # a 30-day month
+    end, count, at = start + timedelta(days=30), 0, schedule.next(start - timedelta(microseconds=1))
+    while at is not None and at < end:
+        count += 1
+        at = schedule.next(at)
+    return count
+
+
+def measure_all(runs: int = RUNS) -> Measured:
+    jobdeck_logger = logging.getLogger("jobdeck")  # Powertools' Logger of every jobdeck module
+    saved_level = jobdeck_logger.level
+    try:
+        with aws.stack() as resources:  # the environment is put back after
+            system_jobs.ensure()
+            definitions.install(template.ROOT / "jobs")
+            queue = resources.queues["RunQueue"], resources.queue_arns["RunQueue"]
+            # As deployed: the template's LogLevel (INFO), metrics on.
+            os.environ.update(POWERTOOLS_LOG_LEVEL="INFO", POWERTOOLS_METRICS_DISABLED="false")
+            jobdeck_logger.setLevel(logging.INFO)
+            tick, runner = load_handler("TickFunction"), load_handler("RunnerFunction")
+            scheduled = [job for job in store.all_jobs() if job.schedule is not None and job.enabled]
+            for job in scheduled:
+                _not_due(job)
+            # Each tick at its own instant, 10 s past a minute and 10 minutes after the last: the job
+            # measured is due 5 s before, and no other slot of any schedule falls in the tick's look-ahead.
+            instants = (START + timedelta(minutes=10 * n) for n in range(10_000))
+            with time_machine.travel(next(instants), tick=False):
+                invoke(tick, scheduled_event(), "TickFunction")  # warm-up: clients, connections, caches
+            with time_machine.travel(next(instants), tick=False):
+                idle_tick = invoke(tick, scheduled_event(), "TickFunction")
+            trivial = []
+            for index in range(runs + 1):
+                with time_machine.travel(next(instants), tick=False):
+                    job = Job(
+                        id=f"bench-cost-{index:02}",
+                        label=f"Bench cost {index}",
+                        owner="bench",
+                        schedule=ScheduleSpec("0 3 * * *"),
+                        actions=[ActionStep("log.message", {"message": "hello from the benchmark"})],
+                        created_at=datetime.now(UTC) - timedelta(days=1),
+                        updated_at=datetime.now(UTC) - timedelta(days=1),
+                    )
+                    run = one_run(job, tick, runner, queue)
+                if index:  # the first warms the runner up
+                    trivial.append(run)
+            system = {}
+            for job in scheduled:
+                with time_machine.travel(next(instants), tick=False):
+                    system[job.id] = (runs_per_month(job), one_run(job, tick, runner, queue))
+    finally:
+        jobdeck_logger.setLevel(saved_level)
+    return Measured(trivial, idle_tick, system)
+
+
+# ---------------------------------------------------------------------- pricing
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+@dataclass
+class Usage:
+    """Billable quantities, per run or per month."""
+
+    lambda_requests: float = 0.0
+    gb_seconds: float = 0.0
+    write_units: float = 0.0
+    read_units: float = 0.0
+    sqs_requests: float = 0.0
+    log_bytes: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def __mul__(self, factor: float) -> Usage:
+        return Usage(*(a * factor for a in self.astuple()))
+
+    def astuple(self) -> tuple[float, ...]:
+        return (
+            self.lambda_requests,
+            self.gb_seconds,
+            self.write_units,
+            self.read_units,
+            self.sqs_requests,
+            self.log_bytes,
+        )
+
+    def dollars(self) -> dict[str, float]:
+        return {
+            "Lambda requests": self.lambda_requests * LAMBDA_PER_REQUEST,
+            "Lambda duration": self.gb_seconds * LAMBDA_PER_GB_SECOND,
+            "DynamoDB writes": self.write_units * DYNAMODB_PER_WRITE_UNIT,
+            "DynamoDB reads": self.read_units * DYNAMODB_PER_READ_UNIT,
+            "SQS requests": self.sqs_requests * SQS_PER_REQUEST,
+            "CloudWatch Logs ingested": self.log_bytes / 1e9 * CLOUDWATCH_LOGS_PER_GB,
+        }
+
+
+def memory_gb(function_id: str) -> float:
+    doc = template.load()
+    props = doc["Resources"][function_id]["Properties"]
+    return int(props.get("MemorySize", doc["Globals"]["Function"].get("MemorySize", 128))) / 1024
+
+
+def write_units(log: aws.CallLog, job_bytes: int, task_bytes: int) -> float:
+    """Write request units of the writes in `log`: an item costs one per KB (rounded up), two in a
+    transaction. A run's transactions write its job and its task (sizes measured), the others one
+    item each (sized as the larger of the two: an upper bound)."""
+    job_units, task_units = math.ceil(job_bytes / 1024), math.ceil(task_bytes / 1024)
+    units = 0.0
+    for call in log.calls:
+        if not call.is_write or not call.items_written:
+            continue
+        if call.transactional:
+            units += 2 * (job_units + (call.items_written - 1) * task_units)
+        else:
+            units += call.items_written * max(job_units, task_units)
+    return units
+
+
+def _usage(invocation: Invocation, function_id: str, job_bytes: int = 1024, task_bytes: int = 1024) -> Usage:
+    sqs = sum(n for (service, _), n in invocation.requests.items() if service == "sqs")
+    return Usage(
+        lambda_requests=1,
+        gb_seconds=math.ceil(invocation.seconds * 1000) / 1000 * memory_gb(function_id),
+        write_units=write_units(invocation.dynamodb, job_bytes, task_bytes),
+        read_units=read_units(invocation.dynamodb),
+        sqs_requests=sqs,
+        log_bytes=invocation.log_bytes,
+    )
+
+
+def run_usage(run: Run, idle_tick: Invocation) -> Usage:
+    """A scheduled run: the runner's invocation, and what claiming it added to a tick (not the tick
+    itself: it runs every minute anyway); the event source mapping's receive and delete."""
+    runner = _usage(run.runner, "RunnerFunction", run.job_bytes, run.task_bytes)
+    tick, idle = _usage(run.tick, "TickFunction", run.job_bytes, run.task_bytes), _usage(idle_tick, "TickFunction")
+    tick_share = Usage(
+        gb_seconds=max(0.0, tick.gb_seconds - idle.gb_seconds),
+        write_units=tick.write_units - idle.write_units,
+        read_units=max(0.0, tick.read_units - idle.read_units),
+        sqs_requests=tick.sqs_requests - idle.sqs_requests,
+        log_bytes=max(0.0, tick.log_bytes - idle.log_bytes),
+    )
+    return runner + tick_share + Usage(sqs_requests=2)  # ESM: ReceiveMessage, DeleteMessage (batch of 1)
+
+
+def metric_months(m: Measured) -> float:
+    """Custom metrics, in metric-months: each series counts for the hours it is published in (a
+    source that publishes at least hourly covers all 720; a daily one 30), at most the whole month."""
+    hours: Counter[tuple[str, str, tuple[tuple[str, str], ...]]] = Counter()
+    for series in m.idle_tick.series:
+        hours[series] += MONTH_HOURS
+    for per_month, run in m.system_runs.values():
+        for series in run.runner.series | run.tick.series:
+            hours[series] += min(MONTH_HOURS, per_month)
+    return sum(min(MONTH_HOURS, h) for h in hours.values()) / MONTH_HOURS
+
+
+@dataclass
+class Costs:
+    per_run: Usage
+    idle: Usage
+    idle_metric_months: float
+    alarms: int
+    dashboards: int
+    esm_idle_receives: float
+    system_runs: int
+
+    def per_million(self) -> dict[str, float]:
+        return {name: dollars * MILLION for name, dollars in self.per_run.dollars().items()}
+
+    def idle_month(self) -> dict[str, float]:
+        items = self.idle.dollars()
+        items["SQS requests"] += self.esm_idle_receives * SQS_PER_REQUEST
+        items["CloudWatch custom metrics"] = self.idle_metric_months * CLOUDWATCH_PER_METRIC_MONTH
+        items["CloudWatch alarms"] = self.alarms * CLOUDWATCH_PER_ALARM_MONTH
+        items["CloudWatch dashboard"] = self.dashboards * CLOUDWATCH_PER_DASHBOARD_MONTH
+        items["EventBridge (the tick's rule)"] = MONTH_MINUTES * EVENTBRIDGE_SCHEDULED_RULE_EVENT
+        return items
+
+    def idle_month_after_free_tiers(self) -> float:
+        items = self.idle_month()
+        lambda_requests = max(0.0, self.idle.lambda_requests - LAMBDA_FREE_REQUESTS) * LAMBDA_PER_REQUEST
+        gb_seconds = max(0.0, self.idle.gb_seconds - LAMBDA_FREE_GB_SECONDS) * LAMBDA_PER_GB_SECOND
+        sqs = max(0.0, self.idle.sqs_requests + self.esm_idle_receives - SQS_FREE_REQUESTS) * SQS_PER_REQUEST
+        logs = max(0.0, self.idle.log_bytes / 1e9 - CLOUDWATCH_FREE_LOG_GB) * CLOUDWATCH_LOGS_PER_GB
+        metrics = max(0.0, self.idle_metric_months - CLOUDWATCH_FREE_METRICS) * CLOUDWATCH_PER_METRIC_MONTH
+        alarms = max(0, self.alarms - CLOUDWATCH_FREE_ALARMS) * CLOUDWATCH_PER_ALARM_MONTH
+        dashboards = max(0, self.dashboards - CLOUDWATCH_FREE_DASHBOARDS) * CLOUDWATCH_PER_DASHBOARD_MONTH
+        dynamodb = items["DynamoDB writes"] + items["DynamoDB reads"]  # no always-free tier on on-demand
+        return lambda_requests + gb_seconds + sqs + logs + metrics + alarms + dashboards + dynamodb
+
+
+def costs(m: Measured) -> Costs:
+    per_run = Usage()
+    for run in m.runs:
+        per_run = per_run + run_usage(run, m.idle_tick)
+    per_run = per_run * (1 / len(m.runs))
+    idle = _usage(m.idle_tick, "TickFunction") * MONTH_MINUTES
+    system_runs = 0
+    for per_month, run in m.system_runs.values():
+        idle = idle + run_usage(run, m.idle_tick) * per_month
+        system_runs += per_month
+    resources = template.load()["Resources"].values()
+    return Costs(
+        per_run=per_run,
+        idle=idle,
+        idle_metric_months=metric_months(m),
+        alarms=sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"),
+        dashboards=sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Dashboard"),
+        esm_idle_receives=SQS_EVENT_SOURCES * ESM_IDLE_POLLERS * MONTH_MINUTES * 60 / ESM_LONG_POLL_SECONDS,
+        system_runs=system_runs,
+    )
+
+
+def measure(runs: int = RUNS) -> Table:
+    m = measure_all(runs)
+    c = costs(m)
+    table = Table("AWS cost, us-east-1 on-demand list prices of November 2026, from the requests measured here")
+    table.add(Figure("AWS cost per million scheduled runs", sum(c.per_million().values()), "$", headline=True))
+    for name, dollars in c.per_million().items():
+        table.add(Figure(f"  {name}", dollars, "$"))
+    table.add(Figure("    Lambda: runner invocations per run", c.per_run.lambda_requests))
+    runner_ms = _mean([r.runner.seconds for r in m.runs]) * 1000
+    table.add(Figure(f"    Lambda: runner duration ({memory_gb('RunnerFunction'):g} GB)", runner_ms, "ms", digits=0))
+    table.add(Figure("    DynamoDB write units per run", c.per_run.write_units))
+    table.add(Figure("    DynamoDB read units per run", c.per_run.read_units))
+    table.add(Figure("    SQS requests per run (send, receive, delete)", c.per_run.sqs_requests))
+    table.add(Figure("    bytes logged per run", c.per_run.log_bytes, digits=0))
+    idle_items = c.idle_month()
+    table.add(Figure("AWS cost at idle, per month (list prices)", sum(idle_items.values()), "$", headline=True))
+    for name, dollars in sorted(idle_items.items(), key=lambda item: -item[1]):
+        table.add(Figure(f"  {name}", dollars, "$"))
+    table.add(Figure("    ticks per month", MONTH_MINUTES, digits=0))
+    table.add(Figure("    DynamoDB requests per idle tick", m.idle_tick.dynamodb.requests().total(), digits=0))
+    tick_ms = m.idle_tick.seconds * 1000
+    table.add(Figure(f"    Lambda: idle tick duration ({memory_gb('TickFunction'):g} GB)", tick_ms, "ms", digits=0))
+    table.add(Figure("    the deployment's own scheduled runs per month", c.system_runs, digits=0))
+    table.add(Figure("    custom metric series at idle", len(_idle_series(m)), digits=0))
+    table.add(Figure("    custom metrics, metric-months", c.idle_metric_months))
+    table.add(Figure("    alarms", c.alarms, digits=0))
+    after_free_tiers = c.idle_month_after_free_tiers()
+    table.add(Figure("AWS cost at idle, per month, after the free tiers", after_free_tiers, "$", headline=True))
+    sizes = m.runs[-1]
+    table.notes += [
+        f"measured: {len(m.runs)} trivial runs (tick claim and send, runner) and an idle tick, in-process moto, the",
+        "  functions' handlers with the template's environment (INFO logs, metrics on); the system jobs and jobs kept",
+        f"  as code, one run each on an empty deployment ({', '.join(sorted(m.system_runs))})",
+        f"  item sizes: job {sizes.job_bytes} B, task {sizes.task_bytes} B (a write unit per KB, two in a "
+        "transaction);",
+        "  reads: 1 unit per consistent GetItem, 0.5 per Query page",
+        "  Lambda duration: the handler's wall time here (moto's emulation standing in for DynamoDB's latency) x the",
+        "  template's MemorySize; INIT (billed since August 2025) left out: a cold start's share depends on traffic",
+        "modelled: the SQS event source mapping receives and deletes each message (batch size 1) and, on an idle",
+        f"  queue, {ESM_IDLE_POLLERS} pollers long-poll {ESM_LONG_POLL_SECONDS} s each: "
+        f"{c.esm_idle_receives:,.0f} empty receives a month on {SQS_EVENT_SOURCES} queues (assumed, not documented);",
+        f"  Lambda's START/END/REPORT lines, {LAMBDA_PLATFORM_LOG_BYTES} B per invocation; the tick's scheduled rule: "
+        "no EventBridge charge;",
+        "  DynamoDB storage and backups (PITR) of an idle deployment: cents; API Gateway, Cognito (free tier): "
+        "nothing at idle;",
+        "  metrics: prorated by the hours they are published in; each job with runs adds its own series "
+        f"(TasksFinished by job_id): ${CLOUDWATCH_PER_METRIC_MONTH:.2f} a month if it runs every hour",
+        "  free tiers are per account, shared with whatever else runs in it; the runner's duration was measured on a "
+        "loaded, shared machine",
+        "prices: see the constants and their URLs in bench/cost.py",
+    ]
+    return table
+
+
+def _idle_series(m: Measured) -> set[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    found = set(m.idle_tick.series)
+    for _, run in m.system_runs.values():
+        found |= run.runner.series | run.tick.series
+    return found
+
+
+if __name__ == "__main__":
+    print(measure().render())

@@ -1,0 +1,248 @@
+"""Local pipeline throughput over the storage-bound limit, both measured in the same run against the
+same moto server.
+
+The pipeline: `TASKS` scheduled jobs due at once, one tick (the tick function's handler) claims them
+and sends their tasks to RunQueue, the local stack's pollers (2, batch size 1, as the template's
+event source mapping) run the runner function on each, which starts the task, runs its action
+(log.message) and finishes it. Timed from the tick to the last runner batch done.
+
+The storage-bound limit: the DynamoDB writes of the same runs and nothing else (the claim, the start
+and the finish: the 3 transactions of a run, see writes.py), by the store functions the tick and the
+runner call, from as many threads as the pipeline has pollers, on other jobs of the same tables. It is
+measured before and after the pipeline (the machine is shared: its load changes), and the mean taken.
+moto's DynamoDB answers one request at a time in the local stack (moto is not thread-safe), so that
+limit is moto's, not DynamoDB's; the ratio says how much of it the queue, the pollers, the reads and
+Jobdeck's own code leave to the runs.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bench import aws
+from bench.cost import count_requests
+from bench.report import Figure, Table
+from bench.routing import MotoDynamoDB, local_stack
+from jobdeck import jobs, store
+from jobdeck.domain import ActionStep, Job, LogLine, ScheduleSpec, TaskStatus
+from jobdeck.store.convert import item_from_job
+from jobdeck.store.models import JobModel, TaskModel
+from jobdeck.store.runs import Outcome
+from jobdeck.tick import scheduled_task
+from jobdeck_local.events import scheduled_event
+from jobdeck_local.lambda_runtime import LambdaContext, load_handler
+from jobdeck_local.stack import POLLERS_PER_QUEUE, LocalStack
+
+TASKS = 200  # runs through the pipeline
+LIMIT_RUNS = 100  # write-only lifecycles in each of the two limit measurements
+TIMEOUT = 300.0  # seconds for the pipeline's runs to finish
+RATIO_TARGET = 0.5
+WORKERS = POLLERS_PER_QUEUE  # the limit's threads: as many as the runner has pollers
+PIPELINE_PREFIX, LIMIT_PREFIX = "bench-pipe-", "bench-limit-"
+
+
+def _job(job_id: str, due: datetime) -> Job:
+    """A daily job whose slot is `due` (just past: the tick runs it at once, no SQS delay)."""
+    return Job(
+        id=job_id,
+        label=f"Bench {job_id}",
+        owner="bench",
+        schedule=ScheduleSpec("0 3 * * *"),
+        actions=[ActionStep("log.message", {"message": "hello from the benchmark"})],
+        created_at=due - timedelta(days=1),
+        updated_at=due - timedelta(days=1),
+        next_fire_at=due,
+    )
+
+
+def _seed(jobs: list[Job]) -> None:
+    with JobModel.batch_write() as batch:
+        for job in jobs:
+            batch.save(item_from_job(job))
+
+
+def _quiet_other_jobs() -> None:
+    """The system jobs and the jobs kept as code off: no run but the benchmark's in the tick."""
+    for job in list(store.all_jobs()):
+        if job.enabled:
+            jobs.set_enabled(job.id, False)
+
+
+# ---------------------------------------------------------------------- the storage-bound limit
+
+
+def _lifecycle(job: Job, now: datetime) -> None:
+    """The three writes of a scheduled run, as the tick and the runner make them."""
+    assert job.next_fire_at is not None
+    task = scheduled_task(job, job.next_fire_at, now)
+    if not store.claim_slots(job, [task], job.next_fire_at + timedelta(days=1)):
+        raise RuntimeError(f"{job.id}: claim refused")
+    if store.start_task(task, datetime.now(UTC), job) is not Outcome.DONE:
+        raise RuntimeError(f"{job.id}: start refused")
+    task.status, task.ended_at, task.progress = TaskStatus.FINISHED, datetime.now(UTC), 1.0
+    task.logs = [LogLine(task.ended_at, "INFO", "hello from the benchmark")]  # what log.message leaves
+    if not store.finish_task(task, job.history_days):
+        raise RuntimeError(f"{job.id}: finish refused")
+
+
+def _in_threads(work: list[Job], do: Callable[[Job], None]) -> float:
+    """Seconds for `WORKERS` threads to do `work` (each takes the next job as it is free)."""
+    lock, items = threading.Lock(), list(work)
+    errors: list[Exception] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not items or errors:
+                    return
+                job = items.pop(0)
+            try:
+                do(job)
+            except Exception as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker, name=f"bench-limit-{n}") for n in range(WORKERS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
+def storage_limit(round_: int, runs: int = LIMIT_RUNS) -> tuple[float, aws.CallLog]:
+    """Lifecycles per second, and their DynamoDB requests."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    batch = [_job(f"{LIMIT_PREFIX}{round_}-{n:04}", now - timedelta(seconds=5)) for n in range(runs)]
+    _seed(batch)
+    with aws.count_dynamodb() as log:
+        seconds = _in_threads(batch, lambda job: _lifecycle(job, now))
+    return runs / seconds, log
+
+
+# ---------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class PipelineRun:
+    tasks: int
+    tick_seconds: float  # the tick's invocation: claims and sends
+    seconds: float | None  # tick start to the last runner batch done (None: not within the timeout)
+    done: int  # runner batches done when the measurement ended
+    finished: int  # tasks FINISHED in the table afterwards
+    log: aws.CallLog  # the DynamoDB requests of the pipeline (the tick's and the runner's)
+    sqs_requests: int  # the tick's sends, the pollers' receives and deletes (empty receives included)
+    moto_seconds: float  # moto's DynamoDB time, serialized
+
+    @property
+    def tasks_per_second(self) -> float:
+        return self.tasks / self.seconds if self.seconds else 0.0
+
+
+def pipeline(stack: LocalStack, moto: MotoDynamoDB, tasks: int = TASKS, timeout: float = TIMEOUT) -> PipelineRun:
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    _seed([_job(f"{PIPELINE_PREFIX}{n:04}", due) for n in range(tasks)])
+    done = 0
+    all_done = threading.Event()
+    lock = threading.Lock()
+
+    def on_batch(messages: int) -> None:
+        nonlocal done
+        with lock:
+            done += messages
+            if done >= tasks:
+                all_done.set()
+
+    for poller in stack.pollers:
+        if poller.function_id == "RunnerFunction":
+            poller.on_batch = on_batch
+    tick = load_handler("TickFunction")
+    before = moto.seconds()
+    with aws.count_dynamodb() as log, count_requests() as requests:
+        started = time.perf_counter()
+        report = tick(scheduled_event(), LambdaContext.for_function("TickFunction"))
+        tick_seconds = time.perf_counter() - started
+        finished_in_time = all_done.wait(timeout - tick_seconds)
+        seconds = time.perf_counter() - started if finished_in_time else None
+    moto_seconds = sum(moto.seconds(since=before).values())
+    for poller in stack.pollers:
+        poller.on_batch = None
+    if report.get("queued") != tasks:
+        raise RuntimeError(f"the tick queued {report.get('queued')} of {tasks} runs: {report}")
+    statuses = [
+        item.status
+        for item in TaskModel.scan(TaskModel.job_id.startswith(PIPELINE_PREFIX), attributes_to_get=["status"])
+    ]
+    finished = sum(1 for status in statuses if status == TaskStatus.FINISHED.value)
+    sqs = sum(n for (service, _), n in requests.items() if service == "sqs")
+    return PipelineRun(tasks, tick_seconds, seconds, done, finished, log, sqs, moto_seconds)
+
+
+def measure() -> Table:
+    moto = MotoDynamoDB()
+    # The functions' metric documents (Powertools prints them every 100 values even when metrics are
+    # disabled) and its warning of an empty flush would be mixed into the tables.
+    with moto.serialized(), local_stack() as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        _quiet_other_jobs()
+        _lifecycle_warm_up()
+        first, first_log = storage_limit(1)
+        run = pipeline(stack, moto)
+        second, _ = storage_limit(2)
+    limit = statistics.mean([first, second])
+    table = Table(
+        f"Local pipeline: {run.tasks} scheduled runs, tick -> RunQueue -> {POLLERS_PER_QUEUE} pollers -> runner "
+        "(moto server, this process)"
+    )
+    table.add(Figure("storage-bound limit, run lifecycles per second", limit, headline=True))
+    table.add(Figure("  before the pipeline", first))
+    table.add(Figure("  after the pipeline", second))
+    writes = first_log.write_requests().total() / LIMIT_RUNS
+    table.add(Figure("  DynamoDB requests per lifecycle (all writes)", first_log.requests().total() / LIMIT_RUNS))
+    if run.seconds is None:
+        table.add(Figure(f"runs done within {TIMEOUT:g} s (timed out)", run.done, digits=0))
+        table.add(Figure("pipeline over the storage-bound limit", 0.0, target=RATIO_TARGET, at_least=True))
+    else:
+        table.add(Figure("pipeline, runs finished per second", run.tasks_per_second, headline=True))
+        table.add(Figure("  tick to the last run done", run.seconds, unit="s", digits=1))
+        table.add(Figure("  of which the tick (claims, sends)", run.tick_seconds, unit="s", digits=1))
+        table.add(Figure("  moto's DynamoDB time (serialized)", run.moto_seconds, unit="s", digits=1))
+        ratio = run.tasks_per_second / limit
+        table.add(Figure("pipeline over the storage-bound limit", ratio, target=RATIO_TARGET, at_least=True))
+    table.add(Figure("runs FINISHED", run.finished, digits=0))
+    requests = run.log.requests()
+    table.add(Figure("pipeline DynamoDB requests per run", requests.total() / run.tasks))
+    table.add(Figure("  writes", run.log.write_requests().total() / run.tasks))
+    table.add(Figure("  reads", run.log.read_requests().total() / run.tasks))
+    table.add(Figure("pipeline SQS requests per run (send, receives, delete)", run.sqs_requests / run.tasks))
+    table.notes += [
+        f"limit: the claim, start and finish transactions of {LIMIT_RUNS} runs ({writes:.2f} writes each), from "
+        f"{WORKERS} threads, before and after the pipeline (mean);",
+        "  moto serves one DynamoDB request at a time here (it is not thread-safe), so both are bound by moto's "
+        "service time, in this process",
+        "pipeline: includes the SQS requests (send, receive, delete) and the runner's reads, which the limit leaves "
+        "out; moto's times are included in both",
+    ]
+    return table
+
+
+def _lifecycle_warm_up() -> None:
+    """One lifecycle untimed: clients, connections and PynamoDB's table descriptions made."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    job = _job(f"{LIMIT_PREFIX}0-warm-up", now - timedelta(seconds=5))
+    _seed([job])
+    _lifecycle(job, now)
+
+
+if __name__ == "__main__":
+    print(measure().render())
