@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -95,3 +97,19 @@ def test_the_user_may_stop_and_clear_their_own_user_job(aws, run_queue, homes):
     assert api("POST", f"/jobs/{job_id}/tasks/{task_id}/stop", user="alice").status == 202
     assert api("POST", f"/jobs/{job_id}/tasks/{task_id}/stop", user="bob").status == 404
     assert api("DELETE", f"/jobs/{job_id}/tasks", user="alice").json() == {"deleted": 1}
+
+
+def test_a_user_compresses_their_own_folder_but_not_another_users_home(aws, run_queue, homes, s3, bucket):
+    api = Api()
+    theirs = {"parameters": {"prefix": "home/bob/docs/", "destination": "home/alice/loot.zip"}}
+    refused = api("POST", "/user-jobs/compress", theirs, user="alice")
+    assert refused.status == 403 and refused.json()["message"].startswith("parameters.prefix: ")
+    assert run_queue.receive() == []
+
+    mine = {"parameters": {"prefix": "home/alice/docs/", "destination": "home/alice/docs.zip"}}
+    assert api("POST", "/user-jobs/compress", mine, user="alice").status == 202
+    [message] = run_queue.receive()
+    assert runner.run_message(message["Body"]) is TaskStatus.FINISHED
+    archive = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=bucket, Key="home/alice/docs.zip")["Body"].read()))
+    assert sorted(archive.namelist()) == ["a.txt", "b.txt"]
+    assert archive.read("a.txt") == b"alice a.txt"
