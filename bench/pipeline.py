@@ -31,10 +31,10 @@ from bench import aws
 from bench.cost import count_requests
 from bench.report import Figure, Table
 from bench.routing import MotoDynamoDB, local_stack
+from bench.tick_scaling import write_jobs
 from jobdeck import jobs, store
 from jobdeck.domain import ActionStep, Job, LogLine, ScheduleSpec, TaskStatus
-from jobdeck.store.convert import item_from_job
-from jobdeck.store.models import JobModel, TaskModel
+from jobdeck.store.models import TaskModel
 from jobdeck.store.runs import Outcome
 from jobdeck.tick import scheduled_task
 from jobdeck_local.events import scheduled_event
@@ -61,12 +61,6 @@ def _job(job_id: str, due: datetime) -> Job:
         updated_at=due - timedelta(days=1),
         next_fire_at=due,
     )
-
-
-def _seed(jobs: list[Job]) -> None:
-    with JobModel.batch_write() as batch:
-        for job in jobs:
-            batch.save(item_from_job(job))
 
 
 def _quiet_other_jobs() -> None:
@@ -124,7 +118,7 @@ def storage_limit(round_: int, runs: int = LIMIT_RUNS) -> tuple[float, aws.CallL
     """Lifecycles per second, and their DynamoDB requests."""
     now = datetime.now(UTC).replace(microsecond=0)
     batch = [_job(f"{LIMIT_PREFIX}{round_}-{n:04}", now - timedelta(seconds=5)) for n in range(runs)]
-    _seed(batch)
+    write_jobs(batch)
     with aws.count_dynamodb() as log:
         seconds = _in_threads(batch, lambda job: _lifecycle(job, now))
     return runs / seconds, log
@@ -151,7 +145,7 @@ class PipelineRun:
 
 def pipeline(stack: LocalStack, moto: MotoDynamoDB, tasks: int = TASKS, timeout: float = TIMEOUT) -> PipelineRun:
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
-    _seed([_job(f"{PIPELINE_PREFIX}{n:04}", due) for n in range(tasks)])
+    write_jobs([_job(f"{PIPELINE_PREFIX}{n:04}", due) for n in range(tasks)])
     done = 0
     all_done = threading.Event()
     lock = threading.Lock()
@@ -240,7 +234,7 @@ def _lifecycle_warm_up() -> None:
     """One lifecycle untimed: clients, connections and PynamoDB's table descriptions made."""
     now = datetime.now(UTC).replace(microsecond=0)
     job = _job(f"{LIMIT_PREFIX}0-warm-up", now - timedelta(seconds=5))
-    _seed([job])
+    write_jobs([job])
     _lifecycle(job, now)
 
 

@@ -228,22 +228,7 @@ def end_queued(task: Task, status: TaskStatus, at: datetime, reason: str, histor
     """QUEUED -> SKIPPED (the overlap policy said no) or ERROR (it cannot run); the reason is the
     task's message."""
     task.status, task.ended_at, task.message = status, at, reason
-    return (
-        _transition(
-            task,
-            [
-                TaskModel.status.set(task.status.value),
-                TaskModel.ended_at.set(at),
-                TaskModel.message.set(reason),
-                TaskModel.active_job.remove(),
-                TaskModel.queued.remove(),
-                TaskModel.due_at.remove(),
-                TaskModel.expires_at.set(expiry(task, history_days)),
-            ],
-            TaskModel.status == TaskStatus.QUEUED.value,
-        )
-        is Outcome.DONE
-    )
+    return _end_unstarted(task, TaskStatus.QUEUED, history_days)
 
 
 def stop_queued(task: Task, by: str, at: datetime, history_days: int, audit: AuditEntry) -> bool:
@@ -252,24 +237,25 @@ def stop_queued(task: Task, by: str, at: datetime, history_days: int, audit: Aud
     task.status, task.ended_at = TaskStatus.INTERRUPTED, at
     task.message = f"stopped by {by} before it {'resumed' if expected is TaskStatus.PAUSED else 'started'}"
     task.stop_requested_by = by
-    return (
-        _transition(
-            task,
-            [
-                TaskModel.status.set(task.status.value),
-                TaskModel.ended_at.set(at),
-                TaskModel.message.set(task.message),
-                TaskModel.stop_requested_by.set(by),
-                TaskModel.active_job.remove(),
-                TaskModel.queued.remove(),
-                TaskModel.due_at.remove(),
-                TaskModel.expires_at.set(expiry(task, history_days)),
-            ],
-            TaskModel.status == expected.value,
-            audit,
-        )
-        is Outcome.DONE
-    )
+    return _end_unstarted(task, expected, history_days, [TaskModel.stop_requested_by.set(by)], audit)
+
+
+def _end_unstarted(
+    task: Task, expected: TaskStatus, history_days: int, extra: list[Any] | None = None, audit: AuditEntry | None = None
+) -> bool:
+    """Record the end (status, time, message set on `task`) of a task that holds no run slot: it
+    leaves the active and queued indexes and starts its TTL."""
+    actions = [
+        TaskModel.status.set(task.status.value),
+        TaskModel.ended_at.set(task.ended_at),
+        TaskModel.message.set(task.message),
+        *(extra or []),
+        TaskModel.active_job.remove(),
+        TaskModel.queued.remove(),
+        TaskModel.due_at.remove(),
+        TaskModel.expires_at.set(expiry(task, history_days)),
+    ]
+    return _transition(task, actions, TaskModel.status == expected.value, audit) is Outcome.DONE
 
 
 def request(task: Task, what: str, by: str, audit: AuditEntry | None) -> bool:
