@@ -225,7 +225,8 @@ def test_a_run_arriving_while_a_freed_seat_awaits_the_first_in_line_waits_behind
     assert store.start_task(first, first.created_at, store.get_job(JOB)) is store.Outcome.DONE  # a runner runs it
     assert poller.deliver(messages[second.id])  # no seat: it waits
     first.status, first.ended_at = TaskStatus.FINISHED, first.created_at
-    assert store.finish_task(first, 30)  # the seat is free; the wake-up of `second` is on its way
+    # The seat is free, and the finish says someone waits: the wake-up of `second` is on its way.
+    assert store.finish_task(first, 30) is store.Freed.SOMEONE_WAITS
 
     assert poller.deliver(messages[third.id]), poller.failures
     job = store.get_job(JOB)
@@ -237,3 +238,26 @@ def test_a_run_arriving_while_a_freed_seat_awaits_the_first_in_line_waits_behind
     assert [store.get_task(JOB, t.id).status for t in (second, third)] == [TaskStatus.FINISHED] * 2
     final = store.get_job(JOB)
     assert (final.running, final.waiting) == (0, [])
+
+
+def test_a_run_nobody_waits_for_gives_its_seat_back_without_reading_its_job_again(ledger, run_queue, monkeypatch):
+    """The finish is written on the condition that the line is empty: the common case learns there
+    is no one to wake from the write itself, so the job is read once per run (at its start)."""
+    jobs.create(make_job(JOB, None, actions=[ActionStep("faults.count")], overlap=Overlap.BUFFER_ALL))
+    task = tasks.run_now(JOB)
+    reads: list[str] = []
+    real = store.get_job
+
+    def counted(job_id: str) -> Job | None:
+        reads.append(job_id)
+        return real(job_id)
+
+    monkeypatch.setattr(store, "get_job", counted)
+    assert runner.run_task(JOB, task.id) is TaskStatus.FINISHED
+    assert reads == [JOB]
+    job = real(JOB)
+    assert (job.running, job.waiting) == (0, [])
+    done = store.get_task(JOB, task.id)
+    done.status = TaskStatus.RUNNING  # as another delivery would see it, had this one not ended it
+    assert not store.finish_task(done, 30)  # already ended: MOVED, falsy
+    assert store.finish_task(done, 30) is store.Freed.MOVED

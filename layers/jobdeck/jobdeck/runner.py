@@ -154,26 +154,35 @@ class Result(StrEnum):
 def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
     if result is Result.RETRY:
         wait = backoff(job, task.attempt)
-        if store.requeue_task(task, datetime.now(UTC) + wait, next_attempt=True):
+        freed = store.requeue_task(task, datetime.now(UTC) + wait, next_attempt=True)
+        if freed:
             dispatch.send([task], datetime.now(UTC), settings)
             telemetry.task_retried()
     elif result is Result.HANDOVER:
-        if store.requeue_task(task, datetime.now(UTC), next_attempt=False):
+        freed = store.requeue_task(task, datetime.now(UTC), next_attempt=False)
+        if freed:
             dispatch.send([task], datetime.now(UTC), settings)
     elif result is Result.PAUSED:
-        store.pause_task(task, task.pause_requested_by or "someone")
-    elif store.finish_task(task, job.history_days):
-        telemetry.task_ended(task)
-        if job.kind is JobKind.USER:
-            # Here, not at the top: user_jobs brings jobs and schedules (cronsim, zoneinfo), which
-            # no other run needs, into every runner's cold start.
-            from jobdeck import user_jobs
+        freed = store.pause_task(task, task.pause_requested_by or "someone")
+    else:
+        freed = store.finish_task(task, job.history_days)
+        if freed:
+            _ended(job, task, settings)
+    if freed is store.Freed.SOMEONE_WAITS:
+        overlap.release(job.id)
 
-            user_jobs.ended(job, task)
-        if _failed_for_good(task):
-            notify.task_failed(job, task, settings)
-            _pause_if_failing(job)
-    overlap.release(job.id)
+
+def _ended(job: Job, task: Task, settings: Settings) -> None:
+    telemetry.task_ended(task)
+    if job.kind is JobKind.USER:
+        # Here, not at the top: user_jobs brings jobs and schedules (cronsim, zoneinfo), which
+        # no other run needs, into every runner's cold start.
+        from jobdeck import user_jobs
+
+        user_jobs.ended(job, task)
+    if _failed_for_good(task):
+        notify.task_failed(job, task, settings)
+        _pause_if_failing(job)
 
 
 def _failed_for_good(task: Task) -> bool:
@@ -208,7 +217,8 @@ def _give_up(job_id: str, task_id: str, reason: str) -> None:
         now = datetime.now(UTC)
         if task.status is TaskStatus.RUNNING:
             task.status, task.message, task.ended_at = TaskStatus.ERROR, reason, now
-            store.finish_task(task, DEFAULT_HISTORY_DAYS)
+            if store.finish_task(task, DEFAULT_HISTORY_DAYS) is store.Freed.SOMEONE_WAITS:
+                overlap.release(job_id)
         else:
             store.end_queued(task, TaskStatus.ERROR, now, reason, DEFAULT_HISTORY_DAYS)
         logger.error("task given up", extra={"reason": reason})

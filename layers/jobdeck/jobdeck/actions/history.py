@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from jobdeck import store
+from jobdeck import overlap, store
 from jobdeck.actions.registry import ActionContext, Node, action
 from jobdeck.domain import DEFAULT_HISTORY_DAYS, Job, TaskStatus
 
@@ -46,7 +46,10 @@ def tasks_reap(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) ->
             continue
         task.status, task.ended_at = TaskStatus.ERROR, ctx.now
         task.message = f"Task stuck: RUNNING since {task.started_at.isoformat()}, past its {limit} s limit"
-        if store.finish_task(task, job.history_days if job else DEFAULT_HISTORY_DAYS):
+        freed = store.finish_task(task, job.history_days if job else DEFAULT_HISTORY_DAYS)
+        if freed is store.Freed.SOMEONE_WAITS:
+            overlap.release(task.job_id)  # the dead runner never woke the next in line
+        if freed:
             reaped += 1
             ctx.log(f"reaped {task.job_id}/{task.id}", "WARNING")
     ctx.log(f"reaped {reaped} stuck tasks")

@@ -25,6 +25,7 @@ from jobdeck.store.nodes import (
     write_nodes,
 )
 from jobdeck.store.runs import (
+    Freed,
     Outcome,
     claim_slots,
     create_task,
@@ -57,6 +58,7 @@ from jobdeck.store.tasks import (
 from jobdeck.store.transactions import reset
 
 __all__ = [
+    "Freed",
     "IndexedNode",
     "Outcome",
     "Share",

@@ -25,6 +25,21 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # the job's condition did not hold (no free seat, others wait first, job gone)
 
 
+class Freed(StrEnum):
+    """What giving a run slot back found. Falsy when the task had already moved on (another delivery
+    or the reaper recorded it), like the False of the other transitions."""
+
+    MOVED = "moved"
+    NOBODY_WAITS = "nobody waits"
+    SOMEONE_WAITS = "someone waits"  # the caller wakes the first in line (overlap.release)
+
+    def __bool__(self) -> bool:
+        return self is not Freed.MOVED
+
+
+LINE_EMPTY = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
+
+
 def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
     """Create the QUEUED tasks of due slots and move the job's next run, only if no other tick did
     it first (the job's next run is still the one we read). False when we lost that race."""
@@ -100,11 +115,7 @@ def start_task(task: Task, at: datetime, job: Job) -> Outcome:
     taken, or when other tasks wait and this one is not first in line (then it leaves the line)."""
     first_in_line = bool(job.waiting) and job.waiting[0] == task.id
     free = JobModel.running.does_not_exist() | (JobModel.running < job.concurrency_limit)
-    in_turn = (
-        (JobModel.waiting[0] == task.id)
-        if first_in_line
-        else (JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0))
-    )
+    in_turn = (JobModel.waiting[0] == task.id) if first_in_line else LINE_EMPTY
     seat: list[Any] = [JobModel.running.add(1)]
     if first_in_line:
         seat.append(JobModel.waiting[0].remove())
@@ -129,79 +140,79 @@ def start_task(task: Task, at: datetime, job: Job) -> Outcome:
     return outcome
 
 
-def finish_task(task: Task, history_days: int) -> bool:
+def finish_task(task: Task, history_days: int) -> Freed:
     """Record how a RUNNING task ended (status, message, logs, progress), give its seat back, count
     the job's failures in a row, and start the task's TTL."""
     streak = {
         TaskStatus.ERROR: [JobModel.failures_in_row.add(1)],
         TaskStatus.FINISHED: [JobModel.failures_in_row.set(0)],
     }.get(task.status, [])
-    return (
-        _transition(
-            task,
-            [
-                TaskModel.status.set(task.status.value),
-                TaskModel.ended_at.set(task.ended_at),
-                TaskModel.progress.set(task.progress),
-                TaskModel.message.set(task.message) if task.message else TaskModel.message.remove(),
-                TaskModel.logs.set(log_maps(task.logs)),
-                TaskModel.active_job.remove(),
-                TaskModel.pause_requested_by.remove(),
-                TaskModel.expires_at.set(expiry(task, history_days)),
-            ],
-            TaskModel.status == TaskStatus.RUNNING.value,
-            job_actions=[JobModel.running.add(-1), *streak],
-        )
-        is Outcome.DONE
+    return _give_back(
+        task,
+        [
+            TaskModel.status.set(task.status.value),
+            TaskModel.ended_at.set(task.ended_at),
+            TaskModel.progress.set(task.progress),
+            TaskModel.message.set(task.message) if task.message else TaskModel.message.remove(),
+            TaskModel.logs.set(log_maps(task.logs)),
+            TaskModel.active_job.remove(),
+            TaskModel.pause_requested_by.remove(),
+            TaskModel.expires_at.set(expiry(task, history_days)),
+        ],
+        [JobModel.running.add(-1), *streak],
     )
 
 
-def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool) -> bool:
+def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool) -> Freed:
     """RUNNING -> QUEUED, giving its seat back meanwhile: for another attempt after its backoff
     (`next_attempt`), or to continue where it is (`task.resume`) in a new invocation."""
     task.status, task.not_before = TaskStatus.QUEUED, not_before
     task.attempt += 1 if next_attempt else 0
-    return (
-        _transition(
-            task,
-            [
-                TaskModel.status.set(task.status.value),
-                TaskModel.attempt.set(task.attempt),
-                TaskModel.not_before.set(not_before),
-                TaskModel.message.set(task.message or ""),
-                TaskModel.logs.set(log_maps(task.logs)),
-                TaskModel.progress.set(task.progress),
-                TaskModel.resume.set(resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
-                TaskModel.queued.set(QUEUED),
-                TaskModel.due_at.set(not_before),
-            ],
-            TaskModel.status == TaskStatus.RUNNING.value,
-            job_actions=[JobModel.running.add(-1)],
-        )
-        is Outcome.DONE
+    return _give_back(
+        task,
+        [
+            TaskModel.status.set(task.status.value),
+            TaskModel.attempt.set(task.attempt),
+            TaskModel.not_before.set(not_before),
+            TaskModel.message.set(task.message or ""),
+            TaskModel.logs.set(log_maps(task.logs)),
+            TaskModel.progress.set(task.progress),
+            TaskModel.resume.set(resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
+            TaskModel.queued.set(QUEUED),
+            TaskModel.due_at.set(not_before),
+        ],
+        [JobModel.running.add(-1)],
     )
 
 
-def pause_task(task: Task, by: str) -> bool:
+def pause_task(task: Task, by: str) -> Freed:
     """RUNNING -> PAUSED at a checkpoint, keeping the chain's place in `task.resume`; the seat is
     given back (a paused task runs nothing)."""
     task.status, task.message = TaskStatus.PAUSED, f"paused by {by}"
-    return (
-        _transition(
-            task,
-            [
-                TaskModel.status.set(task.status.value),
-                TaskModel.message.set(task.message),
-                TaskModel.progress.set(task.progress),
-                TaskModel.logs.set(log_maps(task.logs)),
-                TaskModel.resume.set(resume_bytes(task.resume)),
-                TaskModel.pause_requested_by.remove(),
-            ],
-            TaskModel.status == TaskStatus.RUNNING.value,
-            job_actions=[JobModel.running.add(-1)],
-        )
-        is Outcome.DONE
+    return _give_back(
+        task,
+        [
+            TaskModel.status.set(task.status.value),
+            TaskModel.message.set(task.message),
+            TaskModel.progress.set(task.progress),
+            TaskModel.logs.set(log_maps(task.logs)),
+            TaskModel.resume.set(resume_bytes(task.resume)),
+            TaskModel.pause_requested_by.remove(),
+        ],
+        [JobModel.running.add(-1)],
     )
+
+
+def _give_back(task: Task, actions: list[Any], seat: list[Any]) -> Freed:
+    """A RUNNING task's transition that frees its seat. Tried first on the condition that nobody
+    waits for a seat: that, the common case, then knows it has no one to wake without reading the
+    job again. Refused, it is written anyway and says that someone waits."""
+    running = TaskModel.status == TaskStatus.RUNNING.value
+    outcome = _transition(task, actions, running, job_actions=seat, job_condition=LINE_EMPTY)
+    if outcome is Outcome.REFUSED:  # someone waits, or the job is gone: either way, write it anyway
+        outcome = _transition(task, actions, running, job_actions=seat)
+        return Freed.SOMEONE_WAITS if outcome is Outcome.DONE else Freed.MOVED
+    return Freed.NOBODY_WAITS if outcome is Outcome.DONE else Freed.MOVED
 
 
 def resume_task(task: Task, at: datetime, audit: AuditEntry) -> bool:
@@ -286,13 +297,12 @@ def park(task: Task, job: Job, at: datetime, *, alone: bool = False, replace: li
     is ever lost. False when the job changed meanwhile: read it again and decide again."""
     # No seat for this task: all taken, or others wait (a seat freed just now is the first in line's).
     full = (JobModel.running >= job.concurrency_limit) | (size(JobModel.waiting) > 0)
-    nobody = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
     if replace is not None:
         line = JobModel.waiting.set([task.id])
-        rule = (JobModel.waiting == replace) if replace else nobody
+        rule = (JobModel.waiting == replace) if replace else LINE_EMPTY
     elif alone:
         line = JobModel.waiting.set([task.id])
-        rule = nobody
+        rule = LINE_EMPTY
     else:
         line = JobModel.waiting.set((JobModel.waiting | []).append([task.id]))
         rule = JobModel.waiting.does_not_exist() | (
