@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from jobdeck import jobs, store
+from jobdeck import tick as tick_module
 from jobdeck.domain import Misfire, TaskStatus, slot_task_id
 from jobdeck.errors import InvalidSchedule
 from jobdeck.tick import tick
@@ -41,6 +42,31 @@ def test_slot_within_the_next_minute_is_delayed_to_its_second(aws, run_queue):
         assert run_queue.receive() == []  # not before its second
         clock.shift(timedelta(seconds=43))
         assert run_queue.bodies() == [{"job_id": "r", "task_id": slot_task_id("r", at("2026-11-25T10:00:42Z"))}]
+
+
+def test_a_message_sent_late_in_a_long_tick_is_still_delayed_to_its_slot(aws, run_queue, monkeypatch):
+    """The delay of each message counts from when it is sent, not from when the tick began: a tick
+    over many jobs takes seconds, and the last jobs' runs would start that much after their slot."""
+    created = at("2026-11-25T09:59:00Z")
+    for job_id in ("a-first", "b-second"):
+        jobs.create(make_job(job_id, "R/2026-11-25T10:00:42Z/PT1H"), now=created)
+    seconds = [0.0]
+    monkeypatch.setattr(tick_module, "clock", lambda: seconds[0])
+    real_claim = store.claim_slots
+    with time_machine.travel(at("2026-11-25T10:00:00Z"), tick=False) as travel:
+
+        def slow_claim(job, tasks, next_fire_at):
+            if job.id == "b-second":  # the first job's claim and send took three seconds
+                seconds[0] += 3
+                travel.shift(timedelta(seconds=3))
+            return real_claim(job, tasks, next_fire_at)
+
+        monkeypatch.setattr(store, "claim_slots", slow_claim)
+        assert tick().queued == 2
+        travel.shift(timedelta(seconds=38))  # 10:00:41
+        assert run_queue.receive() == []
+        travel.shift(timedelta(seconds=2))  # 10:00:43, not 10:00:45
+        assert sorted(body["job_id"] for body in run_queue.bodies()) == ["a-first", "b-second"]
 
 
 def test_two_ticks_racing_for_the_same_slot_create_one_task(aws, run_queue, monkeypatch):
