@@ -15,20 +15,39 @@ them, and that copying is most of what the local pipeline, the tests and the ben
 of whole tables (and so its own restore of them) into no-ops for that call, and puts those items
 back itself when the transaction fails: the same outcome, at a cost proportional to the
 transaction. Only the addressed items are put back, so what was written elsewhere stays.
+
+Cost again: moto 5.2 writes every DynamoDB answer by walking botocore's model of its shape, value by
+value, looking each up under several spellings; reading a job or a task item costs more in that walk
+than in finding it. The answer is DynamoDB's own JSON already (attribute values as {"S": ...}):
+`plain_dynamodb_answers()` dumps the answers of the item operations as they are, as moto did before
+5.2, binary values in base64; other operations (a table's description has dates), an answer with a
+key the shape does not name (one that needed the walk's renaming) and errors still take moto's way.
+
+Lost messages: moto's DeleteMessage rebuilds a queue's message list without holding the lock that
+SendMessage appends under, so a message sent by one thread while another deletes is dropped.
+`safe_sqs_deletes()` deletes under that lock.
+
+Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
+has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
+second; SQS answers as soon as it is visible. `prompt_sqs_long_polls()` looks again every 50 ms.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any, cast
 
+from moto.core.responses import ActionContext
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
-from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.sqs.models import Queue
 
 _lock = threading.RLock()
 
@@ -172,3 +191,81 @@ def _restore(items: list[_SavedItem], streams: list[_SavedStream]) -> None:
         # either way; what the shard held before is what it holds again.
         del stream.records[stream.length :]
         stream.shard.items = stream.records
+
+
+ITEM_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "TransactGetItems",
+        "Query",
+        "Scan",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+    }
+)
+
+
+def plain_dynamodb_answers() -> None:
+    """Idempotent: moto's DynamoDB answers with items are dumped as the JSON they already are."""
+    original = DynamoResult.execute_result
+    if getattr(original, "_jobdeck_plain", False):
+        return
+
+    @functools.wraps(original)
+    def execute_result(result: DynamoResult, context: ActionContext) -> Any:
+        answer, shape = result.result, context.operation_model.output_shape
+        if (
+            context.operation_model.name not in ITEM_OPERATIONS
+            or not isinstance(answer, dict)
+            or shape is None
+            or not set(answer) <= set(shape.members)
+        ):
+            return original(result, context)
+        body = json.dumps(answer, default=_wire_value, separators=(",", ":"))
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    execute_result._jobdeck_plain = True  # type: ignore[attr-defined]
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"no JSON for {type(value).__name__}")
+
+
+LONG_POLL_CHECK_SECONDS = 0.05
+
+
+def prompt_sqs_long_polls() -> None:
+    """Idempotent: a long poll sees a delayed message within 50 ms of its becoming visible."""
+    original = Queue.wait_for_messages
+    if getattr(original, "_jobdeck_prompt", False):
+        return
+
+    @functools.wraps(original)
+    def wait_for_messages(queue: Queue, timeout: int) -> None:
+        with queue._messages_lock:
+            queue._messages_lock.wait_for(lambda: queue.messages, timeout=min(timeout, LONG_POLL_CHECK_SECONDS))
+
+    wait_for_messages._jobdeck_prompt = True  # type: ignore[attr-defined]
+    Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign,assignment]
+
+
+def safe_sqs_deletes() -> None:
+    """Idempotent: a delete holds the queue's lock, so a message sent meanwhile is kept."""
+    original = Queue.delete_message
+    if getattr(original, "_jobdeck_safe", False):
+        return
+
+    @functools.wraps(original)
+    def delete_message(queue: Queue, receipt_handle: str) -> None:
+        with queue._messages_lock:
+            original(queue, receipt_handle)
+
+    delete_message._jobdeck_safe = True  # type: ignore[attr-defined]
+    Queue.delete_message = delete_message  # type: ignore[method-assign,assignment]

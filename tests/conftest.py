@@ -12,9 +12,10 @@ from jobdeck_local.offline import use_fake_aws
 
 use_fake_aws("WARNING")
 
-from jobdeck_local.moto_quirks import cheap_transactions  # noqa: E402
+from jobdeck_local.moto_quirks import cheap_transactions, plain_dynamodb_answers  # noqa: E402
 
 cheap_transactions()  # a transaction in moto costs its items, not its tables (see moto_quirks)
+plain_dynamodb_answers()  # and reading an item costs finding it, not a walk of its shape
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402

@@ -1,9 +1,14 @@
 """`cheap_transactions()`: moto's TransactWriteItems leaves the tables exactly as its own rollback
-did, and copies only the items a transaction addresses, not the tables it touches."""
+did, and copies only the items a transaction addresses, not the tables it touches.
+`plain_dynamodb_answers()`: every answer reads the same as moto's own serializer writes it.
+`prompt_sqs_long_polls()`: a long poll answers when a delayed message becomes visible.
+`safe_sqs_deletes()`: a message sent while another is deleted is kept."""
 
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,8 +20,15 @@ from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
+from moto.sqs.models import Message
 
-from jobdeck_local.moto_quirks import cheap_transactions
+from jobdeck_local.moto_quirks import (
+    cheap_transactions,
+    plain_dynamodb_answers,
+    prompt_sqs_long_polls,
+    safe_sqs_deletes,
+)
 
 REGION = "us-east-1"
 RUNS = "runs"  # hash and range key, and a GSI
@@ -371,3 +383,117 @@ def test_a_failed_transaction_leaves_no_stream_records(db: Db) -> None:
 
     db.transact(delete(COUNTERS, counter_key("c5")), set_counter_if("c2", 8, expected=7))
     assert records() == [*before, "REMOVE", "MODIFY"]
+
+
+# Every kind of attribute value, nested, and the binary ones that moto holds as raw bytes.
+EVERY_KIND = {
+    "pk": {"S": "p9"},
+    "sk": {"S": "s9"},
+    "state": {"S": "QUEUED"},
+    "n": {"N": "12.50"},
+    "blob": {"B": b"\x00\xffbinary"},
+    "yes": {"BOOL": True},
+    "none": {"NULL": True},
+    "names": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "blobs": {"BS": [b"\x01", b"\x02"]},
+    "nested": {"M": {"list": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"b": {"B": b"\x03"}}}]}, "empty": {"M": {}}}},
+}
+
+
+def _answers(db: Db) -> list[dict[str, Any]]:
+    """What a client reads back, through every operation that answers with items."""
+    key = run_key("p9", "s9")
+    answers = [
+        db.client.get_item(TableName=RUNS, Key=key, ConsistentRead=True),
+        db.client.query(
+            TableName=RUNS, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p9"}}
+        ),
+        db.client.query(
+            TableName=RUNS,
+            IndexName=BY_STATE,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":s": {"S": "QUEUED"}},
+            Limit=1,
+        ),
+        db.client.scan(TableName=RUNS, ReturnConsumedCapacity="TOTAL"),
+        db.client.batch_get_item(RequestItems={RUNS: {"Keys": [key]}, COUNTERS: {"Keys": [counter_key("c1")]}}),
+        db.client.transact_get_items(TransactItems=[{"Get": {"TableName": RUNS, "Key": key}}]),
+        db.client.update_item(
+            TableName=RUNS,
+            Key=key,
+            UpdateExpression="ADD n :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        ),
+        db.client.describe_table(TableName=RUNS)["Table"],  # dates: not an item answer, moto's own way
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata", None)
+    return answers
+
+
+def test_plain_answers_read_the_same_as_motos_serializer_writes_them(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain_dynamodb_answers()
+    db.client.put_item(TableName=RUNS, Item=EVERY_KIND)
+    plain = _answers(db)
+    db.client.put_item(TableName=RUNS, Item=EVERY_KIND)  # update_item added one to n
+    monkeypatch.setattr(DynamoResult, "execute_result", DynamoResult.execute_result.__wrapped__)
+    assert _answers(db) == plain
+    assert plain[0]["Item"] == {**EVERY_KIND, "blob": {"B": b"\x00\xffbinary"}}
+    assert plain[3]["ConsumedCapacity"]["TableName"] == RUNS
+
+
+def test_an_error_still_reads_as_motos_error(db: Db) -> None:
+    plain_dynamodb_answers()
+    with pytest.raises(ClientError) as caught:
+        db.client.get_item(TableName="nope", Key=run_key("p", "s"))
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_long_poll_answers_when_a_delayed_message_becomes_visible() -> None:
+    """Without the quirk moto looks again a whole second after the poll began, here half a second
+    after the message became visible; with it, within 50 ms (the margin is for a loaded machine)."""
+    prompt_sqs_long_polls()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="delayed")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+        visible = time.monotonic() + 1
+        time.sleep(0.5)
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+        late = time.monotonic() - visible
+    assert [m["Body"] for m in messages] == ["later"]
+    assert late < 0.35, f"answered {late:.2f} s after the message became visible"
+
+
+def test_a_message_sent_while_another_is_deleted_waits_for_the_delete_and_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto's delete rebuilds the queue's list of messages; a send appending to it meanwhile could
+    be overwritten. With the quirk the send waits for the delete to end (it is held here, mid-delete,
+    for as long as the delete lasts) and then lands."""
+    safe_sqs_deletes()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="busy")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="first")
+        [first] = sqs.receive_message(QueueUrl=url)["Messages"]
+        sender = threading.Thread(target=lambda: sqs.send_message(QueueUrl=url, MessageBody="second"))
+        blocked: list[bool] = []
+        real = Message.had_receipt_handle
+
+        def mid_delete(message: Message, receipt_handle: str) -> bool:
+            if not blocked:
+                sender.start()
+                sender.join(timeout=0.3)
+                blocked.append(sender.is_alive())
+            return real(message, receipt_handle)
+
+        monkeypatch.setattr(Message, "had_receipt_handle", mid_delete)
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+        sender.join()
+        bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    assert blocked == [True]
+    assert bodies == ["second"]
