@@ -2,13 +2,13 @@
 same moto server.
 
 The pipeline: `TASKS` scheduled jobs due at once, one tick (the tick function's handler) claims them
-and sends their tasks to RunQueue, the local stack's pollers (2, batch size 1, as the template's
-event source mapping) run the runner function on each, which starts the task, runs its action
-(log.message) and finishes it. Timed from the tick to the last runner batch done.
+and sends their tasks to RunQueue, the local stack's event source mapping (batch size 1, up to
+RunnerMaxConcurrency invocations at once, as the template's) runs the runner function on each,
+which starts the task, runs its action (log.message) and finishes it. Timed from the tick to the last runner batch done.
 
 The storage-bound limit: the DynamoDB writes of the same runs and nothing else (the claim, the start
 and the finish: the 3 transactions of a run, see writes.py), by the store functions the tick and the
-runner call, from as many threads as the pipeline has pollers, on other jobs of the same tables. It is
+runner call, from as many threads as the pipeline runs invocations at once, on other jobs of the same tables. It is
 measured before and after the pipeline (the machine is shared: its load changes), and the mean taken.
 moto's DynamoDB answers one request at a time in the local stack (moto is not thread-safe), so that
 limit is moto's, not DynamoDB's; the ratio says how much of it the queue, the pollers, the reads and
@@ -37,15 +37,17 @@ from jobdeck.domain import ActionStep, Job, LogLine, ScheduleSpec, TaskStatus
 from jobdeck.store.models import TaskModel
 from jobdeck.store.runs import Outcome
 from jobdeck.tick import scheduled_task
+from jobdeck_local import template
 from jobdeck_local.events import scheduled_event
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
-from jobdeck_local.stack import POLLERS_PER_QUEUE, LocalStack
+from jobdeck_local.stack import LocalStack, concurrency
 
 TASKS = 200  # runs through the pipeline
 LIMIT_RUNS = 100  # write-only lifecycles in each of the two limit measurements
 TIMEOUT = 300.0  # seconds for the pipeline's runs to finish
 RATIO_TARGET = 0.5
-WORKERS = POLLERS_PER_QUEUE  # the limit's threads: as many as the runner has pollers
+# Runner invocations at once in the local stack (RunQueue's MaximumConcurrency), and so the limit's threads.
+WORKERS = concurrency(template.resources("AWS::Serverless::Function")["RunnerFunction"]["Events"]["Runs"]["Properties"])
 PIPELINE_PREFIX, LIMIT_PREFIX = "bench-pipe-", "bench-limit-"
 
 
@@ -195,7 +197,7 @@ def measure() -> Table:
         second, _ = storage_limit(2)
     limit = statistics.mean([first, second])
     table = Table(
-        f"Local pipeline: {run.tasks} scheduled runs, tick -> RunQueue -> {POLLERS_PER_QUEUE} pollers -> runner "
+        f"Local pipeline: {run.tasks} scheduled runs, tick -> RunQueue -> {WORKERS} runner invocations at once "
         "(moto server, this process)"
     )
     table.add(Figure("storage-bound limit, run lifecycles per second", limit, headline=True))

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import aws
-from bench.pipeline import _quiet_other_jobs
+from bench.pipeline import WORKERS, _quiet_other_jobs
 from bench.report import Figure, Table
 from bench.routing import MotoDynamoDB
 from jobdeck import store, tasks
@@ -32,7 +32,7 @@ from jobdeck.domain import ActionStep, Job, ScheduleSpec, Task, TaskStatus
 from jobdeck.store.convert import item_from_job
 from jobdeck.store.models import JobModel
 from jobdeck_local.lambda_runtime import Handler
-from jobdeck_local.stack import POLLERS_PER_QUEUE, LocalStack, free_port
+from jobdeck_local.stack import LocalStack, free_port
 
 JOBS = 100
 TARGET_P99 = 1.0  # seconds
@@ -198,7 +198,7 @@ def measure() -> Table:
     runs = s.run_seconds()
     table = Table(
         f"Start lag: {JOBS} jobs due in the same minute, local stack (clock, tick, RunQueue, "
-        f"{POLLERS_PER_QUEUE} runner pollers, moto server)"
+        f"up to {WORKERS} runner invocations at once, moto server)"
     )
     table.add(Figure("start lag p50 (started_at - scheduled_for)", percentile(lags, 50), unit="s", headline=True))
     table.add(Figure("start lag p99", percentile(lags, 99), unit="s", target=TARGET_P99))
@@ -211,8 +211,8 @@ def measure() -> Table:
     invocation = percentile(s.invocations, 50) if s.invocations else 0.0
     table.add(Figure("  one runner invocation, median (the run, its record, the handler)", invocation, unit="s"))
     spread = lags[-1] - lags[0]
-    busy = sum(s.invocations) / (POLLERS_PER_QUEUE * spread) if spread else 0.0
-    table.add(Figure("  share of the pollers' time in invocations (the rest: receive, delete, wait)", busy))
+    busy = sum(s.invocations) / (WORKERS * spread) if spread else 0.0
+    table.add(Figure("  share of the invocation slots' time in invocations (the rest: free, waiting)", busy))
     table.add(Figure("  runs in flight at once, at most", s.most_at_once(), digits=0))
     table.add(Figure("  runs started per second, first to last", (len(lags) - 1) / spread if spread else 0.0))
     table.add(Figure("  moto's DynamoDB time, tick to last run (serialized)", s.moto_seconds, unit="s", digits=1))
@@ -221,9 +221,9 @@ def measure() -> Table:
     table.add(Figure("machine load average, last minute (2 cores)", s.load))
     table.notes += [
         f"slot {s.slot:%H:%M:%S} UTC; lag counted from the slot to when the runner took the task (its started_at)",
-        f"each poller takes one message at a time (BatchSize 1): {POLLERS_PER_QUEUE} runs at once at most here, "
-        "where Lambda runs up to RunnerMaxConcurrency;",
-        "  so the n-th run waits for about n / pollers runs before it: p99 ~ first lag + 99 / (runs per second)",
+        f"one message per invocation (BatchSize 1), up to {WORKERS} at once (RunnerMaxConcurrency), as in Lambda;",
+        "  but all in this process, behind one moto: the n-th run waits for about n - "
+        f"{WORKERS} runs before it: p99 ~ first lag + (99 - {WORKERS}) / (runs per second)",
     ]
     return table
 

@@ -10,13 +10,20 @@ import socket
 import threading
 import urllib.request
 from dataclasses import dataclass, field
+from typing import Any
 
 from moto.server import ThreadedMotoServer
 
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.lambda_runtime import load_handler
-from jobdeck_local.moto_quirks import cheap_transactions, serialize_dynamodb
+from jobdeck_local.moto_quirks import (
+    cheap_transactions,
+    plain_dynamodb_answers,
+    prompt_sqs_long_polls,
+    safe_sqs_deletes,
+    serialize_dynamodb,
+)
 from jobdeck_local.provision import Resources, provision
 from jobdeck_local.triggers import Clock, QueuePoller
 
@@ -30,7 +37,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-POLLERS_PER_QUEUE = 2  # Lambda starts five; two keep a laptop quiet and still overlap batches
+# Invocations at once per SQS event source when the template sets no MaximumConcurrency (Lambda
+# would scale up to the account's limit): a few, for a laptop.
+DEFAULT_CONCURRENCY = 4
+
+
+def concurrency(source: dict[str, Any]) -> int:
+    """An SQS event source's MaximumConcurrency, its parameter's default when it names one."""
+    limit = source.get("ScalingConfig", {}).get("MaximumConcurrency", DEFAULT_CONCURRENCY)
+    if isinstance(limit, dict) and "Ref" in limit:
+        limit = template.load()["Parameters"][limit["Ref"]]["Default"]
+    return int(limit)
 
 
 @dataclass
@@ -57,6 +74,9 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         serialize_dynamodb()
         cheap_transactions()
+        plain_dynamodb_answers()
+        prompt_sqs_long_polls()
+        safe_sqs_deletes()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         # moto keeps its state per process: a stack started again in the same process starts empty.
@@ -90,24 +110,23 @@ class LocalStack:
         assert self.resources is not None
         for function_id, props in template.resources("AWS::Serverless::Function").items():
             for source in props.get("Events", {}).values():
-                handler = None
                 if source["Type"] == "Schedule" and self.run_clock:
-                    handler = handler or load_handler(function_id)
-                    self.clocks.append(Clock(function_id, handler, self.stop_event, self.clock_period))
+                    self.clocks.append(
+                        Clock(function_id, load_handler(function_id), self.stop_event, self.clock_period)
+                    )
                 elif source["Type"] == "SQS":
                     queue_id = source["Properties"]["Queue"]["Fn::GetAtt"][0]
-                    handler = load_handler(function_id)
-                    for _ in range(POLLERS_PER_QUEUE):
-                        self.pollers.append(
-                            QueuePoller(
-                                function_id,
-                                handler,
-                                self.resources.queues[queue_id],
-                                self.resources.queue_arns[queue_id],
-                                int(source["Properties"].get("BatchSize", 10)),
-                                self.stop_event,
-                            )
+                    self.pollers.append(
+                        QueuePoller(
+                            function_id,
+                            load_handler(function_id),
+                            self.resources.queues[queue_id],
+                            self.resources.queue_arns[queue_id],
+                            int(source["Properties"].get("BatchSize", 10)),
+                            self.stop_event,
+                            concurrency(source["Properties"]),
                         )
+                    )
         for thread in [*self.clocks, *self.pollers]:
             thread.start()
 
@@ -118,6 +137,8 @@ class LocalStack:
         self.stop_event.set()
         for thread in [*self.clocks, *self.pollers]:
             thread.join(timeout=5)
+        for poller in self.pollers:
+            poller.wait_idle(timeout=5)  # a run longer than that is abandoned, as a killed Lambda's
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from jobdeck_local.stack import LocalStack, free_port
-from jobdeck_local.triggers import QueuePoller
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -63,13 +62,12 @@ def runner_paused(stack: LocalStack) -> Iterator[None]:
     stack.stop_event.set()
     for poller in stack.pollers:
         poller.join(timeout=5)
+        poller.wait_idle(timeout=60)
     try:
         yield
     finally:
         stack.stop_event.clear()
-        stack.pollers[:] = [
-            QueuePoller(p.function_id, p.handler, p.queue_url, p.queue_arn, p.batch_size, p.stop) for p in stack.pollers
-        ]
+        stack.pollers[:] = [poller.fresh() for poller in stack.pollers]
         for poller in stack.pollers:
             poller.start()
 
