@@ -27,6 +27,9 @@ Lost messages: moto's DeleteMessage rebuilds a queue's message list without hold
 SendMessage appends under, so a message sent by one thread while another deletes is dropped.
 `safe_sqs_deletes()` deletes under that lock.
 
+Routing: moto's server lists its own package's folders on disk (a stat of each) for every request
+it routes; `listed_moto_modules_once()` keeps that list, which does not change while it runs.
+
 Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
 has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
 second; SQS answers as soon as it is visible. `prompt_sqs_long_polls()` looks again every 50 ms.
@@ -42,6 +45,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, cast
 
+from moto import backends
 from moto.core.responses import ActionContext
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
@@ -269,3 +273,18 @@ def safe_sqs_deletes() -> None:
 
     delete_message._jobdeck_safe = True  # type: ignore[attr-defined]
     Queue.delete_message = delete_message  # type: ignore[method-assign,assignment]
+
+
+def listed_moto_modules_once() -> None:
+    """Idempotent: moto's server looks its services up in a list made once."""
+    original = backends.list_of_moto_modules
+    if getattr(original, "_jobdeck_once", False):
+        return
+    modules = tuple(original())
+
+    @functools.wraps(original)
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules._jobdeck_once = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules

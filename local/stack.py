@@ -19,6 +19,7 @@ from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.lambda_runtime import load_handler
 from jobdeck_local.moto_quirks import (
     cheap_transactions,
+    listed_moto_modules_once,
     plain_dynamodb_answers,
     prompt_sqs_long_polls,
     safe_sqs_deletes,
@@ -77,6 +78,7 @@ class LocalStack:
         plain_dynamodb_answers()
         prompt_sqs_long_polls()
         safe_sqs_deletes()
+        listed_moto_modules_once()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         # moto keeps its state per process: a stack started again in the same process starts empty.

@@ -2,7 +2,8 @@
 did, and copies only the items a transaction addresses, not the tables it touches.
 `plain_dynamodb_answers()`: every answer reads the same as moto's own serializer writes it.
 `prompt_sqs_long_polls()`: a long poll answers when a delayed message becomes visible.
-`safe_sqs_deletes()`: a message sent while another is deleted is kept."""
+`safe_sqs_deletes()`: a message sent while another is deleted is kept.
+`listed_moto_modules_once()`: moto's server finds its services in the same list, read once."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from moto.sqs.models import Message
 
 from jobdeck_local.moto_quirks import (
     cheap_transactions,
+    listed_moto_modules_once,
     plain_dynamodb_answers,
     prompt_sqs_long_polls,
     safe_sqs_deletes,
@@ -497,3 +499,14 @@ def test_a_message_sent_while_another_is_deleted_waits_for_the_delete_and_is_kep
         bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
     assert blocked == [True]
     assert bodies == ["second"]
+
+
+def test_moto_modules_are_listed_once_and_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import backends
+
+    before = list(backends.list_of_moto_modules())
+    listed_moto_modules_once()
+    assert list(backends.list_of_moto_modules()) == before
+    assert {"dynamodb", "sqs", "s3", "events"} <= set(before)
+    monkeypatch.setattr("os.listdir", lambda path: pytest.fail("listed the disk again"))
+    assert "sqs" in backends.list_of_moto_modules()
