@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from jobdeck import jobs, store
+from jobdeck import clients, dispatch, jobs, store
 from jobdeck import tick as tick_module
 from jobdeck.domain import Misfire, TaskStatus, slot_task_id
 from jobdeck.errors import InvalidSchedule
-from jobdeck.tick import tick
+from jobdeck.tick import TickFailed, tick
 from tests.support import at, make_job
 
 
@@ -67,6 +67,21 @@ def test_a_message_sent_late_in_a_long_tick_is_still_delayed_to_its_slot(aws, ru
         assert run_queue.receive() == []
         travel.shift(timedelta(seconds=2))  # 10:00:43, not 10:00:45
         assert sorted(body["job_id"] for body in run_queue.bodies()) == ["a-first", "b-second"]
+
+
+def test_the_tick_sends_ten_claimed_tasks_per_request(aws, run_queue):
+    now = at("2026-11-25T10:00:00Z")
+    for n in range(25):
+        jobs.create(make_job(f"job-{n:02}", "*/5 * * * *"), now=now - timedelta(minutes=1))
+    batches: list[int] = []
+    clients.sqs().meta.events.register(
+        "provide-client-params.sqs.SendMessageBatch", lambda params, **_: batches.append(len(params["Entries"]))
+    )
+
+    assert tick(now=now).queued == 25
+
+    assert batches == [10, 10, 5]
+    assert sorted(body["job_id"] for body in run_queue.bodies()) == [f"job-{n:02}" for n in range(25)]
 
 
 def test_two_ticks_racing_for_the_same_slot_create_one_task(aws, run_queue, monkeypatch):
@@ -187,3 +202,24 @@ def test_a_lost_message_is_sent_again_once_after_five_minutes(aws, run_queue):
 
     assert redelivered == [0, 0, 0, 0, 0, 1, 0, 0]  # at 10:06, the first tick past five minutes
     assert run_queue.bodies() == [{"job_id": "lossy", "task_id": slot_task_id("lossy", now)}]
+
+
+def test_tasks_claimed_but_not_sent_fail_the_tick_and_are_sent_by_a_later_one(aws, run_queue, monkeypatch):
+    """A send refused after the claims: the tick fails (EventBridge retries it, the slots are not
+    claimed twice) and the stale-task redelivery sends what was claimed five minutes on."""
+    now = at("2026-11-25T10:00:00Z")
+    jobs.create(make_job("unsent", "0 * * * *"), now=now - timedelta(minutes=1))
+
+    def refused(tasks, at, settings=None):
+        raise dispatch.DispatchError("RunQueue refused the batch")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dispatch, "send", refused)
+        with pytest.raises(TickFailed, match="1 of 1"):
+            tick(now=now)
+    assert [t.status for t in store.list_tasks("unsent")] == [TaskStatus.QUEUED]
+    assert run_queue.bodies() == []
+
+    assert tick(now=now + timedelta(minutes=1)).queued == 0  # claimed once, not again
+    assert [tick(now=now + timedelta(minutes=m)).redelivered for m in range(2, 7)] == [0, 0, 0, 0, 1]
+    assert run_queue.bodies() == [{"job_id": "unsent", "task_id": slot_task_id("unsent", now)}]

@@ -11,6 +11,7 @@ from jobdeck.config import Settings
 from jobdeck.domain import Task
 
 MAX_DELAY_SECONDS = 900  # SQS's limit; the tick never looks further ahead than a minute
+BATCH = 10  # messages in one SendMessageBatch, SQS's limit
 
 
 class DispatchError(RuntimeError):
@@ -34,8 +35,8 @@ def resend(refs: list[tuple[str, str]], settings: Settings | None = None) -> Non
 
 def _send(messages: list[tuple[str, str, int]], settings: Settings | None) -> None:
     queue_url = (settings or Settings.from_env()).run_queue_url
-    for start in range(0, len(messages), 10):
-        batch = messages[start : start + 10]
+    for start in range(0, len(messages), BATCH):
+        batch = messages[start : start + BATCH]
         entries = [
             {"Id": str(i), "MessageBody": message(job_id, task_id), "DelaySeconds": delay}
             for i, (job_id, task_id, delay) in enumerate(batch)

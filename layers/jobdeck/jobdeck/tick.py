@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,21 +48,34 @@ class TickFailed(RuntimeError):
 def tick(now: datetime | None = None, settings: Settings | None = None) -> TickReport:
     now = now or datetime.now(UTC)
     began = clock()
-
-    def sending_at() -> datetime:
-        """`now` moved on by the time this tick has taken: a message sent a second or two into a
-        tick over many jobs is delayed to its slot, not to as long after it."""
-        return now + timedelta(seconds=clock() - began)
-
     settings = settings or Settings.from_env()
     report = TickReport()
+    # Claimed tasks go out ten at a time, one SendMessageBatch, rather than one request per job.
+    outbox: list[Task] = []
+
+    def send() -> None:
+        # Each message is delayed from when it is sent: `now` moved on by the time this tick has
+        # taken, or the last jobs of a long tick would start as long after their slot.
+        try:
+            dispatch.send(outbox, now + timedelta(seconds=clock() - began), settings)
+            report.queued += len(outbox)
+        except Exception:
+            # Claimed, not sent: the tick's redelivery of stale tasks sends them in five minutes.
+            report.failed += 1
+            logger.exception("tick could not send tasks", extra={"tasks": [t.id for t in outbox]})
+        outbox.clear()
+
     for job in store.due_jobs(now + LOOKAHEAD):
         report.due += 1
         try:
-            _fire(job, now, sending_at, settings, report)
+            outbox.extend(_claim(job, now, report))
         except Exception:
             report.failed += 1
             logger.exception("tick could not fire job", extra={"job_id": job.id})
+        if len(outbox) >= dispatch.BATCH:
+            send()
+    if outbox:
+        send()
     stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
     if stale:
         dispatch.resend(stale, settings)
@@ -76,21 +88,20 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
     return report
 
 
-def _fire(job: Job, now: datetime, sending_at: Callable[[], datetime], settings: Settings, report: TickReport) -> None:
+def _claim(job: Job, now: datetime, report: TickReport) -> list[Task]:
+    """The tasks of the job's slots in the next minute, claimed (none when another tick was first)."""
     plan = slots.plan(job, now, now + LOOKAHEAD)
     tasks = [scheduled_task(job, slot, now) for slot in plan.run]
     if not store.claim_slots(job, tasks, plan.next_fire_at):
         report.lost_races += 1
-        return
+        return []
     report.claimed += 1
     report.skipped_slots += plan.skipped
     past = [(now - slot).total_seconds() for slot in plan.run if slot <= now]
     report.late_seconds = max([report.late_seconds, *past])
     if plan.skipped:
         logger.info("missed slots skipped", extra={"job_id": job.id, "skipped": plan.skipped})
-    if tasks:
-        dispatch.send(tasks, sending_at(), settings)
-        report.queued += len(tasks)
+    return tasks
 
 
 def scheduled_task(job: Job, slot: datetime, now: datetime) -> Task:
