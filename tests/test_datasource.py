@@ -12,6 +12,7 @@ import time_machine
 
 from jobdeck import actions, jobs, runner, store, tasks
 from jobdeck.domain import ActionStep, TaskStatus
+from jobdeck.store import nodes as node_index
 from tests.support import action_context, at, make_job
 
 COUNTS = re.compile(r"synced s3://\S+: (\d+) objects, (\d+) created, (\d+) changed, (\d+) deleted")
@@ -37,7 +38,7 @@ def _counts(lines: list[str]) -> tuple[int, ...]:
 
 
 def _index(bucket: str, prefix: str = "") -> dict[str, tuple]:
-    return {n.key[len(prefix) :]: (n.size, n.etag, n.content_type) for n in store.indexed_nodes(bucket, prefix)}
+    return {n.key[len(prefix) :]: (n.size, n.etag, n.content_type) for n in node_index.indexed_nodes(bucket, prefix)}
 
 
 def test_two_syncs_report_what_was_created_then_what_changed_and_what_went(aws, settings, s3, quiet_bucket):
@@ -51,7 +52,7 @@ def test_two_syncs_report_what_was_created_then_what_changed_and_what_went(aws, 
     assert _counts(lines) == (3, 3, 0, 0)
     assert "(first sync)" in lines[0]
     assert {n.key for n in output} == {"docs/a.txt", "docs/b.txt", "photos/c.jpg"}
-    assert store.node(bucket, "photos/c.jpg") == {
+    assert node_index.node(bucket, "photos/c.jpg") == {
         "key": "photos/c.jpg",
         "size": 1,
         "etag": s3.head_object(Bucket=bucket, Key="photos/c.jpg")["ETag"].strip('"'),
@@ -79,10 +80,10 @@ def test_two_syncs_report_what_was_created_then_what_changed_and_what_went(aws, 
     assert "created: docs/d.txt" in lines and "deleted: photos/c.jpg" in lines
     assert "changed: docs/a.txt, docs/b.txt" in lines
     assert [n.key for n in output] == ["docs/a.txt", "docs/b.txt", "docs/d.txt"]
-    assert store.node(bucket, "docs/a.txt")["content_type"] == "text/x-rst"
-    assert store.node(bucket, "photos/c.jpg") is None
-    assert store.node(bucket, "docs/b.txt")["content_type"] == "text/markdown"
-    assert store.node(bucket, "docs/b.txt")["size"] == 8
+    assert node_index.node(bucket, "docs/a.txt")["content_type"] == "text/x-rst"
+    assert node_index.node(bucket, "photos/c.jpg") is None
+    assert node_index.node(bucket, "docs/b.txt")["content_type"] == "text/markdown"
+    assert node_index.node(bucket, "docs/b.txt")["size"] == 8
 
     _, lines = _sync(settings)
     assert _counts(lines) == (3, 0, 0, 0)  # nothing changed since
@@ -129,7 +130,7 @@ def _dataset(s3, bucket: str, prefix: str) -> None:
     for i in range(1000):
         s3.put_object(Bucket=bucket, Key=f"{prefix}{i:04}.txt", Body=f"object {i}".encode(), ContentType="text/plain")
     known = [
-        store.IndexedNode(
+        node_index.IndexedNode(
             f"{prefix}{i:04}.txt",
             len(f"object {i}"),
             "0" * 32 if i % 9 == 0 else hashlib.md5(f"object {i}".encode()).hexdigest(),  # S3's etag of a put
@@ -137,8 +138,8 @@ def _dataset(s3, bucket: str, prefix: str) -> None:
         )
         for i in range(900)
     ]
-    gone = [store.IndexedNode(f"{prefix}{i:04}.gone", 1, "f" * 32) for i in range(0, 1000, 10)]
-    store.write_nodes(bucket, known + gone, [])
+    gone = [node_index.IndexedNode(f"{prefix}{i:04}.gone", 1, "f" * 32) for i in range(0, 1000, 10)]
+    node_index.write_nodes(bucket, known + gone, [])
 
 
 def test_a_sync_through_hand_overs_ends_with_the_counts_of_one_uninterrupted_run(

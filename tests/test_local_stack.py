@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from jobdeck import store
+from jobdeck.store import nodes as node_index
 from jobdeck_local.stack import LocalStack, free_port
 from tests.support import make_job
 
@@ -95,6 +96,6 @@ def test_an_upload_to_the_local_bucket_starts_the_subscribed_jobs_within_seconds
 
     def indexed():
         done = [t for t in store.list_tasks("index-new-uploads") if t.status.value == "FINISHED"]
-        return done and store.node(bucket, "inbox/photo.jpg")
+        return done and node_index.node(bucket, "inbox/photo.jpg")
 
     assert _wait_for(indexed, timeout=15)["content_type"] == "image/jpeg"

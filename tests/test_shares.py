@@ -12,6 +12,7 @@ import time_machine
 from jobdeck import actions, jobs, runner, store, tasks
 from jobdeck.actions import ActionError, Node
 from jobdeck.domain import ActionStep, TaskStatus
+from jobdeck.store import shares as share_store
 from tests.support import action_context, at, make_job
 
 NOW = at("2026-11-25T10:00:00Z")
@@ -36,7 +37,7 @@ def test_a_share_is_a_presigned_get_of_the_key_for_its_expiry_recorded_with_who_
 
     assert shared == [Node("reports/q3 résumé.pdf")]
     [item] = _shares(aws.tables["SharesTable"])
-    share = store.get_share(item["id"]["S"])
+    share = share_store.get_share(item["id"]["S"])
     assert (share.key, share.bucket, share.created_by) == ("reports/q3 résumé.pdf", bucket, "alice")
     assert (share.created_at, share.expires_at) == (NOW, NOW + timedelta(hours=1))
     assert (share.job_id, share.task_id) == ("hooked", "01JDTASK00000000000000000")
@@ -58,7 +59,8 @@ def test_input_objects_are_shared_each_and_a_missing_one_is_a_clear_error(aws, s
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
     shared, _ = _share(settings, [Node("a.txt"), Node("b.txt")])
     assert [n.key for n in shared] == ["a.txt", "b.txt"]
-    assert sorted(store.get_share(i["id"]["S"]).key for i in _shares(aws.tables["SharesTable"])) == ["a.txt", "b.txt"]
+    stored = [share_store.get_share(i["id"]["S"]) for i in _shares(aws.tables["SharesTable"])]
+    assert sorted(share.key for share in stored) == ["a.txt", "b.txt"]
 
     with pytest.raises(ActionError, match=r"cannot share gone\.txt: no such object in the datasource"):
         _share(settings, key="gone.txt")
@@ -93,7 +95,7 @@ def test_share_expire_removes_only_the_expired_shares(aws, run_queue, s3, bucket
         done = run("expire")
     assert done.status is TaskStatus.FINISHED and done.logs[-1].message == "removed 1 expired shares"
     [left] = _shares(aws.tables["SharesTable"])
-    assert store.get_share(left["id"]["S"]).expires_at == NOW + timedelta(hours=2)
+    assert share_store.get_share(left["id"]["S"]).expires_at == NOW + timedelta(hours=2)
     with time_machine.travel(NOW + timedelta(hours=3), tick=False):
         assert run("expire").logs[-1].message == "removed 1 expired shares"
     assert _shares(aws.tables["SharesTable"]) == []

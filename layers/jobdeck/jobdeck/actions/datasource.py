@@ -22,7 +22,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from jobdeck import store
 from jobdeck.actions.registry import (
     ActionContext,
     ActionError,
@@ -33,6 +32,7 @@ from jobdeck.actions.registry import (
     TaskTimedOut,
     action,
 )
+from jobdeck.store import nodes as node_index
 
 OUTPUT_LIMIT = 1000  # created and changed objects passed on to the next step, at most
 EXAMPLES = 5  # keys named per kind in the log
@@ -61,7 +61,7 @@ def datasource_sync(ctx: ActionContext, params: dict[str, Any], nodes: list[Node
         raise ActionError("no datasource bucket is configured (JOBDECK_DATASOURCE_BUCKET)")
     state = ctx.state
     if "counts" not in state:
-        previous = store.last_sync(bucket, prefix)
+        previous = node_index.last_sync(bucket, prefix)
         state.update(
             after=None,
             counts={"created": 0, "changed": 0, "deleted": 0, "unchanged": 0},
@@ -74,13 +74,13 @@ def datasource_sync(ctx: ActionContext, params: dict[str, Any], nodes: list[Node
     writer = _Writer(ctx, bucket)
     with writer:
         listed = _listing(ctx, bucket, prefix, state["after"])
-        indexed = store.indexed_nodes(bucket, prefix, state["after"])
+        indexed = node_index.indexed_nodes(bucket, prefix, state["after"])
         for key, obj, entry in _merge(listed, indexed):
             ctx.checkpoint()
             writer.handle(key, obj, entry)
     counts = state["counts"]
     objects = counts["created"] + counts["changed"] + counts["unchanged"]
-    store.record_sync(bucket, prefix, objects, ctx.now)
+    node_index.record_sync(bucket, prefix, objects, ctx.now)
     where = f"s3://{bucket}/{prefix}"
     since = f"since the last sync ({state['since']})" if state["since"] else "(first sync)"
     ctx.log(
@@ -122,8 +122,8 @@ def _listing(ctx: ActionContext, bucket: str, prefix: str, after: str | None) ->
 
 
 def _merge(
-    listed: Iterator[Listed], indexed: Iterator[store.IndexedNode]
-) -> Iterator[tuple[str, Listed | None, store.IndexedNode | None]]:
+    listed: Iterator[Listed], indexed: Iterator[node_index.IndexedNode]
+) -> Iterator[tuple[str, Listed | None, node_index.IndexedNode | None]]:
     """Each key of either stream once, in order, with what each stream says of it (None: absent)."""
     obj, entry = next(listed, None), next(indexed, None)
     while obj is not None or entry is not None:
@@ -151,7 +151,7 @@ class _Writer:
 
     def __init__(self, ctx: ActionContext, bucket: str) -> None:
         self.ctx, self.bucket = ctx, bucket
-        self.put: list[store.IndexedNode] = []
+        self.put: list[node_index.IndexedNode] = []
         self.delete: list[str] = []
         self.heads: list[tuple[str, bool]] = []  # key, indexed already (changed) or not (created)
         self.counts = {"created": 0, "changed": 0, "deleted": 0, "unchanged": 0}
@@ -161,7 +161,7 @@ class _Writer:
         self.in_hand = 0
         self.pool = ThreadPoolExecutor(HEAD_THREADS, thread_name_prefix="sync-head")
 
-    def handle(self, key: str, obj: Listed | None, entry: store.IndexedNode | None) -> None:
+    def handle(self, key: str, obj: Listed | None, entry: node_index.IndexedNode | None) -> None:
         if obj is None:
             self._deleted(key)
         else:
@@ -194,7 +194,7 @@ class _Writer:
                 continue
             etag = head["ETag"].strip('"')  # the HEAD is newer than the listing
             size = head["ContentLength"]
-            node = store.IndexedNode(key, size, etag, head.get("ContentType"), _seconds(head["LastModified"]))
+            node = node_index.IndexedNode(key, size, etag, head.get("ContentType"), _seconds(head["LastModified"]))
             self.put.append(node)
             self._count("changed" if known else "created", key)
             self.output.append([key, size, etag])
@@ -211,7 +211,7 @@ class _Writer:
     def flush(self) -> None:
         self._record_heads()
         if self.put or self.delete:
-            store.write_nodes(self.bucket, self.put, self.delete, self.ctx.now)
+            node_index.write_nodes(self.bucket, self.put, self.delete, self.ctx.now)
         state = self.ctx.state
         for kind, count in self.counts.items():
             state["counts"][kind] += count

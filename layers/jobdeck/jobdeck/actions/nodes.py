@@ -4,9 +4,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from jobdeck import store
 from jobdeck.actions.objects import list_nodes
 from jobdeck.actions.registry import ActionContext, Node, action
+from jobdeck.store import nodes as node_index
 
 
 @action(
@@ -34,7 +34,7 @@ def nodes_index(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -
     event = ctx.task.trigger.detail.get("event", {})
     bucket = event.get("bucket", ctx.bucket)
     if event.get("source") == "s3" and event.get("type") == "ObjectRemoved":
-        store.forget_node(bucket, event["key"])
+        node_index.forget_node(bucket, event["key"])
         ctx.log(f"forgot {event['key']}")
         return nodes
     for node in nodes:
@@ -43,7 +43,7 @@ def nodes_index(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -
         except ClientError:
             ctx.log(f"{node.key} is gone already: not indexed", "WARNING")
             continue
-        store.index_node(
+        node_index.index_node(
             bucket,
             node.key,
             head["ContentLength"],

@@ -16,9 +16,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from jobdeck import store
 from jobdeck.actions.registry import ActionContext, ActionError, Node, action
 from jobdeck.domain import new_task_id
+from jobdeck.store import shares as share_store
 
 MAX_EXPIRES_IN = 7 * 24 * 3600  # SigV4: a presigned URL lives at most 7 days
 
@@ -59,7 +59,7 @@ def share_create(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) 
         url = signer.generate_presigned_url(
             "get_object", Params={"Bucket": ctx.bucket, "Key": node.key}, ExpiresIn=expires_in
         )
-        share = store.Share(
+        share = share_store.Share(
             id=new_task_id(created),
             bucket=ctx.bucket,
             key=node.key,
@@ -70,7 +70,7 @@ def share_create(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) 
             job_id=ctx.job.id,
             task_id=ctx.task.id,
         )
-        store.record_share(share)
+        share_store.record_share(share)
         ctx.log(f"share {share.id}: {node.key} until {share.expires_at.isoformat()}, by {share.created_by}")
         ctx.log(url)  # a line of its own: a link with a session token is long
     ctx.log(f"shared {len(targets)} objects for {expires_in} s")
@@ -84,7 +84,7 @@ def share_create(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) 
 )
 def share_expire(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     ctx.checkpoint()
-    removed = store.expire_shares(ctx.now)
+    removed = share_store.expire_shares(ctx.now)
     ctx.report_progress(1.0)
     ctx.log(f"removed {removed} expired shares")
     return nodes

@@ -1,4 +1,7 @@
-"""The only place that speaks DynamoDB. Everything above works with `jobdeck.domain` objects."""
+"""The only place that speaks DynamoDB. Everything above works with `jobdeck.domain` objects.
+
+The node index (`jobdeck.store.nodes`) and the share links (`jobdeck.store.shares`) are imported by
+the few actions that use them, not from here: every function's cold start would pay for them."""
 
 from jobdeck.store.audit import list_audit, record
 from jobdeck.store.jobs import (
@@ -12,17 +15,6 @@ from jobdeck.store.jobs import (
     list_jobs,
     save_job,
     subscribers,
-)
-from jobdeck.store.nodes import (
-    IndexedNode,
-    SyncRecord,
-    forget_node,
-    index_node,
-    indexed_nodes,
-    last_sync,
-    node,
-    record_sync,
-    write_nodes,
 )
 from jobdeck.store.runs import (
     Freed,
@@ -43,7 +35,6 @@ from jobdeck.store.runs import (
     start_task,
     stop_queued,
 )
-from jobdeck.store.shares import Share, expire_shares, get_share, record_share
 from jobdeck.store.tasks import (
     active_tasks,
     existing_tasks,
@@ -59,10 +50,7 @@ from jobdeck.store.transactions import reset
 
 __all__ = [
     "Freed",
-    "IndexedNode",
     "Outcome",
-    "Share",
-    "SyncRecord",
     "active_tasks",
     "all_jobs",
     "claim_slots",
@@ -74,29 +62,20 @@ __all__ = [
     "end_queued",
     "existing_tasks",
     "expire_job",
-    "expire_shares",
     "finish_task",
-    "forget_node",
     "get_job",
     "get_jobs",
-    "get_share",
     "get_task",
-    "index_node",
-    "indexed_nodes",
-    "last_sync",
     "leave_line",
     "list_audit",
     "list_jobs",
     "list_tasks",
-    "node",
     "park",
     "pause_job",
     "pause_task",
     "prune_history",
     "rearm",
     "record",
-    "record_share",
-    "record_sync",
     "request",
     "requests",
     "requeue_task",
@@ -109,5 +88,4 @@ __all__ = [
     "stop_queued",
     "subscribers",
     "task_page",
-    "write_nodes",
 ]
