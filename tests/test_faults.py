@@ -347,6 +347,7 @@ class Throttling:
         self.storms: set[Any] = set()
         self.backoffs: Counter[str] = Counter()  # retries after a throttle: botocore's, Jobdeck's
         self.cancel_transactions = 0  # the next N TransactWriteItems: cancelled, reason ThrottlingError
+        self.tokens: list[str | None] = []  # each TransactWriteItems sent: its ClientRequestToken
         self.lock = threading.Lock()
 
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
@@ -356,6 +357,8 @@ class Throttling:
         target = request.headers.get("X-Amz-Target", b"")
         with self.lock:
             self.requests += 1
+            if target.endswith(b".TransactWriteItems"):
+                self.tokens.append(json.loads(request.body).get("ClientRequestToken"))
             if self.cancel_transactions and target.endswith(b".TransactWriteItems"):
                 self.cancel_transactions -= 1
                 self.throttled += 1
@@ -412,6 +415,26 @@ def throttling(aws, monkeypatch) -> Throttling:
     monkeypatch.setattr(transactions, "time", SimpleNamespace(sleep=lambda _: throttler.backoffs.update(["jobdeck"])))
     store.reset()
     return throttler
+
+
+def test_every_send_of_a_transaction_carries_its_own_client_request_token(aws, throttling):
+    """DynamoDB applies a transaction once per ClientRequestToken: one whose answer was lost and that
+    is sent again succeeds rather than failing its own condition. moto ignores the token; checked
+    here: the resends of one transaction (after a cancellation for throttling) carry its token, and
+    the next transaction another."""
+    jobs.create(make_job("tokens", None, actions=[ActionStep("log.message", {"message": "hi"})]))
+    throttling.rate = throttling.storm = 0.0
+    throttling.cancel_transactions = 2
+    throttling.enabled = True
+    first = tasks.run_now("tokens")  # cancelled twice, then written
+    second = tasks.run_now("tokens")
+    throttling.enabled = False
+
+    assert {t.id for t in store.list_tasks("tokens")} == {first.id, second.id}
+    assert throttling.backoffs["jobdeck"] == 2
+    a, b = throttling.tokens[0], throttling.tokens[-1]
+    assert throttling.tokens == [a, a, a, b]
+    assert a != b and all(uuid.UUID(token) for token in (a, b))
 
 
 def test_with_a_fifth_of_dynamodb_requests_throttled_every_run_completes_once(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -61,10 +62,15 @@ class Transaction(TransactWrite):
 
 
 def transaction() -> Transaction:
+    """A transaction with a token of its own. DynamoDB applies a transaction once per token (for ten
+    minutes): one whose answer was lost after it applied (a timeout) and that botocore sends again
+    then succeeds, where without the token it would fail its own condition and read as "another
+    delivery got there first", leaving its task RUNNING for the reaper. Our own resends after a
+    throttling cancellation keep the token too (same items, same token)."""
     global _connection
     if _connection is None:
         _connection = Connection(region=REGION)
-    return Transaction(connection=_connection)
+    return Transaction(connection=_connection, client_request_token=str(uuid.uuid4()))
 
 
 def reset() -> None:
