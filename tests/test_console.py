@@ -333,6 +333,19 @@ def test_a_custom_job_made_with_the_form_is_listed_and_runs(console):
     assert saved["pause_after_failures"] is None
 
 
+def test_an_object_default_reads_as_its_json_in_the_form(console):
+    page = console.sign_in("admin")
+    page.get_by_role("link", name="New job").click()
+    page.locator("#f-action-0").select_option("images.thumbnail")
+    step = page.locator("#steps li.step").first
+    sizes = step.get_by_label("sizes")
+    hint = step.locator(".hint", has_text="default:").filter(has_text="sm")
+    expect(hint).to_contain_text('default: {"sm":300,"md":1024}')
+    expect(sizes).to_have_attribute("placeholder", '{"sm":300,"md":1024}')
+    expect(step).not_to_contain_text("[object Object]")
+    console.screenshot("console-form-thumbnail-step.png", part=step)
+
+
 def test_the_form_adds_s3_event_and_hook_triggers(console):
     page = console.sign_in("admin")
     page.goto(f"{console.url}/#/new")

@@ -1419,12 +1419,17 @@ function clockTime(iso) {
 
 let fieldIds = 0;
 
+/** A default as a person reads it: an object or a list as its JSON, not "[object Object]". */
+const shownDefault = (value) => (value !== null && typeof value === "object" ? JSON.stringify(value) : String(value));
+
 /** A labelled input for one JSON Schema property: string, integer/number, boolean, enum. */
 function parameterField(idPrefix, name, schema, required, value) {
   const id = `${idPrefix}-${name}`.replace(/[^\w-]/g, "_");
   const hint = [
     schema.description,
-    schema.default !== undefined && !schema.enum && schema.type !== "boolean" ? `default: ${schema.default}` : "",
+    schema.default !== undefined && !schema.enum && schema.type !== "boolean"
+      ? `default: ${shownDefault(schema.default)}`
+      : "",
   ]
     .filter(Boolean)
     .join(" · ");
@@ -1435,7 +1440,7 @@ function parameterField(idPrefix, name, schema, required, value) {
       "select",
       { id, required, "aria-describedby": describedBy },
       !required || schema.default === undefined
-        ? h("option", { value: "" }, schema.default !== undefined ? `(default: ${schema.default})` : "—")
+        ? h("option", { value: "" }, schema.default !== undefined ? `(default: ${shownDefault(schema.default)})` : "—")
         : null,
       schema.enum.map((choice) => h("option", { value: JSON.stringify(choice) }, String(choice))),
     );
@@ -1475,7 +1480,7 @@ function parameterField(idPrefix, name, schema, required, value) {
       id,
       required,
       value: value === undefined ? "" : JSON.stringify(value),
-      placeholder: "JSON",
+      placeholder: schema.default !== undefined ? shownDefault(schema.default) : "JSON",
       "aria-describedby": describedBy,
     });
   }
