@@ -111,6 +111,19 @@ def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["bomb.png"]
 
 
+def test_a_corrupt_image_is_skipped_with_a_warning_and_the_others_are_made(aws, settings, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="good.jpg", Body=_image(600, 400), ContentType="image/jpeg")
+    s3.put_object(Bucket=bucket, Key="broken.jpg", Body=_image(600, 400)[:400], ContentType="image/jpeg")
+
+    made, lines = _thumbnail(settings, [Node("broken.jpg"), Node("good.jpg")])
+
+    assert sorted(n.key for n in made) == [".thumbnails/good.jpg/md.jpg", ".thumbnails/good.jpg/sm.jpg"]
+    assert any(line.startswith("broken.jpg cannot be decoded") for line in lines), lines
+    assert lines[-1] == "made 2 thumbnails of 1 images (0 objects skipped, 1 images failed)"
+    with pytest.raises(ActionError, match=r"broken\.jpg cannot be decoded"):  # alone, it fails the step
+        _thumbnail(settings, [Node("broken.jpg")])
+
+
 def test_an_upload_event_makes_thumbnails_once_and_their_own_events_start_nothing(aws, run_queue, s3, bucket):
     jobs.create(
         make_job(

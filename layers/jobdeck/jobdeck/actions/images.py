@@ -31,7 +31,8 @@ SOURCE_ETAG_METADATA = "jobdeck-source-etag"  # what the thumbnail was made from
     "Make thumbnails of each input image (the event's object, or what the previous step produced): "
     "for each of `sizes`, the image scaled down to that longest side (never up), as JPEG (PNG when it "
     "has transparency), written to `<prefix><key>/<name>.jpg`. Other objects are skipped; an image "
-    "over `max_pixels` is refused. Outputs the thumbnails.",
+    "over `max_pixels` is refused, and one that cannot be decoded skipped, with a warning (the step "
+    "fails when no image could be made). Outputs the thumbnails.",
     {
         "properties": {
             "sizes": {
@@ -67,17 +68,27 @@ def images_thumbnail(ctx: ActionContext, params: dict[str, Any], nodes: list[Nod
         raise ActionError("give a thumbnails prefix below the datasource's root, e.g. .thumbnails/")
     made: list[Node] = []
     skipped = 0
+    failed: list[str] = []  # images refused or undecodable: the others are still made
     for node in ctx.each(nodes):
         if node.key.startswith(prefix):
             ctx.log(f"{node.key} is a thumbnail itself: skipped")
             skipped += 1
             continue
-        thumbnails = _thumbnails(ctx, params, prefix, node)
+        try:
+            thumbnails = _thumbnails(ctx, params, prefix, node)
+        except ActionError as exc:
+            ctx.log(str(exc), "WARNING")
+            failed.append(str(exc))
+            continue
         if thumbnails is None:
             skipped += 1
         else:
             made.extend(thumbnails)
-    ctx.log(f"made {len(made)} thumbnails of {len(nodes) - skipped} images ({skipped} objects skipped)")
+    images = len(nodes) - skipped
+    also = f", {len(failed)} images failed" if failed else ""
+    ctx.log(f"made {len(made)} thumbnails of {images - len(failed)} images ({skipped} objects skipped{also})")
+    if failed and len(failed) == images:  # nothing to show for it: the task says so
+        raise ActionError(failed[0] if images == 1 else f"all {images} images failed; the first: {failed[0]}")
     return made
 
 
@@ -126,6 +137,10 @@ def _render(source: IO[bytes], params: dict[str, Any], key: str) -> dict[str, tu
             image = Image.open(source)  # the header only: no pixel is decoded yet
         except Image.DecompressionBombError as exc:
             raise ActionError(f"{key} is refused: {exc}") from None
+        except UnidentifiedImageError:
+            raise  # not an image at all: the caller skips it
+        except (OSError, SyntaxError, ValueError) as exc:  # an image's header, cut short or broken
+            raise ActionError(f"{key} cannot be decoded: {exc}") from None
     with image:
         width, height = image.size
         if width * height > limit:
