@@ -42,6 +42,7 @@ import copy
 import functools
 import json
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -56,19 +57,27 @@ from moto.sqs.models import Queue
 _lock = threading.RLock()
 
 
+def _install(owner: Any, name: str, replace: Callable[[Any], Callable[..., Any]]) -> None:
+    """`owner.name` becomes `replace(original)`, once: installing a quirk again changes nothing."""
+    original = getattr(owner, name)
+    if getattr(original, "_jobdeck_quirk", False):
+        return
+    replacement = functools.wraps(original)(replace(original))
+    replacement._jobdeck_quirk = True  # type: ignore[attr-defined]
+    setattr(owner, name, replacement)
+
+
 def serialize_dynamodb() -> None:
     """Idempotent: moto's DynamoDB handler serves one request at a time, in this process."""
-    original = DynamoHandler.call_action
-    if getattr(original, "_jobdeck_serialized", False):
-        return
 
-    @functools.wraps(original)
-    def call_action(handler: DynamoHandler) -> Any:
-        with _lock:
-            return original(handler)
+    def one_at_a_time(original: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
+        def call_action(handler: DynamoHandler) -> Any:
+            with _lock:
+                return original(handler)
 
-    call_action._jobdeck_serialized = True  # type: ignore[attr-defined]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+        return call_action
+
+    _install(DynamoHandler, "call_action", one_at_a_time)
 
 
 # Per thread: a backup or a restore of a table made by another thread, meanwhile, is a real copy.
@@ -215,25 +224,23 @@ ITEM_OPERATIONS = frozenset(
 
 def plain_dynamodb_answers() -> None:
     """Idempotent: moto's DynamoDB answers with items are dumped as the JSON they already are."""
-    original = DynamoResult.execute_result
-    if getattr(original, "_jobdeck_plain", False):
-        return
 
-    @functools.wraps(original)
-    def execute_result(result: DynamoResult, context: ActionContext) -> Any:
-        answer, shape = result.result, context.operation_model.output_shape
-        if (
-            context.operation_model.name not in ITEM_OPERATIONS
-            or not isinstance(answer, dict)
-            or shape is None
-            or not set(answer) <= set(shape.members)
-        ):
-            return original(result, context)
-        body = json.dumps(answer, default=_wire_value, separators=(",", ":"))
-        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+    def plain(original: Callable[[DynamoResult, ActionContext], Any]) -> Callable[[DynamoResult, ActionContext], Any]:
+        def execute_result(result: DynamoResult, context: ActionContext) -> Any:
+            answer, shape = result.result, context.operation_model.output_shape
+            if (
+                context.operation_model.name not in ITEM_OPERATIONS
+                or not isinstance(answer, dict)
+                or shape is None
+                or not set(answer) <= set(shape.members)
+            ):
+                return original(result, context)
+            body = json.dumps(answer, default=_wire_value, separators=(",", ":"))
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
 
-    execute_result._jobdeck_plain = True  # type: ignore[attr-defined]
-    DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+        return execute_result
+
+    _install(DynamoResult, "execute_result", plain)
 
 
 def _wire_value(value: Any) -> Any:
@@ -247,44 +254,35 @@ LONG_POLL_CHECK_SECONDS = 0.05
 
 def prompt_sqs_long_polls() -> None:
     """Idempotent: a long poll sees a delayed message within 50 ms of its becoming visible."""
-    original = Queue.wait_for_messages
-    if getattr(original, "_jobdeck_prompt", False):
-        return
 
-    @functools.wraps(original)
-    def wait_for_messages(queue: Queue, timeout: int) -> None:
-        with queue._messages_lock:
-            queue._messages_lock.wait_for(lambda: queue.messages, timeout=min(timeout, LONG_POLL_CHECK_SECONDS))
+    def prompt(_: Callable[[Queue, int], None]) -> Callable[[Queue, int], None]:
+        def wait_for_messages(queue: Queue, timeout: int) -> None:
+            with queue._messages_lock:
+                queue._messages_lock.wait_for(lambda: queue.messages, timeout=min(timeout, LONG_POLL_CHECK_SECONDS))
 
-    wait_for_messages._jobdeck_prompt = True  # type: ignore[attr-defined]
-    Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign,assignment]
+        return wait_for_messages
+
+    _install(Queue, "wait_for_messages", prompt)
 
 
 def safe_sqs_deletes() -> None:
     """Idempotent: a delete holds the queue's lock, so a message sent meanwhile is kept."""
-    original = Queue.delete_message
-    if getattr(original, "_jobdeck_safe", False):
-        return
 
-    @functools.wraps(original)
-    def delete_message(queue: Queue, receipt_handle: str) -> None:
-        with queue._messages_lock:
-            original(queue, receipt_handle)
+    def locked(original: Callable[[Queue, str], None]) -> Callable[[Queue, str], None]:
+        def delete_message(queue: Queue, receipt_handle: str) -> None:
+            with queue._messages_lock:
+                original(queue, receipt_handle)
 
-    delete_message._jobdeck_safe = True  # type: ignore[attr-defined]
-    Queue.delete_message = delete_message  # type: ignore[method-assign,assignment]
+        return delete_message
+
+    _install(Queue, "delete_message", locked)
 
 
 def listed_moto_modules_once() -> None:
     """Idempotent: moto's server looks its services up in a list made once."""
-    original = backends.list_of_moto_modules
-    if getattr(original, "_jobdeck_once", False):
-        return
-    modules = tuple(original())
 
-    @functools.wraps(original)
-    def list_of_moto_modules() -> tuple[str, ...]:
-        return modules
+    def once(original: Callable[[], Iterable[str]]) -> Callable[[], tuple[str, ...]]:
+        modules = tuple(original())
+        return lambda: modules
 
-    list_of_moto_modules._jobdeck_once = True  # type: ignore[attr-defined]
-    backends.list_of_moto_modules = list_of_moto_modules
+    _install(backends, "list_of_moto_modules", once)
