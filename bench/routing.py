@@ -178,8 +178,8 @@ class MotoDynamoDB:
     """One DynamoDB request at a time in moto's server, and the seconds moto spends on each
     operation, while `serialized()` lasts.
 
-    moto is not thread-safe: its TransactWriteItems deep-copies each table it touches while the
-    server's other threads write to it ("dictionary changed size during iteration", a 500), and the
+    moto is not thread-safe: its reads and transactions iterate tables while the server's other
+    threads write to them ("dictionary changed size during iteration", a 500), and the
     events or runs of that batch then wait out the queue's visibility timeout (6 minutes for
     EventsQueue). DynamoDB itself has no such limit."""
 
@@ -315,19 +315,14 @@ def measure() -> Table:
     table.notes += [
         f"seeding (batch writes, not timed): {small.seed_seconds:.1f} s for {SMALL:,} jobs, "
         f"{large.seed_seconds:.1f} s for {LARGE:,} jobs",
-        "moto's TransactWriteItems deep-copies each table it writes (Jobs: all of its jobs) for each task created;",
-        "  the ratio without moto's service time is Jobdeck's (and botocore's, PynamoDB's, the HEAD's, SQS's) own",
+        "the ratio without moto's service time is Jobdeck's (and botocore's, PynamoDB's, the HEAD's, SQS's) own",
         f"burst: {b.uploads:,} uploads (one client) to the moto server in this process, through EventBridge to "
-        "EventsQueue; 2 pollers per queue",
-        "  run the events function and the runner in threads; one job subscribed (index-new-uploads disabled)",
-        f"  {b.uploads:,} uploads, not 1,000: tried once, 1,000 took 312 s to route (71 s to upload; 3.2 events/s), "
-        "252 s of it",
-        "  in moto's DynamoDB (204 s TransactWriteItems, which copies the Tasks table the burst grows; "
-        "3 to 5 per event)",
-        "  moto's DynamoDB serves one request at a time here: it is not thread-safe, and concurrent "
-        "TransactWriteItems failed",
-        "  (500, 'dictionary changed size during iteration'); their events then waited out the queue's 6-minute "
-        "visibility timeout",
+        "EventsQueue; each queue's",
+        "  event source mapping runs its function in threads (up to its MaximumConcurrency); one job subscribed "
+        "(index-new-uploads disabled)",
+        "  moto's DynamoDB serves one request at a time here: it is not thread-safe (concurrent "
+        "TransactWriteItems fail with a 500,",
+        "  'dictionary changed size during iteration'), which bounds the burst's rate",
         f"  the benchmark's own counting ({b.polls} queries) is left out of the requests, not out of moto's time",
         "  refused: the runner's start or finish of a task that is no longer the job's newest, retried "
         "without the job's summary",

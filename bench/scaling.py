@@ -1,6 +1,6 @@
 """How one operation's time grows with the table: timed repetitions at a small and a large size,
-and the figures that compare them, with and without moto's own service time (moto deep-copies
-whole tables in TransactWriteItems, which DynamoDB does not)."""
+and the figures that compare them, with and without moto's own service time (moto's Query reads
+the whole partition behind an index, which DynamoDB does not)."""
 
 from __future__ import annotations
 

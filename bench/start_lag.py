@@ -108,7 +108,7 @@ def _stack_with_clock() -> Iterator[LocalStack]:
 
 class _Watch:
     """When the stack's clock fired the tick function and for how long, and how long each runner
-    invocation took (each poller's time is its invocations and its receives, deletes and waits)."""
+    invocation took."""
 
     def __init__(self, stack: LocalStack) -> None:
         self.ticks: list[tuple[float, float]] = []  # (wall clock at start, seconds)
