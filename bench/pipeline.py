@@ -6,10 +6,11 @@ and sends their tasks to RunQueue, the local stack's event source mapping (batch
 RunnerMaxConcurrency invocations at once, as the template's) runs the runner function on each,
 which starts the task, runs its action (log.message) and finishes it. Timed from the tick to the last runner batch done.
 
-The storage-bound limit: the DynamoDB writes of the same runs and nothing else (the claim, the start
-and the finish: the 3 transactions of a run, see writes.py), by the store functions the tick and the
-runner call, from as many threads as the pipeline runs invocations at once, on other jobs of the same tables. It is
-measured before and after the pipeline (the machine is shared: its load changes), and the mean taken.
+The storage-bound limit: the DynamoDB writes of the same runs and nothing else (the claims, made
+together as the tick makes them, then each run's start and finish, see writes.py), by the store
+functions the tick and the runner call, the runs' from as many threads as the pipeline runs
+invocations at once, on other jobs of the same tables. It is measured before and after the pipeline
+(the machine is shared: its load changes), and the mean taken.
 moto's DynamoDB answers one request at a time in the local stack (moto is not thread-safe), so that
 limit is moto's, not DynamoDB's; the ratio says how much of it the queue, the pollers, the reads and
 Jobdeck's own code leave to the runs.
@@ -33,10 +34,10 @@ from bench.report import Figure, Table
 from bench.routing import MotoDynamoDB, local_stack
 from bench.tick_scaling import write_jobs
 from jobdeck import jobs, store
-from jobdeck.domain import ActionStep, Job, LogLine, ScheduleSpec, TaskStatus
+from jobdeck.domain import ActionStep, Job, LogLine, ScheduleSpec, Task, TaskStatus
 from jobdeck.store.models import TaskModel
 from jobdeck.store.runs import Outcome
-from jobdeck.tick import scheduled_task
+from jobdeck.tick import CLAIMS_TOGETHER, scheduled_task
 from jobdeck_local import template
 from jobdeck_local.events import scheduled_event
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
@@ -75,18 +76,33 @@ def _quiet_other_jobs() -> None:
 # ---------------------------------------------------------------------- the storage-bound limit
 
 
-def _lifecycle(job: Job, now: datetime) -> None:
-    """The three writes of a scheduled run, as the tick and the runner make them."""
-    assert job.next_fire_at is not None
-    task = scheduled_task(job, job.next_fire_at, now)
-    if not store.claim_slots(job, [task], job.next_fire_at + timedelta(days=1)):
-        raise RuntimeError(f"{job.id}: claim refused")
+def _claims(jobs_: list[Job], now: datetime) -> dict[str, Task]:
+    """The tick's writes of these runs: their claims, CLAIMS_TOGETHER jobs to a transaction."""
+    claims = [
+        store.Claim(job, [scheduled_task(job, job.next_fire_at, now)], job.next_fire_at + timedelta(days=1))
+        for job in jobs_
+        if job.next_fire_at is not None
+    ]
+    for start in range(0, len(claims), CLAIMS_TOGETHER):
+        if not store.claim_together(claims[start : start + CLAIMS_TOGETHER]):
+            raise RuntimeError("claim refused")
+    return {claim.job.id: claim.tasks[0] for claim in claims}
+
+
+def _run(job: Job, task: Task) -> None:
+    """The runner's writes of a run: its start and its finish."""
     if store.start_task(task, datetime.now(UTC), job) is not Outcome.DONE:
         raise RuntimeError(f"{job.id}: start refused")
     task.status, task.ended_at, task.progress = TaskStatus.FINISHED, datetime.now(UTC), 1.0
     task.logs = [LogLine(task.ended_at, "INFO", "hello from the benchmark")]  # what log.message leaves
     if not store.finish_task(task, job.history_days):
         raise RuntimeError(f"{job.id}: finish refused")
+
+
+def _lifecycles(jobs_: list[Job], now: datetime) -> None:
+    """The writes of these scheduled runs, as the tick and the runner make them."""
+    tasks = _claims(jobs_, now)
+    _in_threads(jobs_, lambda job: _run(job, tasks[job.id]))
 
 
 def _in_threads(work: list[Job], do: Callable[[Job], None]) -> float:
@@ -122,7 +138,9 @@ def storage_limit(round_: int, runs: int = LIMIT_RUNS) -> tuple[float, aws.CallL
     batch = [_job(f"{LIMIT_PREFIX}{round_}-{n:04}", now - timedelta(seconds=5)) for n in range(runs)]
     write_jobs(batch)
     with aws.count_dynamodb() as log:
-        seconds = _in_threads(batch, lambda job: _lifecycle(job, now))
+        started = time.perf_counter()
+        _lifecycles(batch, now)
+        seconds = time.perf_counter() - started
     return runs / seconds, log
 
 
@@ -222,8 +240,8 @@ def measure() -> Table:
     table.add(Figure("  reads", run.log.read_requests().total() / run.tasks))
     table.add(Figure("pipeline SQS requests per run (send, receives, delete)", run.sqs_requests / run.tasks))
     table.notes += [
-        f"limit: the claim, start and finish transactions of {LIMIT_RUNS} runs ({writes:.2f} writes each), from "
-        f"{WORKERS} threads, before and after the pipeline (mean);",
+        f"limit: the claims ({CLAIMS_TOGETHER} to a transaction), starts and finishes of {LIMIT_RUNS} runs "
+        f"({writes:.2f} write requests each), from {WORKERS} threads, before and after the pipeline (mean);",
         "  moto serves one DynamoDB request at a time here (it is not thread-safe), so both are bound by moto's "
         "service time, in this process",
         "pipeline: includes the SQS requests (send, receive, delete) and the runner's reads, which the limit leaves "
@@ -237,7 +255,7 @@ def _lifecycle_warm_up() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     job = _job(f"{LIMIT_PREFIX}0-warm-up", now - timedelta(seconds=5))
     write_jobs([job])
-    _lifecycle(job, now)
+    _lifecycles([job], now)
 
 
 if __name__ == "__main__":

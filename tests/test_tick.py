@@ -47,26 +47,23 @@ def test_slot_within_the_next_minute_is_delayed_to_its_second(aws, run_queue):
 def test_a_message_sent_late_in_a_long_tick_is_still_delayed_to_its_slot(aws, run_queue, monkeypatch):
     """The delay of each message counts from when it is sent, not from when the tick began: a tick
     over many jobs takes seconds, and the last jobs' runs would start that much after their slot."""
-    created = at("2026-11-25T09:59:00Z")
-    for job_id in ("a-first", "b-second"):
-        jobs.create(make_job(job_id, "R/2026-11-25T10:00:42Z/PT1H"), now=created)
+    jobs.create(make_job("late-sent", "R/2026-11-25T10:00:42Z/PT1H"), now=at("2026-11-25T09:59:00Z"))
     seconds = [0.0]
     monkeypatch.setattr(tick_module, "clock", lambda: seconds[0])
     real_claim = store.claim_slots
     with time_machine.travel(at("2026-11-25T10:00:00Z"), tick=False) as travel:
 
-        def slow_claim(job, tasks, next_fire_at):
-            if job.id == "b-second":  # the first job's claim and send took three seconds
-                seconds[0] += 3
-                travel.shift(timedelta(seconds=3))
+        def slow_claim(job, tasks, next_fire_at):  # the claims before the send took three seconds
+            seconds[0] += 3
+            travel.shift(timedelta(seconds=3))
             return real_claim(job, tasks, next_fire_at)
 
         monkeypatch.setattr(store, "claim_slots", slow_claim)
-        assert tick().queued == 2
+        assert tick().queued == 1
         travel.shift(timedelta(seconds=38))  # 10:00:41
         assert run_queue.receive() == []
         travel.shift(timedelta(seconds=2))  # 10:00:43, not 10:00:45
-        assert sorted(body["job_id"] for body in run_queue.bodies()) == ["a-first", "b-second"]
+        assert [body["job_id"] for body in run_queue.bodies()] == ["late-sent"]
 
 
 def test_the_tick_sends_ten_claimed_tasks_per_request(aws, run_queue):
@@ -223,3 +220,50 @@ def test_tasks_claimed_but_not_sent_fail_the_tick_and_are_sent_by_a_later_one(aw
     assert tick(now=now + timedelta(minutes=1)).queued == 0  # claimed once, not again
     assert [tick(now=now + timedelta(minutes=m)).redelivered for m in range(2, 7)] == [0, 0, 0, 0, 1]
     assert run_queue.bodies() == [{"job_id": "unsent", "task_id": slot_task_id("unsent", now)}]
+
+
+def test_due_jobs_are_claimed_together_in_one_transaction(aws, run_queue, monkeypatch):
+    now = at("2026-11-25T10:00:00Z")
+    for n in range(30):
+        jobs.create(make_job(f"job-{n:02}", "*/5 * * * *"), now=now - timedelta(minutes=1))
+    together: list[int] = []
+    alone: list[str] = []
+    real_together, real_alone = store.claim_together, store.claim_slots
+    monkeypatch.setattr(store, "claim_together", lambda claims: together.append(len(claims)) or real_together(claims))
+    monkeypatch.setattr(store, "claim_slots", lambda job, *rest: alone.append(job.id) or real_alone(job, *rest))
+
+    report = tick(now=now)
+
+    assert (report.claimed, report.queued, report.lost_races) == (30, 30, 0)
+    assert together == [25, 5] and alone == []  # two transactions for thirty jobs
+    assert sorted(body["job_id"] for body in run_queue.bodies()) == [f"job-{n:02}" for n in range(30)]
+
+
+def test_a_claim_refused_together_is_retried_job_by_job_and_each_slot_is_claimed_once(aws, run_queue, monkeypatch):
+    """Another tick claimed one of the jobs between this tick's read and its claim: the transaction
+    of all of them is refused (nothing written), then each job is claimed alone; the one already
+    claimed is a lost race, the others run."""
+    now = at("2026-11-25T10:00:00Z")
+    names = ("first", "taken", "third")
+    for job_id in names:
+        jobs.create(make_job(job_id, "*/5 * * * *"), now=now - timedelta(seconds=30))
+    seen = store.due_jobs(now + timedelta(minutes=1))
+    monkeypatch.setattr(store, "due_jobs", lambda until: [j for j in seen if j.id == "taken"])
+    assert tick(now=now).claimed == 1  # the other tick, first for "taken"
+    monkeypatch.setattr(store, "due_jobs", lambda until: seen)
+    outcomes: list[tuple[int, bool]] = []
+    real_together = store.claim_together
+
+    def together(claims):
+        claimed = real_together(claims)
+        outcomes.append((len(claims), claimed))
+        return claimed
+
+    monkeypatch.setattr(store, "claim_together", together)
+
+    report = tick(now=now)
+
+    assert outcomes == [(3, False)]
+    assert (report.claimed, report.lost_races) == (2, 1)
+    assert sorted(body["job_id"] for body in run_queue.bodies()) == sorted(names)  # each slot sent once
+    assert {job_id: len(store.list_tasks(job_id)) for job_id in names} == dict.fromkeys(names, 1)

@@ -21,6 +21,8 @@ LOOKAHEAD = timedelta(seconds=60)
 # claim and the send): the tick whose minute covers that age sends it once more. Once, not every
 # minute, so a runner backlog is not multiplied; a duplicate is harmless (a task starts once).
 REDELIVER_AFTER = timedelta(minutes=5)
+CLAIMS_TOGETHER = 25  # jobs claimed in one transaction; a refused one is retried job by job
+MAX_ITEMS = 100  # DynamoDB's limit of items in one transaction
 
 clock = time.monotonic  # how long a tick has taken; tests move it forward
 
@@ -65,15 +67,40 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
             logger.exception("tick could not send tasks", extra={"tasks": [t.id for t in outbox]})
         outbox.clear()
 
+    # Due jobs are claimed together, one transaction for up to CLAIMS_TOGETHER of them, rather than
+    # one each: a tick over thousands of jobs due at the same minute makes a tenth of the requests.
+    pending: list[tuple[store.Claim, slots.Plan]] = []
+
+    def claim() -> None:
+        together = len(pending) > 1 and _claimed_together([c for c, _ in pending])
+        for c, plan in pending:
+            try:
+                # Refused together (one of them lost its race or changed): job by job, to know which.
+                if together or store.claim_slots(c.job, c.tasks, c.next_fire_at):
+                    _claimed(c, plan, now, report)
+                    outbox.extend(c.tasks)
+                else:
+                    report.lost_races += 1
+            except Exception:
+                report.failed += 1
+                logger.exception("tick could not fire job", extra={"job_id": c.job.id})
+        pending.clear()
+        if len(outbox) >= dispatch.BATCH:
+            send()
+
     for job in store.due_jobs(now + LOOKAHEAD):
         report.due += 1
         try:
-            outbox.extend(_claim(job, now, report))
+            plan = slots.plan(job, now, now + LOOKAHEAD)
         except Exception:
             report.failed += 1
-            logger.exception("tick could not fire job", extra={"job_id": job.id})
-        if len(outbox) >= dispatch.BATCH:
-            send()
+            logger.exception("tick could not plan job", extra={"job_id": job.id})
+            continue
+        c = store.Claim(job, [scheduled_task(job, slot, now) for slot in plan.run], plan.next_fire_at)
+        if pending and (len(pending) == CLAIMS_TOGETHER or sum(p.items for p, _ in pending) + c.items > MAX_ITEMS):
+            claim()
+        pending.append((c, plan))
+    claim()
     if outbox:
         send()
     stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
@@ -88,20 +115,21 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
     return report
 
 
-def _claim(job: Job, now: datetime, report: TickReport) -> list[Task]:
-    """The tasks of the job's slots in the next minute, claimed (none when another tick was first)."""
-    plan = slots.plan(job, now, now + LOOKAHEAD)
-    tasks = [scheduled_task(job, slot, now) for slot in plan.run]
-    if not store.claim_slots(job, tasks, plan.next_fire_at):
-        report.lost_races += 1
-        return []
+def _claimed_together(claims: list[store.Claim]) -> bool:
+    try:
+        return store.claim_together(claims)
+    except Exception:  # throttled past its retries, say: each job is tried on its own
+        logger.warning("could not claim jobs together", exc_info=True)
+        return False
+
+
+def _claimed(claim: store.Claim, plan: slots.Plan, now: datetime, report: TickReport) -> None:
     report.claimed += 1
     report.skipped_slots += plan.skipped
     past = [(now - slot).total_seconds() for slot in plan.run if slot <= now]
     report.late_seconds = max([report.late_seconds, *past])
     if plan.skipped:
-        logger.info("missed slots skipped", extra={"job_id": job.id, "skipped": plan.skipped})
-    return tasks
+        logger.info("missed slots skipped", extra={"job_id": claim.job.id, "skipped": plan.skipped})
 
 
 def scheduled_task(job: Job, slot: datetime, now: datetime) -> Task:

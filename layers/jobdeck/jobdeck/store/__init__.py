@@ -17,9 +17,11 @@ from jobdeck.store.jobs import (
     subscribers,
 )
 from jobdeck.store.runs import (
+    Claim,
     Freed,
     Outcome,
     claim_slots,
+    claim_together,
     create_task,
     create_tasks,
     end_queued,
@@ -49,11 +51,13 @@ from jobdeck.store.tasks import (
 from jobdeck.store.transactions import reset
 
 __all__ = [
+    "Claim",
     "Freed",
     "Outcome",
     "active_tasks",
     "all_jobs",
     "claim_slots",
+    "claim_together",
     "create_job",
     "create_task",
     "create_tasks",

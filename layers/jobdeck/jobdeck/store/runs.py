@@ -6,6 +6,7 @@ by conditions on one item, never by reading the active tasks and then acting (wh
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -40,25 +41,46 @@ class Freed(StrEnum):
 LINE_EMPTY = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A job's due slots as a tick claims them: their new tasks, and the job's next run after them."""
+
+    job: Job
+    tasks: list[Task]
+    next_fire_at: datetime | None
+
+    @property
+    def items(self) -> int:
+        return 1 + len(self.tasks)
+
+
 def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
     """Create the QUEUED tasks of due slots and move the job's next run, only if no other tick did
     it first (the job's next run is still the one we read). False when we lost that race."""
-    actions = [JobModel.runs_fired.set(job.runs_fired + len(tasks))]
-    if tasks:
-        actions.append(JobModel.last_task.set(summary_map(tasks[-1].summary())))
-    if next_fire_at is None:
-        actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
-    else:
-        actions += [JobModel.next_fire_at.set(next_fire_at), JobModel.due.set(DUE)]
+    return claim_together([Claim(job, tasks, next_fire_at)])
+
+
+def claim_together(claims: Sequence[Claim]) -> bool:
+    """Several jobs' claims in one transaction (up to DynamoDB's 100 items), all or none: False when
+    one of them lost its race or changed since it was read, and then nothing was written."""
     try:
         with transaction() as tx:
-            tx.update(
-                JobModel(job.id),
-                actions=actions,
-                condition=(JobModel.next_fire_at == job.next_fire_at) & (JobModel.enabled == True),  # noqa: E712
-            )
-            for task in tasks:
-                tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
+            for claim in claims:
+                job, tasks = claim.job, claim.tasks
+                actions = [JobModel.runs_fired.set(job.runs_fired + len(tasks))]
+                if tasks:
+                    actions.append(JobModel.last_task.set(summary_map(tasks[-1].summary())))
+                if claim.next_fire_at is None:
+                    actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
+                else:
+                    actions += [JobModel.next_fire_at.set(claim.next_fire_at), JobModel.due.set(DUE)]
+                tx.update(
+                    JobModel(job.id),
+                    actions=actions,
+                    condition=(JobModel.next_fire_at == job.next_fire_at) & (JobModel.enabled == True),  # noqa: E712
+                )
+                for task in tasks:
+                    tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
     except TransactWriteError as exc:
         if tx.failed(exc):
             return False
