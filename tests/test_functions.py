@@ -12,7 +12,6 @@ import pytest
 
 from jobdeck import store, system_jobs
 from jobdeck.domain import Task, TaskStatus, TriggerInfo, TriggerType
-from jobdeck.runner import MalformedMessage
 from jobdeck_local.events import sample
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
 from tests.support import at
@@ -29,7 +28,7 @@ def test_tick_function_reports_what_it_fired(aws):
     assert report["failed"] == 0
 
 
-def test_runner_function_runs_its_task_and_a_failed_delivery_fails_the_invocation(aws):
+def test_runner_function_runs_its_batch_and_reports_only_the_failed_record(aws):
     system_jobs.ensure()
     event = copy.deepcopy(sample("runner-sqs"))
     body = json.loads(event["Records"][0]["body"])
@@ -41,13 +40,14 @@ def test_runner_function_runs_its_task_and_a_failed_delivery_fails_the_invocatio
         created_at=at("2026-11-25T10:00:00Z"),
     )
     store.create_task(store.get_job(body["job_id"]), task)
+    poison = copy.deepcopy(event["Records"][0])
+    poison.update(messageId="poison", body="{not json")
+    event["Records"].append(poison)
 
-    assert _invoke("RunnerFunction", event) is None
+    response = _invoke("RunnerFunction", event)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
     assert store.get_task(task.job_id, task.id).status is TaskStatus.FINISHED
-
-    event["Records"][0].update(messageId="poison", body="{not json")
-    with pytest.raises(MalformedMessage, match="not json"):  # back to the queue, then its DLQ
-        _invoke("RunnerFunction", event)
 
 
 class _CloudFormation(BaseHTTPRequestHandler):

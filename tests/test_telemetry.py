@@ -54,7 +54,7 @@ def test_the_runner_publishes_start_lag_and_the_outcome_in_all_and_per_job(aws, 
     [message] = run_queue.receive()
     capsys.readouterr()
     with time_machine.travel(at("2026-11-25T10:00:03Z"), tick=False):  # delivered 3 s after its slot
-        assert _invoke("RunnerFunction", _runner_event(message["Body"])) is None
+        assert _invoke("RunnerFunction", _runner_event(message["Body"])) == {"batchItemFailures": []}
 
     documents = _metrics(capsys.readouterr().out)
     overall = next(d for d in documents if "StartLag" in d)

@@ -152,24 +152,26 @@ class Result(StrEnum):
 
 
 def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
+    now = datetime.now(UTC)
     if result is Result.RETRY:
-        wait = backoff(job, task.attempt)
-        freed = store.requeue_task(task, datetime.now(UTC) + wait, next_attempt=True)
-        if freed:
-            dispatch.send([task], datetime.now(UTC), settings)
-            telemetry.task_retried()
+        freed = store.requeue_task(task, now + backoff(job, task.attempt), next_attempt=True)
     elif result is Result.HANDOVER:
-        freed = store.requeue_task(task, datetime.now(UTC), next_attempt=False)
-        if freed:
-            dispatch.send([task], datetime.now(UTC), settings)
+        freed = store.requeue_task(task, now, next_attempt=False)
     elif result is Result.PAUSED:
         freed = store.pause_task(task, task.pause_requested_by or "someone")
     else:
         freed = store.finish_task(task, job.history_days)
-        if freed:
+    try:
+        if freed and result in (Result.RETRY, Result.HANDOVER):
+            dispatch.send([task], datetime.now(UTC), settings)
+            if result is Result.RETRY:
+                telemetry.task_retried()
+        elif freed and result is Result.ENDED:
             _ended(job, task, settings)
-    if freed is store.Freed.SOMEONE_WAITS:
-        overlap.release(job.id)
+    finally:
+        # Whatever failed after the seat was given back, the first in line is woken.
+        if freed is store.Freed.SOMEONE_WAITS:
+            overlap.release(job.id)
 
 
 def _ended(job: Job, task: Task, settings: Settings) -> None:
