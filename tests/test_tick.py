@@ -212,7 +212,7 @@ def test_tasks_claimed_but_not_sent_fail_the_tick_and_are_sent_by_a_later_one(aw
 
     with monkeypatch.context() as patched:
         patched.setattr(dispatch, "send", refused)
-        with pytest.raises(TickFailed, match="1 of 1"):
+        with pytest.raises(TickFailed, match="1 failures over 1 due jobs"):
             tick(now=now)
     assert [t.status for t in store.list_tasks("unsent")] == [TaskStatus.QUEUED]
     assert run_queue.bodies() == []
@@ -267,3 +267,49 @@ def test_a_claim_refused_together_is_retried_job_by_job_and_each_slot_is_claimed
     assert (report.claimed, report.lost_races) == (2, 1)
     assert sorted(body["job_id"] for body in run_queue.bodies()) == sorted(names)  # each slot sent once
     assert {job_id: len(store.list_tasks(job_id)) for job_id in names} == dict.fromkeys(names, 1)
+
+
+def test_a_group_claim_written_before_its_answer_was_lost_is_sent_not_counted_lost(aws, run_queue, monkeypatch):
+    """The transaction of a group of claims went through, and then its answer was lost (a timeout
+    after botocore's last retry): the tick does not know. Each job claimed alone is refused (its next
+    run has moved), but its tasks are there: they are sent, and nothing reads as a lost race."""
+    now = at("2026-11-25T10:00:00Z")
+    names = ("one", "two", "three")
+    for job_id in names:
+        jobs.create(make_job(job_id, "*/5 * * * *"), now=now - timedelta(seconds=30))
+    real_together = store.claim_together
+
+    def written_then_lost(claims):
+        assert real_together(claims)
+        raise ConnectionError("read timeout: the answer was lost")
+
+    monkeypatch.setattr(store, "claim_together", written_then_lost)
+
+    report = tick(now=now)
+
+    assert (report.claimed, report.lost_races, report.failed, report.queued) == (3, 0, 0, 3)
+    assert sorted(body["job_id"] for body in run_queue.bodies()) == sorted(names)
+    assert {job_id: len(store.list_tasks(job_id)) for job_id in names} == dict.fromkeys(names, 1)
+
+
+def test_a_refused_send_leaves_only_its_own_tasks_to_the_redelivery(aws, run_queue, monkeypatch):
+    now = at("2026-11-25T10:00:00Z")
+    for n in range(25):
+        jobs.create(make_job(f"job-{n:02}", "*/5 * * * *"), now=now - timedelta(minutes=1))
+    real_send, sends = dispatch.send, []
+
+    def second_refused(tasks, at, settings=None):
+        sends.append(len(tasks))
+        if len(sends) == 2:
+            raise dispatch.DispatchError("RunQueue refused the batch")
+        real_send(tasks, at, settings)
+
+    monkeypatch.setattr(dispatch, "send", second_refused)
+    with pytest.raises(TickFailed, match="1 failures over 25 due jobs"):
+        tick(now=now)
+
+    assert sends == [10, 10, 5]  # the batch after the refused one was still sent
+    sent = {body["job_id"] for body in run_queue.bodies()}
+    assert len(sent) == 15
+    unsent = [f"job-{n:02}" for n in range(25) if f"job-{n:02}" not in sent]
+    assert all(store.list_tasks(job_id)[0].status is TaskStatus.QUEUED for job_id in unsent)  # for the redelivery

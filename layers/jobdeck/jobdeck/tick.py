@@ -48,88 +48,110 @@ class TickFailed(RuntimeError):
 
 
 def tick(now: datetime | None = None, settings: Settings | None = None) -> TickReport:
-    now = now or datetime.now(UTC)
-    began = clock()
-    settings = settings or Settings.from_env()
-    report = TickReport()
-    # Claimed tasks go out ten at a time, one SendMessageBatch, rather than one request per job.
-    outbox: list[Task] = []
-
-    def send() -> None:
-        # Each message is delayed from when it is sent: `now` moved on by the time this tick has
-        # taken, or the last jobs of a long tick would start as long after their slot.
-        try:
-            dispatch.send(outbox, now + timedelta(seconds=clock() - began), settings)
-            report.queued += len(outbox)
-        except Exception:
-            # Claimed, not sent: the tick's redelivery of stale tasks sends them in five minutes.
-            report.failed += 1
-            logger.exception("tick could not send tasks", extra={"tasks": [t.id for t in outbox]})
-        outbox.clear()
-
-    # Due jobs are claimed together, one transaction for up to CLAIMS_TOGETHER of them, rather than
-    # one each: a tick over thousands of jobs due at the same minute makes a tenth of the requests.
-    pending: list[tuple[store.Claim, slots.Plan]] = []
-
-    def claim() -> None:
-        together = len(pending) > 1 and _claimed_together([c for c, _ in pending])
-        for c, plan in pending:
-            try:
-                # Refused together (one of them lost its race or changed): job by job, to know which.
-                if together or store.claim_slots(c.job, c.tasks, c.next_fire_at):
-                    _claimed(c, plan, now, report)
-                    outbox.extend(c.tasks)
-                else:
-                    report.lost_races += 1
-            except Exception:
-                report.failed += 1
-                logger.exception("tick could not fire job", extra={"job_id": c.job.id})
-        pending.clear()
-        if len(outbox) >= dispatch.BATCH:
-            send()
-
-    for job in store.due_jobs(now + LOOKAHEAD):
-        report.due += 1
-        try:
-            plan = slots.plan(job, now, now + LOOKAHEAD)
-        except Exception:
-            report.failed += 1
-            logger.exception("tick could not plan job", extra={"job_id": job.id})
-            continue
-        c = store.Claim(job, [scheduled_task(job, slot, now) for slot in plan.run], plan.next_fire_at)
-        if pending and (len(pending) == CLAIMS_TOGETHER or sum(p.items for p, _ in pending) + c.items > MAX_ITEMS):
-            claim()
-        pending.append((c, plan))
-    claim()
-    if outbox:
-        send()
+    run = _Tick(now or datetime.now(UTC), settings or Settings.from_env())
+    for job in store.due_jobs(run.now + LOOKAHEAD):
+        run.add(job)
+    run.flush()
+    report, now = run.report, run.now
     stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
     if stale:
-        dispatch.resend(stale, settings)
+        dispatch.resend(stale, run.settings)
         report.redelivered = len(stale)
         logger.warning("redelivered queued tasks", extra={"tasks": [task_id for _, task_id in stale]})
     logger.info("tick", extra=report.as_dict())
     telemetry.tick(report.queued, report.skipped_slots, report.redelivered, report.late_seconds)
     if report.failed:
-        raise TickFailed(f"{report.failed} of {report.due} due jobs failed; see the log")
+        raise TickFailed(f"{report.failed} failures over {report.due} due jobs; see the log")
     return report
 
 
-def _claimed_together(claims: list[store.Claim]) -> bool:
+class _Tick:
+    """One tick's claims and sends. Due jobs are claimed together, up to CLAIMS_TOGETHER to a
+    transaction rather than one each (a tick over the thousands of jobs due at a popular minute
+    makes a twenty-fifth of the requests), and their tasks go out ten to a SendMessageBatch."""
+
+    def __init__(self, now: datetime, settings: Settings) -> None:
+        self.now, self.settings, self.began = now, settings, clock()
+        self.report = TickReport()
+        self.pending: list[tuple[store.Claim, slots.Plan]] = []
+        self.outbox: list[Task] = []
+
+    def add(self, job: Job) -> None:
+        self.report.due += 1
+        try:
+            plan = slots.plan(job, self.now, self.now + LOOKAHEAD)
+            claim = store.Claim(job, [scheduled_task(job, slot, self.now) for slot in plan.run], plan.next_fire_at)
+        except Exception:
+            self.report.failed += 1
+            logger.exception("tick could not plan job", extra={"job_id": job.id})
+            return
+        items = sum(pending.items for pending, _ in self.pending)
+        if self.pending and (len(self.pending) == CLAIMS_TOGETHER or items + claim.items > MAX_ITEMS):
+            self.claim()
+        self.pending.append((claim, plan))
+
+    def flush(self) -> None:
+        self.claim()
+        self.send()
+
+    def claim(self) -> None:
+        claims = [claim for claim, _ in self.pending]
+        together = _together(claims) if len(claims) > 1 else False
+        for claim, plan in self.pending:
+            try:
+                # Refused together (one of them lost its race or changed): job by job, to know which.
+                if together is True or store.claim_slots(claim.job, claim.tasks, claim.next_fire_at):
+                    self._claimed(claim, plan)
+                elif together is None and claim.tasks and _written(claim):
+                    # The group's transaction was written before its answer was lost: the tasks
+                    # are there, and are sent (a duplicate message is harmless, a task starts once).
+                    self._claimed(claim, plan)
+                else:
+                    self.report.lost_races += 1
+            except Exception:
+                self.report.failed += 1
+                logger.exception("tick could not fire job", extra={"job_id": claim.job.id})
+        self.pending.clear()
+        if len(self.outbox) >= dispatch.BATCH:
+            self.send()
+
+    def send(self) -> None:
+        """Ten to a request, each delayed from when it is sent: `now` moved on by the time this tick
+        has taken, or the last jobs of a long tick would start as long after their slot. A request
+        refused leaves its own tasks, claimed and not sent, to the stale-task redelivery."""
+        for start in range(0, len(self.outbox), dispatch.BATCH):
+            part = self.outbox[start : start + dispatch.BATCH]
+            try:
+                dispatch.send(part, self.now + timedelta(seconds=clock() - self.began), self.settings)
+                self.report.queued += len(part)
+            except Exception:
+                self.report.failed += 1
+                logger.exception("tick could not send tasks", extra={"tasks": [t.id for t in part]})
+        self.outbox.clear()
+
+    def _claimed(self, claim: store.Claim, plan: slots.Plan) -> None:
+        report = self.report
+        report.claimed += 1
+        report.skipped_slots += plan.skipped
+        past = [(self.now - slot).total_seconds() for slot in plan.run if slot <= self.now]
+        report.late_seconds = max([report.late_seconds, *past])
+        if plan.skipped:
+            logger.info("missed slots skipped", extra={"job_id": claim.job.id, "skipped": plan.skipped})
+        self.outbox.extend(claim.tasks)
+
+
+def _together(claims: list[store.Claim]) -> bool | None:
+    """True: claimed, all of them; False: refused, none of them; None: not known (an error after
+    the request went out, its answer lost), so each job is tried on its own and looked at."""
     try:
         return store.claim_together(claims)
-    except Exception:  # throttled past its retries, say: each job is tried on its own
+    except Exception:
         logger.warning("could not claim jobs together", exc_info=True)
-        return False
+        return None
 
 
-def _claimed(claim: store.Claim, plan: slots.Plan, now: datetime, report: TickReport) -> None:
-    report.claimed += 1
-    report.skipped_slots += plan.skipped
-    past = [(now - slot).total_seconds() for slot in plan.run if slot <= now]
-    report.late_seconds = max([report.late_seconds, *past])
-    if plan.skipped:
-        logger.info("missed slots skipped", extra={"job_id": claim.job.id, "skipped": plan.skipped})
+def _written(claim: store.Claim) -> bool:
+    return store.existing_tasks(claim.job.id, [task.id for task in claim.tasks]) == {task.id for task in claim.tasks}
 
 
 def scheduled_task(job: Job, slot: datetime, now: datetime) -> Task:

@@ -45,11 +45,14 @@ def task_page(job_id: str, limit: int = 50, cursor: str | None = None, status: s
 
 
 def existing_tasks(job_id: str, task_ids: list[str]) -> set[str]:
-    """Which of these task ids the job has (one BatchGetItem per hundred)."""
+    """Which of these task ids the job has (one BatchGetItem per hundred; consistent: a task written
+    a moment ago counts)."""
     found: set[str] = set()
     for start in range(0, len(task_ids), 100):
         keys = [(job_id, task_id) for task_id in task_ids[start : start + 100]]
-        found |= {item.id for item in TaskModel.batch_get(keys, attributes_to_get=["job_id", "id"])}
+        found |= {
+            item.id for item in TaskModel.batch_get(keys, consistent_read=True, attributes_to_get=["job_id", "id"])
+        }
     return found
 
 
