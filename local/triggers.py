@@ -15,7 +15,7 @@ from jobdeck_local import events
 from jobdeck_local.lambda_runtime import Handler, LambdaContext
 
 if TYPE_CHECKING:
-    from mypy_boto3_sqs.type_defs import MessageTypeDef
+    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef, MessageTypeDef
 
 logger = Logger(service="jobdeck-local")
 
@@ -46,8 +46,9 @@ class Clock(threading.Thread):
 class QueuePoller(threading.Thread):
     """An SQS event source mapping: it receives up to ten messages at a time, as Lambda's pollers
     do, and invokes the function on each batch of `batch_size`, up to `concurrency` invocations at
-    once (the mapping's MaximumConcurrency). It receives only for invocations it can start now: no
-    message waits in hand behind a long run while the queue could give it to another."""
+    once (the mapping's MaximumConcurrency). Like Lambda's pollers it receives ahead: the next
+    messages are in hand when an invocation ends, not a receive away; they are handed back to the
+    queue when the mapping stops."""
 
     def __init__(
         self,
@@ -81,24 +82,25 @@ class QueuePoller(threading.Thread):
         )
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            free = self._take_free()
-            if not free:
-                continue
-            try:
-                messages = self._receive(min(10, free * self.batch_size))
-            except Exception:
-                logger.exception("polling failed", function=self.function_id)
-                self._give_back(free)
-                self.stop.wait(1)
-                continue
-            batches = [messages[i : i + self.batch_size] for i in range(0, len(messages), self.batch_size)]
-            self._give_back(free - len(batches))
-            for batch in batches:
+        held: list[MessageTypeDef] = []
+        try:
+            while not self.stop.is_set():
+                if not held:
+                    try:
+                        held = self._receive(10)
+                    except Exception:
+                        logger.exception("polling failed", function=self.function_id)
+                        self.stop.wait(1)
+                    continue
+                if not self._free.acquire(timeout=1):
+                    continue
+                batch, held = held[: self.batch_size], held[self.batch_size :]
                 # A thread per invocation, bounded by the slots; daemons, as Lambda's environments
                 # are to a laptop: stopping the stack does not wait for a 15-minute run.
                 name = f"invoke-{self.function_id}"
                 threading.Thread(target=self._invoke_then_free, args=(batch,), name=name, daemon=True).start()
+        finally:
+            self._hand_back(held)
 
     def wait_idle(self, timeout: float) -> bool:
         """Whether the invocations in flight all ended within `timeout` seconds (for a poller stopped)."""
@@ -106,21 +108,21 @@ class QueuePoller(threading.Thread):
         taken = 0
         while taken < self.concurrency and self._free.acquire(timeout=max(0.0, deadline - time.monotonic())):
             taken += 1
-        self._give_back(taken)
+        for _ in range(taken):
+            self._free.release()
         return taken == self.concurrency
 
-    def _take_free(self) -> int:
-        """Invocation slots taken for the next receive: waits a second for one, then takes the rest free."""
-        if not self._free.acquire(timeout=1):
-            return 0
-        taken = 1
-        while taken * self.batch_size < 10 and self._free.acquire(blocking=False):
-            taken += 1
-        return taken
-
-    def _give_back(self, slots: int) -> None:
-        for _ in range(slots):
-            self._free.release()
+    def _hand_back(self, messages: list[MessageTypeDef]) -> None:
+        """Messages received but not invoked: visible again at once, for whoever polls next."""
+        for start in range(0, len(messages), 10):
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(messages[start : start + 10])
+            ]
+            try:
+                self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
+            except Exception:  # they come back after the queue's visibility timeout instead
+                logger.exception("could not hand messages back", function=self.function_id)
 
     def _receive(self, count: int) -> list[MessageTypeDef]:
         return self.sqs.receive_message(

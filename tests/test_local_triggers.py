@@ -1,5 +1,6 @@
 """The local stack's SQS event source mapping: batches of the template's size, as many invocations at
-once as its MaximumConcurrency and no more, and the deletes of what each invocation did not fail."""
+once as its MaximumConcurrency and no more, the deletes of what each invocation did not fail, and
+the messages received ahead handed back when it stops."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def _left(sqs: Any, url: str) -> tuple[int, int]:
     return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def test_no_more_invocations_at_once_than_the_limit_and_none_held_in_hand(queue):
+def test_no_more_invocations_at_once_than_the_limit(queue):
     sqs, url = queue
     for n in range(12):
         sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
@@ -80,7 +81,7 @@ def test_no_more_invocations_at_once_than_the_limit_and_none_held_in_hand(queue)
         _wait_for(lambda: handler.running == 3)
         time.sleep(0.3)  # time for a fourth, were the limit not kept
         assert handler.most_at_once == 3
-        assert _left(sqs, url) == (9, 3)  # received only what three invocations could take
+        assert _left(sqs, url) == (2, 10)  # ten received (as Lambda's pollers do): three running, seven in hand
         handler.go.set()
         _wait_for(lambda: _left(sqs, url) == (0, 0))
     finally:
@@ -120,6 +121,22 @@ def test_a_stopped_mapping_is_idle_only_once_its_invocations_ended(queue):
     handler.go.set()
     assert poller.wait_idle(5)
     assert _left(sqs, url) == (0, 0)
+
+
+def test_a_stopped_mapping_hands_back_the_messages_it_received_ahead(queue):
+    sqs, url = queue
+    for n in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    handler, stop = Handler(), threading.Event()
+    poller = _poller(url, handler, batch_size=1, limit=1, stop=stop)
+    _wait_for(lambda: handler.running == 1)
+    assert _left(sqs, url) == (0, 5)  # one running, four in hand
+    stop.set()
+    poller.join(5)
+    assert _left(sqs, url) == (4, 1)  # the four visible again at once, for whoever polls next
+    handler.go.set()
+    assert poller.wait_idle(5)
+    assert _left(sqs, url) == (4, 0)
 
 
 def test_the_concurrency_is_the_templates():
