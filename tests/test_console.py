@@ -443,6 +443,198 @@ def test_editing_sends_the_version_read_and_shows_a_conflict(console):
     assert kept == [(step["action"], step["parameters"]) for step in branch]
 
 
+NO_FILTER = dict.fromkeys(["glob", "min_size", "max_size", "older_than_days", "newer_than_days", "content_type"])
+
+
+def test_the_form_sets_a_steps_filter_and_the_on_failure_branch(console):
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/new")
+    page.get_by_label("Label").fill("Photo sweep")
+    page.locator("#f-action-0").select_option("log.message")
+    step = page.locator("#steps li.step").first
+    step.get_by_label("message").fill("sweeping the photos")
+
+    # The filter is folded away until asked for; its summary says what it keeps, as it is typed.
+    rule = step.locator("details.step-filter")
+    summary = rule.locator("summary")
+    expect(rule).to_have_js_property("open", False)
+    expect(summary).to_have_text("Only items that… no filter: all its input")
+    summary.click()
+    glob = rule.get_by_label("Key matches (glob)")
+    expect(glob).to_be_visible()
+    expect(glob).to_have_attribute("aria-describedby", "f-action-0-filter-glob-hint f-action-0-filter-glob-error")
+    glob.fill("home/*/photos/*.jpg")
+    rule.get_by_label("Min size (bytes)").fill("2048")
+    expect(summary).to_have_text("Only items that match home/*/photos/*.jpg and are at least 2 KiB")
+
+    # The on-failure branch: empty until a step is added, numbered on its own.
+    branch = page.locator("#failure-steps")
+    expect(branch).to_contain_text("No step")
+    page.get_by_role("button", name="Add on-failure step").click()
+    failure = branch.locator("li.step")
+    expect(failure.first.get_by_label("Action")).to_be_focused()
+    expect(failure.first.locator(".step-number")).to_have_text("On-failure step 1")
+    failure.first.get_by_label("Action").select_option("log.message")
+    failure.first.get_by_label("message").fill("failed at step {{ failure.step }}")
+    expect(page.locator("#steps li.step")).to_have_count(1)  # the chain is left as it was
+    console.screenshots("console-form-step-filter", page.locator('fieldset[data-field="actions"]'))
+    console.screenshots("console-form-on-failure", page.locator("#on-failure"))
+    page.get_by_role("button", name="Create job").click()
+
+    expect(page.locator("h1")).to_contain_text("Photo sweep")
+    job_id = page.evaluate("location.hash").split("/")[2]
+    saved = console.api("GET", f"/jobs/{job_id}")
+    assert saved["actions"] == [
+        {
+            "action": "log.message",
+            "parameters": {"message": "sweeping the photos"},
+            "timeout_seconds": None,
+            "filter": NO_FILTER | {"glob": "home/*/photos/*.jpg", "min_size": 2048},
+        }
+    ]
+    assert saved["on_failure"] == [
+        {
+            "action": "log.message",
+            "parameters": {"message": "failed at step {{ failure.step }}"},
+            "timeout_seconds": None,
+            "filter": None,
+        }
+    ]
+
+    # Edited: the filter shows unfolded with its values, the branch with its step.
+    page.goto(f"{console.url}/#/jobs/{job_id}/edit")
+    expect(rule).to_have_js_property("open", True)
+    expect(summary).to_have_text("Only items that match home/*/photos/*.jpg and are at least 2 KiB")
+    expect(glob).to_have_value("home/*/photos/*.jpg")
+    expect(rule.get_by_label("Min size (bytes)")).to_have_value("2048")
+    expect(failure).to_have_count(1)
+    expect(failure.first.get_by_label("Action")).to_have_value("log.message")
+    expect(failure.first.get_by_label("message")).to_have_value("failed at step {{ failure.step }}")
+    expect(failure.first.locator("details.step-filter")).to_have_js_property("open", False)
+
+    # Changed: the filter's glob and bounds, the message; a second on-failure step, with a
+    # filter of its own, moved first.
+    glob.fill("home/*/photos/*.png")
+    rule.get_by_label("Min size (bytes)").fill("")
+    rule.get_by_label("Max size (bytes)").fill("1048576")
+    expect(summary).to_have_text("Only items that match home/*/photos/*.png and are at most 1 MiB")
+    failure.first.get_by_label("message").fill("step {{ failure.step }} failed: {{ failure.message }}")
+    page.get_by_role("button", name="Add on-failure step").click()
+    second = failure.nth(1)
+    second.get_by_label("Action").select_option("log.message")
+    second.get_by_label("message").fill("tidying up")
+    second.locator("details.step-filter summary").click()
+    second.get_by_label("Content type").fill("image/*")
+    second.get_by_label("Newer than (days)").fill("7")
+    expect(second.locator("summary")).to_have_text(
+        "Only items that are of type image/* and were changed in the last 7 days"
+    )
+    page.get_by_role("button", name="Move on-failure step 2 up").click()
+    expect(page.get_by_role("button", name="Move on-failure step 1 up")).to_be_focused()  # the same button
+    expect(failure.first.get_by_label("message")).to_have_value("tidying up")
+    expect(failure.nth(1).locator(".step-number")).to_have_text("On-failure step 2")
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page).to_have_url(re.compile(rf"#/jobs/{job_id}$"))  # saved: the job's page ("Edit Photo sweep" is not)
+    expect(page.locator("#run-now")).to_be_visible()  # shown, in place of the form
+    saved = console.api("GET", f"/jobs/{job_id}")
+    assert saved["actions"][0]["filter"] == NO_FILTER | {"glob": "home/*/photos/*.png", "max_size": 1048576}
+    assert [(s["parameters"]["message"], s["filter"]) for s in saved["on_failure"]] == [
+        ("tidying up", NO_FILTER | {"content_type": "image/*", "newer_than_days": 7}),
+        ("step {{ failure.step }} failed: {{ failure.message }}", None),
+    ]
+
+    # Its fields emptied, the filter is gone; a step removed from the branch is gone too.
+    page.goto(f"{console.url}/#/jobs/{job_id}/edit")
+    glob.fill("")
+    rule.get_by_label("Max size (bytes)").fill("")
+    expect(summary).to_have_text("Only items that… no filter: all its input")
+    page.get_by_role("button", name="Remove on-failure step 1").click()
+    expect(page.get_by_role("button", name="Add on-failure step")).to_be_focused()
+    expect(failure).to_have_count(1)
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page).to_have_url(re.compile(rf"#/jobs/{job_id}$"))  # saved: the job's page ("Edit Photo sweep" is not)
+    expect(page.locator("#run-now")).to_be_visible()  # shown, in place of the form
+    saved = console.api("GET", f"/jobs/{job_id}")
+    assert saved["actions"][0]["filter"] is None
+    assert [s["parameters"]["message"] for s in saved["on_failure"]] == [
+        "step {{ failure.step }} failed: {{ failure.message }}"
+    ]
+    assert saved["version"] == 3
+
+
+def test_filter_and_on_failure_refusals_are_shown_beside_their_fields(console):
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/new")
+    page.get_by_label("Label").fill("Refused filter")
+    page.locator("#f-action-0").select_option("log.message")
+    step = page.locator("#steps li.step").first
+    step.get_by_label("message").fill("hi")
+    rule = step.locator("details.step-filter")
+    rule.locator("summary").click()
+    rule.get_by_label("Min size (bytes)").fill("-1")
+    page.get_by_role("button", name="Add on-failure step").click()
+    failure = page.locator("#failure-steps li.step").first
+    failure.get_by_label("Action").select_option("log.message")
+    failure.get_by_label("message").fill("oops")
+    failure_rule = failure.locator("details.step-filter")
+    failure_rule.locator("summary").click()
+    # "1e" is no number: the browser gives the page an empty value, the form does not drop it.
+    failure_rule.get_by_label("Older than (days)").press_sequentially("1e")
+    failure_rule.locator("summary").click()  # folded again
+    expect(failure_rule).to_have_js_property("open", False)
+
+    # Refused by the request's schema: each beside its field, a folded filter unfolded to show it.
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#form-error")).to_contain_text("not saved")
+    expect(page.locator("#f-action-0-filter-min_size-error")).to_contain_text("greater than or equal to 0")
+    expect(rule.get_by_label("Min size (bytes)")).to_have_attribute("aria-invalid", "true")
+    expect(failure_rule).to_have_js_property("open", True)
+    expect(page.locator("#f-failure-0-filter-older_than_days-error")).to_contain_text("valid number")
+    expect(failure_rule.get_by_label("Older than (days)")).to_have_attribute("aria-invalid", "true")
+    console.screenshots("console-form-filter-refused", page.locator("#on-failure"))
+
+    # Refused by the job's own checks: a min size over the max, then the on-failure step's parameters.
+    rule.get_by_label("Min size (bytes)").fill("4096")
+    rule.get_by_label("Max size (bytes)").fill("1024")
+    failure_rule.get_by_label("Older than (days)").fill("30")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#f-action-0-filter-min_size-error")).to_have_text("is larger than max_size")
+    expect(page.locator("#f-failure-0-filter-older_than_days-error")).to_be_hidden()
+    rule.get_by_label("Max size (bytes)").fill("")
+    failure.get_by_label("Action").select_option("tree.delete")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#f-failure-0-parameters-error")).to_contain_text("prefix")
+    expect(page.locator("#f-action-0-parameters-error")).to_be_hidden()
+    expect(page.locator("#f-action-0-filter-min_size-error")).to_be_hidden()
+    assert all(j["label"] != "Refused filter" for j in console.api("GET", "/jobs?limit=200")["items"])
+
+
+def test_a_failed_run_runs_the_on_failure_step_made_in_the_form(console):
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/new")
+    page.get_by_label("Label").fill("Doomed sweep")
+    page.locator("#f-action-0").select_option("tree.delete")
+    page.locator("#steps li.step").first.get_by_label("prefix").fill("/")  # refused at run time: the root
+    page.get_by_label("Notify the topic").uncheck()
+    page.get_by_role("button", name="Add on-failure step").click()
+    failure = page.locator("#failure-steps li.step").first
+    failure.get_by_label("Action").select_option("log.message")
+    failure.get_by_label("message").fill("failed at step {{ failure.step }}: {{ failure.message }}")
+    page.get_by_role("button", name="Create job").click()
+
+    expect(page.locator("h1")).to_contain_text("Doomed sweep")
+    page.locator("#run-now").click()
+    expect(page.locator("#history-body tr[data-task] .badge").first).to_have_text("ERROR")
+    page.locator("#history-body tr[data-task] a").first.click()
+    expect(page.locator("#task-status")).to_contain_text("ERROR")
+    logs = page.locator("#logs")
+    expect(logs).to_contain_text("running the on-failure branch (1 steps)")
+    expect(logs).to_contain_text("failed at step 1: step 1 (tree.delete): refusing to delete the whole datasource")
+    console.screenshots("console-task-on-failure")
+
+
 def test_a_user_sees_only_their_jobs_and_no_admin_buttons(console):
     jobs.create(make_job("alice-zip", expression=None, label="Zip my photos", owner="alice", kind=JobKind.USER))
     console.create("alice-custom", owner="alice")

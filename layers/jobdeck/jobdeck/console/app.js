@@ -1596,6 +1596,45 @@ function overlapSelect(value) {
 
 const overlapMeaning = (policy) => OVERLAPS.find(([value]) => value === policy)?.[2] || "";
 
+/** A step's input filter (jobdeck.domain.NodeFilter) as the form edits it: [key, label, hint,
+ * kind], kind "text", "size" (whole bytes) or "days" (a number). In this order they make two
+ * rows of three at desktop width: the text condition first, then a pair of bounds. */
+const NODE_FILTER_FIELDS = [
+  ["glob", "Key matches (glob)", "Shell-style, on the whole key: home/*/photos/*.jpg", "text"],
+  ["min_size", "Min size (bytes)", "At least this many bytes", "size"],
+  ["max_size", "Max size (bytes)", "At most this many bytes", "size"],
+  ["content_type", "Content type", "e.g. image/*; costs a HEAD request per item", "text"],
+  ["older_than_days", "Older than (days)", "Last changed more than this many days ago", "days"],
+  ["newer_than_days", "Newer than (days)", "Last changed less than this many days ago", "days"],
+];
+
+/** Bytes as people read them: 2048 is "2 KiB", 1500 is "1,500 bytes" (exact, as the filter is). */
+function sizeText(n) {
+  if (typeof n !== "number") return String(n);
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let unit = 0;
+  while (n >= 1024 && n % 1024 === 0 && unit < units.length - 1) {
+    n /= 1024;
+    unit += 1;
+  }
+  return `${n.toLocaleString()} ${n === 1 && unit === 0 ? "byte" : units[unit]}`;
+}
+
+const daysText = (n) => `${typeof n === "number" ? n.toLocaleString() : n} day${n === 1 ? "" : "s"}`;
+
+/** What a step's input filter keeps, after "Only items that": "match *.jpg and are at least 1 KiB". */
+function filterText(filter) {
+  const { glob, content_type: type, min_size: min, max_size: max } = filter;
+  const parts = [glob && `match ${glob}`, type && `are of type ${type}`];
+  if (min != null && max != null) parts.push(`are ${sizeText(min)} to ${sizeText(max)}`);
+  else if (min != null) parts.push(`are at least ${sizeText(min)}`);
+  else if (max != null) parts.push(`are at most ${sizeText(max)}`);
+  if (filter.older_than_days != null) parts.push(`were changed over ${daysText(filter.older_than_days)} ago`);
+  if (filter.newer_than_days != null) parts.push(`were changed in the last ${daysText(filter.newer_than_days)}`);
+  const said = parts.filter(Boolean);
+  return said.length > 1 ? `${said.slice(0, -1).join(", ")} and ${said.at(-1)}` : said[0] || "";
+}
+
 function zoneList() {
   const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
   return h(
@@ -1679,8 +1718,6 @@ async function formView(view, jobId) {
     field("schedule.misfire", "f-misfire", "Missed runs", misfire),
     preview,
   );
-  const steps = h("ol", { class: "steps", id: "steps" });
-  const stepState = [];
   const params = h("div", { class: "job-params", id: "job-params" });
   const paramState = [];
   const events = h("ol", { class: "steps trigger-rows", id: "events" });
@@ -1777,8 +1814,35 @@ async function formView(view, jobId) {
   for (const el of [expression, timezone]) el.addEventListener("input", schedulePreview);
   for (const el of [manual, scheduled]) el.addEventListener("change", schedulePreview);
 
-  // --- the action chain
-  function addStep(step) {
+  // --- the action chain and the on-failure branch: two lists of steps, one step editor
+  /** `key`: the API's name for the list (and the start of its errors' field paths); `ids`: the
+   * start of its controls' ids; `title`: a step's heading; `noun`: a step, as buttons name it. */
+  const stepList = (key, ids, title, noun, id, empty) => ({
+    key,
+    ids,
+    title,
+    noun,
+    empty,
+    items: [],
+    ol: h("ol", { class: "steps", id }),
+    add: null, // its "Add" button, where focus goes when a step is removed
+  });
+  const chain = stepList("actions", "f-action", "Step", "step", "steps", "No action: a run of this job does nothing.");
+  const branch = stepList(
+    "on_failure",
+    "f-failure",
+    "On-failure step",
+    "on-failure step",
+    "failure-steps",
+    "No step: a failed run just ends ERROR, and is notified as the execution policy says.",
+  );
+  for (const [list, id, text] of [
+    [chain, "add-action", "Add action"],
+    [branch, "add-failure-step", "Add on-failure step"],
+  ])
+    list.add = h("button", { type: "button", id, onclick: () => $("select", addStep(list).li).focus() }, text);
+
+  function addStep(list, step) {
     const uid = ++fieldIds;
     const select = h(
       "select",
@@ -1790,6 +1854,7 @@ async function formView(view, jobId) {
     const summary = h("p", { class: "hint" });
     const paramBox = h("div", { class: "params" });
     const paramError = h("p", { class: "field-error" });
+    const stepError = h("p", { class: "field-error step-error" });
     const stepTimeout = h("input", {
       type: "number",
       min: 1,
@@ -1799,9 +1864,72 @@ async function formView(view, jobId) {
       value: step?.timeout_seconds ?? "",
       placeholder: "the job's",
     });
-    // What the form does not edit in a step (its input filter, say) is sent back as it was read.
-    const { action: _action, parameters: _parameters, timeout_seconds: _timeout, ...kept } = step || {};
+    // What the form does not edit in a step is sent back as it was read.
+    const {
+      action: _action,
+      parameters: _parameters,
+      timeout_seconds: _timeout,
+      filter: given,
+      ...kept
+    } = step || {};
     const item = { uid, select, fields: [], li: null, paramBox, paramError, stepTimeout, kept };
+
+    // Its input filter: folded away unless the step has one; the summary says what it keeps.
+    const filterInputs = {};
+    for (const [key, , , kind] of NODE_FILTER_FIELDS) {
+      const value = given?.[key] ?? "";
+      filterInputs[key] =
+        kind === "text"
+          ? h("input", { type: "text", value, autocomplete: "off", spellcheck: "false" })
+          : h("input", {
+              type: "number",
+              min: 0,
+              step: kind === "size" ? 1 : "any",
+              inputmode: kind === "size" ? "numeric" : "decimal",
+              value,
+            });
+    }
+    /** The filter to send: empty fields left out; a number as typed when it is not a whole one
+     * (sizes) or not a number at all, for the API to say what is wrong beside the field. */
+    const readFilter = () => {
+      const out = {};
+      for (const [key, , , kind] of NODE_FILTER_FIELDS) {
+        const input = filterInputs[key];
+        const raw = input.value.trim();
+        if (kind !== "text" && input.validity.badInput) out[key] = "(not a number)"; // the browser keeps "1e" from us
+        else if (raw === "") continue;
+        else if (kind === "text") out[key] = raw;
+        else {
+          const n = Number(raw);
+          out[key] = Number.isNaN(n) || (kind === "size" && !Number.isInteger(n)) ? raw : n;
+        }
+      }
+      return out;
+    };
+    const filterSays = h("span", { class: "filter-says" });
+    const filterBox = h("div", { class: "filter-fields" });
+    const filterError = h("p", { class: "field-error" });
+    const filterDetails = h(
+      "details",
+      { class: "step-filter", open: Object.keys(readFilter()).length > 0 },
+      h("summary", {}, h("span", { class: "filter-title" }, "Only items that"), filterSays),
+      h(
+        "p",
+        { class: "hint filter-hint" },
+        "All the conditions given must hold; the step works on the input items that pass them, ",
+        "the others are left out. Empty: no condition.",
+      ),
+      filterBox,
+      filterError,
+    );
+    const showFilter = () => {
+      const text = filterText(readFilter());
+      filterDetails.classList.toggle("set", Boolean(text));
+      fill(filterSays, text ? ` ${text}` : ["…", h("span", { class: "muted" }, " no filter: all its input")]);
+    };
+    for (const input of Object.values(filterInputs)) input.addEventListener("input", showFilter);
+    showFilter();
+
     const renderParams = (values) => {
       const action = actionsByName[select.value];
       summary.textContent = action ? action.summary : "";
@@ -1814,63 +1942,94 @@ async function formView(view, jobId) {
       paramBox.hidden = item.fields.length === 0;
     };
     select.addEventListener("change", () => renderParams());
-    const move = (delta) => {
-      const i = stepState.indexOf(item);
+    /** Swap with the step above (-1) or below (+1); the button pressed keeps the focus. */
+    const move = (delta, button) => {
+      const i = list.items.indexOf(item);
       const j = i + delta;
-      if (j < 0 || j >= stepState.length) return;
-      [stepState[i], stepState[j]] = [stepState[j], stepState[i]];
-      renumber();
+      if (j < 0 || j >= list.items.length) return;
+      [list.items[i], list.items[j]] = [list.items[j], list.items[i]];
+      renumber(list);
+      button.focus();
     };
-    const tools = h(
-      "div",
-      { class: "step-tools" },
-      h("button", { type: "button", class: "small", "aria-label": "Move this step up", onclick: () => move(-1) }, "↑"),
-      h("button", { type: "button", class: "small", "aria-label": "Move this step down", onclick: () => move(1) }, "↓"),
-      removeButton(null, stepState, item, renumber),
-    );
+    const up = h("button", { type: "button", class: "small", onclick: () => move(-1, up) }, "↑");
+    const down = h("button", { type: "button", class: "small", onclick: () => move(1, down) }, "↓");
+    const remove = removeButton(null, list.items, item, () => {
+      renumber(list);
+      list.add?.focus();
+    });
+    const heading = h("span", { class: "step-number" });
     item.li = h("li", { class: "step" });
     item.build = (index) => {
-      const selectId = `f-action-${index}`;
-      select.id = selectId;
-      item.li.dataset.field = `actions[${index}]`;
+      const at = `${list.key}[${index}]`;
+      const base = `${list.ids}-${index}`;
+      const named = `${list.noun} ${index + 1}`;
+      select.id = base;
+      item.li.dataset.field = at;
+      heading.textContent = `${list.title} ${index + 1}`;
+      up.setAttribute("aria-label", `Move ${named} up`);
+      down.setAttribute("aria-label", `Move ${named} down`);
+      remove.setAttribute("aria-label", `Remove ${named}`);
+      filterDetails.dataset.field = `${at}.filter`;
+      filterError.id = `${base}-filter-error`;
+      stepError.id = `${base}-step-error`;
+      fill(
+        filterBox,
+        NODE_FILTER_FIELDS.map(([key, label, hint, kind]) => {
+          const holder = field(`${at}.filter.${key}`, `${base}-filter-${key}`, label, filterInputs[key], hint);
+          holder.classList.add(`filter-${kind}`);
+          return holder;
+        }),
+      );
       fill(
         item.li,
-        h("div", { class: "step-head" }, h("span", { class: "step-number" }, `Step ${index + 1}`), tools),
+        h("div", { class: "step-head" }, heading, h("div", { class: "step-tools" }, up, down, remove)),
         h(
           "div",
-          { class: "field", "data-field": `actions[${index}].action` },
-          h("label", { for: selectId }, "Action", h("span", { class: "required", "aria-hidden": "true" }, " *")),
+          { class: "field", "data-field": `${at}.action` },
+          h("label", { for: base }, "Action", h("span", { class: "required", "aria-hidden": "true" }, " *")),
           select,
           summary,
-          h("p", { class: "field-error", id: `${selectId}-error` }),
+          h("p", { class: "field-error", id: `${base}-error` }),
         ),
-        h("div", { class: "field params-field", "data-field": `actions[${index}].parameters` }, paramBox, paramError),
+        h("div", { class: "field params-field", "data-field": `${at}.parameters` }, paramBox, paramError),
         h(
           "div",
           { class: "step-timeout" },
           field(
-            `actions[${index}].timeout_seconds`,
-            `f-action-${index}-timeout`,
+            `${at}.timeout_seconds`,
+            `${base}-timeout`,
             "Step timeout (seconds)",
             stepTimeout,
             "Optional; empty: the job's timeout",
           ),
         ),
+        filterDetails,
+        stepError,
       );
-      select.setAttribute("aria-describedby", `${selectId}-error`);
-      paramError.id = `f-action-${index}-parameters-error`;
+      select.setAttribute("aria-describedby", `${base}-error`);
+      paramError.id = `${base}-parameters-error`;
+    };
+    item.value = () => {
+      const parameters = {};
+      for (const f of item.fields) {
+        const value = f.read();
+        if (value !== undefined) parameters[f.name] = value;
+      }
+      const out = { ...kept, action: select.value, parameters, timeout_seconds: numberValue(stepTimeout) };
+      const filter = readFilter();
+      if (Object.keys(filter).length) out.filter = filter; // all empty: no filter at all
+      return out;
     };
     renderParams(step?.parameters);
-    stepState.push(item);
-    renumber();
+    list.items.push(item);
+    renumber(list);
     return item;
   }
 
-  function renumber() {
-    stepState.forEach((item, i) => item.build(i));
-    fill(steps, ...stepState.map((s) => s.li));
-    if (!stepState.length)
-      fill(steps, h("li", { class: "muted empty-step" }, "No action: a run of this job does nothing."));
+  function renumber(list) {
+    list.items.forEach((item, i) => item.build(i));
+    fill(list.ol, ...list.items.map((s) => s.li));
+    if (!list.items.length) fill(list.ol, h("li", { class: "muted empty-step" }, list.empty));
   }
 
   // --- job parameters
@@ -2047,6 +2206,9 @@ async function formView(view, jobId) {
   function showErrors(error) {
     clearErrors();
     const { unplaced, first } = placeErrors(form, error);
+    // A step's filter folded away with a problem in it unfolds, so that the problem shows.
+    for (const folded of $$("details", form))
+      if ($$(".field-error", folded).some((slot) => slot.textContent)) folded.open = true;
     fill(
       formError,
       h(
@@ -2078,14 +2240,8 @@ async function formView(view, jobId) {
       label: label.value.trim(),
       description: description.value,
       enabled: enabled.checked,
-      actions: stepState.map((s) => {
-        const parameters = {};
-        for (const f of s.fields) {
-          const value = f.read();
-          if (value !== undefined) parameters[f.name] = value;
-        }
-        return { ...s.kept, action: s.select.value, parameters, timeout_seconds: numberValue(s.stepTimeout) };
-      }),
+      actions: chain.items.map((s) => s.value()),
+      on_failure: branch.items.map((s) => s.value()),
       parameters: paramState.map((p) => p.value()),
       timeout_seconds: numberValue(timeout) ?? 3600,
       history_days: numberValue(historyDays) ?? 30,
@@ -2115,8 +2271,6 @@ async function formView(view, jobId) {
     }
     out.events = [...eventState.map((e) => e.value()), ...keptEvents];
     out.hooks = hookState.map((hk) => hk.value());
-    // The form does not edit the on-failure branch: an edit keeps it as it was.
-    out.on_failure = job?.on_failure ?? [];
     if (job) out.version = job.version;
     return out;
   }
@@ -2226,8 +2380,23 @@ async function formView(view, jobId) {
       { "data-field": "actions" },
       h("legend", {}, "Actions"),
       h("p", { class: "hint" }, "Steps run in order; the objects one step outputs are the next one's input."),
-      steps,
-      h("button", { type: "button", id: "add-action", onclick: () => $("select", addStep().li).focus() }, "Add action"),
+      chain.ol,
+      chain.add,
+      h("p", { class: "field-error" }),
+    ),
+    h(
+      "fieldset",
+      { id: "on-failure", "data-field": "on_failure" },
+      h("legend", {}, "If a step fails, then… ", h("span", { class: "muted" }, "(optional)")),
+      h(
+        "p",
+        { class: "hint" },
+        "These steps run, in order, once the chain has failed for good (after its last attempt): to clean up ",
+        "or tell someone. Their parameters can use {{ failure.step }} (the number of the step that failed) ",
+        "and {{ failure.message }}. The task still ends ERROR.",
+      ),
+      branch.ol,
+      branch.add,
       h("p", { class: "field-error" }),
     ),
     h(
@@ -2311,13 +2480,15 @@ async function formView(view, jobId) {
   );
 
   showOverlap();
-  for (const step of job?.actions || []) addStep(step);
-  if (!job) addStep();
+  for (const step of job?.actions || []) addStep(chain, step);
+  if (!job) addStep(chain);
+  for (const step of job?.on_failure || []) addStep(branch, step);
   for (const p of job?.parameters || []) addParameter(p);
   for (const e of job?.events || []) if (e.source === "s3") addEvent(e);
   for (const hk of job?.hooks || []) addHook(hk);
   renderEvents();
-  renumber();
+  renumber(chain);
+  renumber(branch);
   schedulePreview();
   show(
     job ? `Edit ${job.label}` : "New job",
