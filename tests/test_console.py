@@ -482,6 +482,13 @@ def test_the_form_sets_a_steps_filter_and_the_on_failure_branch(console):
     page.get_by_role("button", name="Create job").click()
 
     expect(page.locator("h1")).to_contain_text("Photo sweep")
+    # The job page lists the step with what its filter keeps, and the on-failure branch.
+    expect(page.locator("ol.chain").first.locator("li")).to_contain_text(
+        "only items that match home/*/photos/*.jpg and are at least 2 KiB"
+    )
+    expect(page.locator("ol.on-failure li")).to_have_count(1)
+    expect(page.locator("ol.on-failure li")).to_contain_text("failed at step {{ failure.step }}")
+    console.screenshot("console-job-filter-on-failure.png", page.locator("main"))
     job_id = page.evaluate("location.hash").split("/")[2]
     saved = console.api("GET", f"/jobs/{job_id}")
     assert saved["actions"] == [

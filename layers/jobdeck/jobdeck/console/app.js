@@ -939,27 +939,8 @@ async function jobView(view, jobId) {
                 )
               : h("span", { class: "muted" }, "no more runs"),
         ),
-      fact(
-        "Actions",
-        job.actions.length
-          ? h(
-              "ol",
-              { class: "chain" },
-              job.actions.map((a) =>
-                h(
-                  "li",
-                  {},
-                  h("code", {}, a.action),
-                  Object.keys(a.parameters).length
-                    ? [" ", h("span", { class: "muted params" }, JSON.stringify(a.parameters))]
-                    : null,
-                  a.timeout_seconds &&
-                    h("span", { class: "muted" }, ` · times out after ${duration(a.timeout_seconds)}`),
-                ),
-              ),
-            )
-          : h("span", { class: "muted" }, "none"),
-      ),
+      fact("Actions", job.actions.length ? stepsList(job.actions, "chain") : h("span", { class: "muted" }, "none")),
+      job.on_failure?.length > 0 && fact("If a step fails", stepsList(job.on_failure, "chain on-failure")),
       job.parameters.length > 0 && fact("Parameters", job.parameters.map((p) => p.name).join(", ")),
       executionFacts(job),
       fact("Version", String(job.version), h("span", { class: "muted" }, ` · changed ${relative(job.updated_at)}`)),
@@ -1124,7 +1105,7 @@ function executionFacts(job) {
     ),
     fact("Timeout", duration(job.timeout_seconds)),
     fact(
-      "On failure",
+      "When a run fails",
       notify.length ? `notify ${notify.join(" and ")}` : h("span", { class: "muted" }, "no notification"),
       pause ? `; pause the job after ${pause} failed run${pause === 1 ? "" : "s"} in a row` : "",
     ),
@@ -1618,6 +1599,24 @@ function sizeText(n) {
     unit += 1;
   }
   return `${n.toLocaleString()} ${n === 1 && unit === 0 ? "byte" : units[unit]}`;
+}
+
+/** A chain's steps as the job page lists them: action, parameters, timeout, input filter. */
+function stepsList(steps, className) {
+  return h(
+    "ol",
+    { class: className },
+    steps.map((a) =>
+      h(
+        "li",
+        {},
+        h("code", {}, a.action),
+        Object.keys(a.parameters).length ? [" ", h("span", { class: "muted params" }, JSON.stringify(a.parameters))] : null,
+        a.timeout_seconds && h("span", { class: "muted" }, ` · times out after ${duration(a.timeout_seconds)}`),
+        a.filter && h("span", { class: "muted" }, ` · only items that ${filterText(a.filter)}`),
+      ),
+    ),
+  );
 }
 
 const daysText = (n) => `${typeof n === "number" ? n.toLocaleString() : n} day${n === 1 ? "" : "s"}`;
