@@ -346,6 +346,22 @@ def test_an_object_default_reads_as_its_json_in_the_form(console):
     console.screenshot("console-form-thumbnail-step.png", part=step)
 
 
+def test_what_a_number_box_cannot_read_is_refused_not_dropped(console):
+    """A browser gives the page an empty value for "1e" in a number box: the form sends it as not a
+    number, so the API refuses it beside the field instead of the job taking the default."""
+    page = console.sign_in("admin")
+    page.get_by_role("link", name="New job").click()
+    page.get_by_label("Label").fill("Typo")
+    page.locator("#f-action-0").select_option("log.message")
+    step = page.locator("#steps li.step").first
+    step.get_by_label("message").fill("hi")
+    step.get_by_label("Step timeout (seconds)").press_sequentially("1e")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.locator("#form-error")).to_contain_text("not saved")
+    expect(page.locator("#f-action-0-timeout-error")).to_contain_text("valid integer")
+    assert not [j for j in console.api("GET", "/jobs")["items"] if j["label"] == "Typo"]
+
+
 def test_the_form_adds_s3_event_and_hook_triggers(console):
     page = console.sign_in("admin")
     page.goto(f"{console.url}/#/new")

@@ -1558,6 +1558,9 @@ function clearFieldErrors(container) {
 /** A number input's value for the API: null when empty, a number when it reads as one, else the
  * text as typed (the API then says what is wrong, beside the field). */
 function numberValue(input) {
+  // A number box gives the page "" for what is no number ("1e"): sent as such, the API says so
+  // beside the field, where an empty value would quietly become the default.
+  if (input.validity?.badInput) return "(not a number)";
   const raw = input.value.trim();
   if (raw === "") return null;
   const n = Number(raw);
