@@ -98,7 +98,13 @@ class QueuePoller(threading.Thread):
                 # A thread per invocation, bounded by the slots; daemons, as Lambda's environments
                 # are to a laptop: stopping the stack does not wait for a 15-minute run.
                 name = f"invoke-{self.function_id}"
-                threading.Thread(target=self._invoke_then_free, args=(batch,), name=name, daemon=True).start()
+                try:
+                    threading.Thread(target=self._invoke_then_free, args=(batch,), name=name, daemon=True).start()
+                except RuntimeError:  # no thread to be had now: the batch waits in hand, its slot is free
+                    logger.exception("could not start an invocation", function=self.function_id)
+                    self._free.release()
+                    held = batch + held
+                    self.stop.wait(1)
         finally:
             self._hand_back(held)
 

@@ -313,3 +313,39 @@ def test_a_refused_send_leaves_only_its_own_tasks_to_the_redelivery(aws, run_que
     assert len(sent) == 15
     unsent = [f"job-{n:02}" for n in range(25) if f"job-{n:02}" not in sent]
     assert all(store.list_tasks(job_id)[0].status is TaskStatus.QUEUED for job_id in unsent)  # for the redelivery
+
+
+def test_a_lone_claim_written_before_its_answer_was_lost_is_sent(aws, run_queue, monkeypatch):
+    """The same for a job claimed alone (the only one due, or retried alone): its tasks are there,
+    so they are sent and the tick does not fail; a catch-up slot older than the redelivery window
+    would otherwise stay QUEUED for good."""
+    now = at("2026-11-25T10:00:00Z")
+    jobs.create(make_job("alone", "*/5 * * * *"), now=now - timedelta(seconds=30))
+    real_claim = store.claim_slots
+
+    def written_then_lost(job, tasks, next_fire_at):
+        assert real_claim(job, tasks, next_fire_at)
+        raise ConnectionError("read timeout: the answer was lost")
+
+    monkeypatch.setattr(store, "claim_slots", written_then_lost)
+
+    report = tick(now=now)
+
+    assert (report.claimed, report.failed, report.queued) == (1, 0, 1)
+    assert [body["job_id"] for body in run_queue.bodies()] == ["alone"]
+
+
+def test_claimed_tasks_are_sent_even_when_reading_the_due_jobs_fails_midway(aws, run_queue, monkeypatch):
+    now = at("2026-11-25T10:00:00Z")
+    for n in range(3):
+        jobs.create(make_job(f"job-{n}", "*/5 * * * *"), now=now - timedelta(seconds=30))
+    due = store.due_jobs(now + timedelta(minutes=1))
+
+    def then_broken(until):
+        yield from due[:2]
+        raise ConnectionError("the due index's next page could not be read")
+
+    monkeypatch.setattr(store, "due_jobs", then_broken)
+    with pytest.raises(ConnectionError):
+        tick(now=now)
+    assert sorted(body["job_id"] for body in run_queue.bodies()) == ["job-0", "job-1"]

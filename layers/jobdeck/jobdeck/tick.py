@@ -49,9 +49,11 @@ class TickFailed(RuntimeError):
 
 def tick(now: datetime | None = None, settings: Settings | None = None) -> TickReport:
     run = _Tick(now or datetime.now(UTC), settings or Settings.from_env())
-    for job in store.due_jobs(run.now + LOOKAHEAD):
-        run.add(job)
-    run.flush()
+    try:
+        for job in store.due_jobs(run.now + LOOKAHEAD):
+            run.add(job)
+    finally:  # what was claimed before a failure is still sent
+        run.flush()
     report, now = run.report, run.now
     stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
     if stale:
@@ -99,12 +101,7 @@ class _Tick:
         together = _together(claims) if len(claims) > 1 else False
         for claim, plan in self.pending:
             try:
-                # Refused together (one of them lost its race or changed): job by job, to know which.
-                if together is True or store.claim_slots(claim.job, claim.tasks, claim.next_fire_at):
-                    self._claimed(claim, plan)
-                elif together is None and claim.tasks and _written(claim):
-                    # The group's transaction was written before its answer was lost: the tasks
-                    # are there, and are sent (a duplicate message is harmless, a task starts once).
+                if together is True or self._claim_alone(claim, unsure=together is None):
                     self._claimed(claim, plan)
                 else:
                     self.report.lost_races += 1
@@ -113,21 +110,36 @@ class _Tick:
                 logger.exception("tick could not fire job", extra={"job_id": claim.job.id})
         self.pending.clear()
         if len(self.outbox) >= dispatch.BATCH:
-            self.send()
+            self.send(whole_tens_only=True)  # the rest goes with the next claims, or at the end
 
-    def send(self) -> None:
+    def _claim_alone(self, claim: store.Claim, *, unsure: bool) -> bool:
+        """One job's claim (after its group was refused, or alone in the tick). When an answer was
+        lost, the group's (`unsure`) or this one's, its tasks may be written nonetheless: if they
+        are there, they are sent (a duplicate message is harmless, a task starts once)."""
+        try:
+            if store.claim_slots(claim.job, claim.tasks, claim.next_fire_at):
+                return True
+        except Exception:
+            logger.warning("could not claim job", extra={"job_id": claim.job.id}, exc_info=True)
+            if claim.tasks and _written(claim):
+                return True
+            raise
+        return unsure and bool(claim.tasks) and _written(claim)
+
+    def send(self, *, whole_tens_only: bool = False) -> None:
         """Ten to a request, each delayed from when it is sent: `now` moved on by the time this tick
         has taken, or the last jobs of a long tick would start as long after their slot. A request
         refused leaves its own tasks, claimed and not sent, to the stale-task redelivery."""
-        for start in range(0, len(self.outbox), dispatch.BATCH):
-            part = self.outbox[start : start + dispatch.BATCH]
+        end = len(self.outbox) - len(self.outbox) % dispatch.BATCH if whole_tens_only else len(self.outbox)
+        for start in range(0, end, dispatch.BATCH):
+            part = self.outbox[start : min(end, start + dispatch.BATCH)]
             try:
                 dispatch.send(part, self.now + timedelta(seconds=clock() - self.began), self.settings)
                 self.report.queued += len(part)
             except Exception:
                 self.report.failed += 1
                 logger.exception("tick could not send tasks", extra={"tasks": [t.id for t in part]})
-        self.outbox.clear()
+        del self.outbox[:end]
 
     def _claimed(self, claim: store.Claim, plan: slots.Plan) -> None:
         report = self.report
