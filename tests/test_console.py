@@ -436,6 +436,31 @@ def test_the_api_refusals_are_shown_beside_their_fields(console):
     assert all(j["label"] != "Refused" for j in console.api("GET", "/jobs?limit=200")["items"])
 
 
+def test_an_edit_saved_unchanged_keeps_templates_where_a_checkbox_or_a_list_would_go(console):
+    """A parameter holding a template ("{{ parameters.wipe }}") where the form shows a checkbox, a
+    number box or a select is shown as its text and saved as it was, not turned into true or
+    dropped (a failed run would then delete permanently)."""
+    params = [
+        {"name": "wipe", "type": "boolean", "default": False},
+        {"name": "lvl", "type": "string", "default": "INFO"},
+    ]
+    chain = [{"action": "log.message", "parameters": {"message": "x", "level": "{{ parameters.lvl }}"}}]
+    branch = [{"action": "tree.delete", "parameters": {"prefix": "tmp/", "permanent": "{{ parameters.wipe }}"}}]
+    console.create("templated", parameters=params, actions=chain, on_failure=branch)
+    page = console.sign_in("admin")
+    page.goto(f"{console.url}/#/jobs/templated/edit")
+    permanent = page.locator("#failure-steps li.step").first.get_by_label("permanent")
+    expect(permanent).to_have_value("{{ parameters.wipe }}")
+    expect(page.locator("#steps li.step").first.get_by_label("level")).to_have_value("{{ parameters.lvl }}")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("h1")).to_contain_text("Templated")
+
+    saved = console.api("GET", "/jobs/templated")
+    assert saved["version"] == 2
+    assert [a["parameters"] for a in saved["actions"]] == [chain[0]["parameters"]]
+    assert [a["parameters"] for a in saved["on_failure"]] == [branch[0]["parameters"]]
+
+
 def test_editing_sends_the_version_read_and_shows_a_conflict(console):
     branch = [{"action": "log.message", "parameters": {"message": "failed: {{ failure.message }}"}}]
     console.create("edit-demo", hooks=[{"slug": "edit-demo-hook"}], on_failure=branch)

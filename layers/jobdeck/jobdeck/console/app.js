@@ -1407,6 +1407,7 @@ const shownDefault = (value) => (value !== null && typeof value === "object" ? J
 function parameterField(idPrefix, name, schema, required, value) {
   const id = `${idPrefix}-${name}`.replace(/[^\w-]/g, "_");
   const hint = [
+    typeof value === "string" && value.includes("{{") ? "a template, filled in at each run" : "",
     schema.description,
     schema.default !== undefined && !schema.enum && schema.type !== "boolean"
       ? `default: ${shownDefault(schema.default)}`
@@ -1414,9 +1415,14 @@ function parameterField(idPrefix, name, schema, required, value) {
   ]
     .filter(Boolean)
     .join(" · ");
+  // A stored template ("{{ parameters.wipe }}") where a checkbox, a number box or a list would go is
+  // shown and sent back as the text it is: those inputs cannot hold it, and would change it.
+  const templated = typeof value === "string" && value.includes("{{") && (schema.enum || schema.type !== "string");
   const describedBy = `${id}-hint ${id}-error`;
   let input;
-  if (schema.enum) {
+  if (templated) {
+    input = h("input", { type: "text", id, required, value, "aria-describedby": describedBy, spellcheck: "false" });
+  } else if (schema.enum) {
     input = h(
       "select",
       { id, required, "aria-describedby": describedBy },
@@ -1467,13 +1473,14 @@ function parameterField(idPrefix, name, schema, required, value) {
   }
   const element = h(
     "div",
-    { class: `field${schema.type === "boolean" && !schema.enum ? " check" : ""}` },
+    { class: `field${schema.type === "boolean" && !schema.enum && !templated ? " check" : ""}` },
     h("label", { for: id }, name, required && h("span", { class: "required", "aria-hidden": "true" }, " *")),
     input,
     h("p", { class: "hint", id: `${id}-hint` }, hint),
     h("p", { class: "field-error", id: `${id}-error` }),
   );
   const read = () => {
+    if (templated) return input.value === "" ? undefined : input.value;
     if (schema.enum) return input.value === "" ? undefined : JSON.parse(input.value);
     if (schema.type === "boolean") return input.checked;
     if (input.value === "") return undefined;
