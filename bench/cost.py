@@ -386,6 +386,12 @@ def _usage(invocation: Invocation, function_id: str, job_bytes: int = 1024, task
     )
 
 
+def _alarm_metrics(alarm: dict[str, Any]) -> int:
+    """What an alarm costs in alarm metrics: one, or each metric a metric-math alarm reads."""
+    metrics = alarm["Properties"].get("Metrics")
+    return sum(1 for m in metrics if "MetricStat" in m) if metrics else 1
+
+
 def run_usage(run: Run, idle_tick: Invocation) -> Usage:
     """A scheduled run: the runner's invocation, and what claiming it added to a tick (not the tick
     itself: it runs every minute anyway); the event source mapping's receive and delete."""
@@ -463,7 +469,7 @@ def costs(m: Measured) -> Costs:
         per_run=per_run,
         idle=idle,
         idle_metric_months=metric_months(m),
-        alarms=sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"),
+        alarms=sum(_alarm_metrics(r) for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"),
         dashboards=sum(1 for r in resources if r["Type"] == "AWS::CloudWatch::Dashboard"),
         esm_idle_receives=SQS_EVENT_SOURCES * ESM_IDLE_POLLERS * MONTH_MINUTES * 60 / ESM_LONG_POLL_SECONDS,
         system_runs=system_runs,

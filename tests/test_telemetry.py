@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from jobdeck import jobs, store, tasks, telemetry
+from jobdeck_local import template
 from jobdeck_local.events import sample
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
 from tests.support import at, make_job
@@ -61,6 +62,31 @@ def test_the_runner_publishes_start_lag_and_the_outcome_in_all_and_per_job(aws, 
     assert overall["StartLag"] == 3.0 and overall["TasksStarted"] == 1.0 and overall["TasksFinished"] == 1.0
     per_job = next(d for d in documents if "job_id" in d["raw"])
     assert per_job["raw"]["job_id"] == "every-5" and per_job["TasksFinished"] == 1.0
+
+
+def test_a_delivery_reported_failed_is_counted_for_the_errors_alarm(aws, metrics_on, capsys):
+    """A record the runner reports failed (partial batch response) is no Lambda error: the runner
+    counts it, and the template's errors alarm adds that count to Lambda's Errors."""
+    capsys.readouterr()
+    assert _invoke("RunnerFunction", _runner_event("{not json")) == {
+        "batchItemFailures": [{"itemIdentifier": sample("runner-sqs")["Records"][0]["messageId"]}]
+    }
+    [document] = [d for d in _metrics(capsys.readouterr().out) if "RunDeliveriesFailed" in d]
+    assert document["RunDeliveriesFailed"] == 1.0
+    alarm = template.load()["Resources"]["RunnerErrorsAlarm"]["Properties"]
+    counted = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert counted == {"Errors", "RunDeliveriesFailed"}
+
+
+def test_an_event_reported_failed_is_counted_for_the_errors_alarm(aws, metrics_on, capsys):
+    capsys.readouterr()
+    response = _invoke("EventsFunction", _runner_event("{not json"))  # an SQS record like any other
+    assert len(response["batchItemFailures"]) == 1
+    [document] = [d for d in _metrics(capsys.readouterr().out) if "EventsDeliveriesFailed" in d]
+    assert document["EventsDeliveriesFailed"] == 1.0
+    alarm = template.load()["Resources"]["EventsErrorsAlarm"]["Properties"]
+    counted = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert counted == {"Errors", "EventsDeliveriesFailed"}
 
 
 def test_the_tick_publishes_how_late_it_claimed_a_slot(aws, run_queue, metrics_on, capsys):

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobdeck.routing import from_eventbridge, route
-from jobdeck.telemetry import published, traced
+from jobdeck.telemetry import delivery_failed, published, traced
 
 logger = Logger()
 # A batch whose every record failed is reported like any other: each record goes back to the queue.
@@ -17,11 +17,15 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 def record_handler(record: SQSRecord) -> None:
-    incoming = from_eventbridge(json.loads(record.body))
-    if incoming is None:
-        logger.info("not an event Jobdeck routes", extra={"message_id": record.message_id})
-        return
-    route(incoming)
+    try:
+        incoming = from_eventbridge(json.loads(record.body))
+        if incoming is None:
+            logger.info("not an event Jobdeck routes", extra={"message_id": record.message_id})
+            return
+        route(incoming)
+    except Exception:
+        delivery_failed("Events")  # reported as a failed item, which is no Lambda error: the alarm counts this
+        raise
 
 
 @logger.inject_lambda_context

@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from jobdeck.runner import run_message
-from jobdeck.telemetry import published, traced
+from jobdeck.telemetry import delivery_failed, published, traced
 
 logger = Logger()
 
@@ -37,5 +37,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             logger.exception(
                 "delivery failed; the message goes back to the queue", extra={"message_id": record["messageId"]}
             )
+            delivery_failed("Run")  # a failed item is no Lambda error: the errors alarm counts this
             failed.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failed}

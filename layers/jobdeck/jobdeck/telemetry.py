@@ -64,6 +64,12 @@ def routed(tasks_queued: int) -> None:
     metrics.add_metric("EventTasksQueued", MetricUnit.Count, tasks_queued)
 
 
+def delivery_failed(queue: str) -> None:
+    """A message of `queue` ("Run", "Events") reported failed back to SQS. Lambda does not count
+    those in its Errors (the invocation succeeded), so the errors alarms add this metric."""
+    metrics.add_metric(f"{queue}DeliveriesFailed", MetricUnit.Count, 1)
+
+
 def published(handler: Handler) -> Handler:
     """`metrics.log_metrics`, and the set emptied after every invocation even when metrics are
     disabled: Powertools then keeps them, and a long-lived local stack would gather them forever."""
