@@ -28,13 +28,13 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bench import aws
+from bench import aws, tick_scaling
 from bench.cost import count_requests
 from bench.report import Figure, Table
 from bench.routing import MotoDynamoDB, local_stack
 from bench.tick_scaling import write_jobs
 from jobdeck import jobs, store
-from jobdeck.domain import ActionStep, Job, LogLine, ScheduleSpec, Task, TaskStatus
+from jobdeck.domain import Job, LogLine, Task, TaskStatus
 from jobdeck.store.models import TaskModel
 from jobdeck.store.runs import Outcome
 from jobdeck.tick import CLAIMS_TOGETHER, scheduled_task
@@ -54,16 +54,7 @@ PIPELINE_PREFIX, LIMIT_PREFIX = "bench-pipe-", "bench-limit-"
 
 def _job(job_id: str, due: datetime) -> Job:
     """A daily job whose slot is `due` (just past: the tick runs it at once, no SQS delay)."""
-    return Job(
-        id=job_id,
-        label=f"Bench {job_id}",
-        owner="bench",
-        schedule=ScheduleSpec("0 3 * * *"),
-        actions=[ActionStep("log.message", {"message": "hello from the benchmark"})],
-        created_at=due - timedelta(days=1),
-        updated_at=due - timedelta(days=1),
-        next_fire_at=due,
-    )
+    return tick_scaling.job(job_id, "0 3 * * *", due, created_at=due - timedelta(days=1))
 
 
 def _quiet_other_jobs() -> None:

@@ -212,10 +212,10 @@ class MotoDynamoDB:
 
 
 @contextmanager
-def local_stack() -> Iterator[LocalStack]:
-    """The local stack in this process, without clock or API (stopping it puts the environment,
-    clients and store connections back as they were)."""
-    stack = LocalStack(port=free_port(), run_api=False, run_clock=False)
+def local_stack(*, clock: bool = False) -> Iterator[LocalStack]:
+    """The local stack in this process, without API, and without its clock unless asked (stopping
+    it puts the environment, clients and store connections back as they were)."""
+    stack = LocalStack(port=free_port(), run_api=False, run_clock=clock)
     try:
         stack.start()
         yield stack

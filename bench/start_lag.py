@@ -17,22 +17,21 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench import aws
+from bench import aws, tick_scaling
 from bench.pipeline import WORKERS, _quiet_other_jobs
 from bench.report import Figure, Table
-from bench.routing import MotoDynamoDB
+from bench.routing import MotoDynamoDB, local_stack
 from jobdeck import store, tasks
-from jobdeck.domain import ActionStep, Job, ScheduleSpec, Task, TaskStatus
+from jobdeck.domain import Job, Task, TaskStatus
 from jobdeck.store.convert import item_from_job
 from jobdeck.store.models import JobModel
 from jobdeck_local.lambda_runtime import Handler
-from jobdeck_local.stack import LocalStack, free_port
+from jobdeck_local.stack import LocalStack
 
 JOBS = 100
 TARGET_P99 = 1.0  # seconds
@@ -83,27 +82,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def _job(job_id: str, slot: datetime) -> Job:
     """A daily job whose next run is `slot`."""
-    created = slot - timedelta(days=1)
-    return Job(
-        id=job_id,
-        label=f"Bench {job_id}",
-        owner="bench",
-        schedule=ScheduleSpec(f"{slot.minute} {slot.hour} * * *"),
-        actions=[ActionStep("log.message", {"message": "on time?"})],
-        created_at=created,
-        updated_at=created,
-        next_fire_at=slot,
-    )
-
-
-@contextmanager
-def _stack_with_clock() -> Iterator[LocalStack]:
-    stack = LocalStack(port=free_port(), run_api=False, run_clock=True)
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
+    return tick_scaling.job(job_id, f"{slot.minute} {slot.hour} * * *", slot, created_at=slot - timedelta(days=1))
 
 
 class _Watch:
@@ -153,7 +132,7 @@ def _warm_up(job_id: str) -> None:
 def sample(jobs: int = JOBS) -> Lags:
     moto = MotoDynamoDB()
     # The functions' metric documents would be mixed into the tables.
-    with moto.serialized(), _stack_with_clock() as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with moto.serialized(), local_stack(clock=True) as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         watch = _Watch(stack)
         _quiet_other_jobs()

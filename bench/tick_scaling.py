@@ -23,15 +23,17 @@ START = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
 TOMORROW = datetime(2030, 1, 8, 3, 0, tzinfo=UTC)  # the next run of the jobs that are not due
 
 
-def job(job_id: str, expression: str, next_fire_at: datetime) -> Job:
+def job(job_id: str, expression: str, next_fire_at: datetime, created_at: datetime | None = None) -> Job:
+    """A benchmark's scheduled job, logging a line, whose next run is `next_fire_at`."""
+    created = created_at or START - timedelta(days=1)
     return Job(
         id=job_id,
         label=f"Bench {job_id}",
         owner="bench",
         schedule=ScheduleSpec(expression),
         actions=[ActionStep("log.message", {"message": "hello from the benchmark"})],
-        created_at=START - timedelta(days=1),
-        updated_at=START - timedelta(days=1),
+        created_at=created,
+        updated_at=created,
         next_fire_at=next_fire_at,
     )
 

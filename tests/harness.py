@@ -22,6 +22,7 @@ from jobdeck.actions import registry
 from jobdeck.actions.registry import ActionContext, ActionError, Node, action
 from jobdeck.domain import TaskStatus
 from jobdeck.runner import run_message
+from tests.support import RunQueue
 
 WAIT_SECONDS = 30.0  # the longest any test waits for a thread: a bug fails the test, it does not hang it
 
@@ -201,6 +202,7 @@ class Poller:
     def __init__(self, queue_url: str, dead_letter_url: str | None = None) -> None:
         self.url, self.dead_letter_url = queue_url, dead_letter_url
         self.sqs = boto3.client("sqs")
+        self._queue = RunQueue(queue_url)
         self.failures: list[Delivery] = []
         self.delivered = 0
 
@@ -216,16 +218,7 @@ class Poller:
     def take(self) -> list[dict[str, Any]]:
         """Every message visible now, each batch deleted as soon as received (moto looks through
         every message a queue holds, in flight or not, at each request: the queue stays short)."""
-        out: list[dict[str, Any]] = []
-        while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
-            "Messages", []
-        ):
-            out.extend(batch)
-            self.sqs.delete_message_batch(
-                QueueUrl=self.url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-            )
-        return out
+        return self._queue.receive()
 
     def deliver(self, message: dict[str, Any], *, again_at_once: bool = False) -> bool:
         """Run one record; True when it went through (and was deleted). `again_at_once`: a failed

@@ -64,6 +64,12 @@ def test_the_runner_publishes_start_lag_and_the_outcome_in_all_and_per_job(aws, 
     assert per_job["raw"]["job_id"] == "every-5" and per_job["TasksFinished"] == 1.0
 
 
+def _alarm_reads(name: str) -> set[str]:
+    """The metrics a metric-math alarm of the template adds up."""
+    alarm = template.load()["Resources"][name]["Properties"]
+    return {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+
+
 def test_a_delivery_reported_failed_is_counted_for_the_errors_alarm(aws, metrics_on, capsys):
     """A record the runner reports failed (partial batch response) is no Lambda error: the runner
     counts it, and the template's errors alarm adds that count to Lambda's Errors."""
@@ -73,9 +79,7 @@ def test_a_delivery_reported_failed_is_counted_for_the_errors_alarm(aws, metrics
     }
     [document] = [d for d in _metrics(capsys.readouterr().out) if "RunDeliveriesFailed" in d]
     assert document["RunDeliveriesFailed"] == 1.0
-    alarm = template.load()["Resources"]["RunnerErrorsAlarm"]["Properties"]
-    counted = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
-    assert counted == {"Errors", "RunDeliveriesFailed"}
+    assert _alarm_reads("RunnerErrorsAlarm") == {"Errors", "RunDeliveriesFailed"}
 
 
 def test_an_event_reported_failed_is_counted_for_the_errors_alarm(aws, metrics_on, capsys):
@@ -84,9 +88,7 @@ def test_an_event_reported_failed_is_counted_for_the_errors_alarm(aws, metrics_o
     assert len(response["batchItemFailures"]) == 1
     [document] = [d for d in _metrics(capsys.readouterr().out) if "EventsDeliveriesFailed" in d]
     assert document["EventsDeliveriesFailed"] == 1.0
-    alarm = template.load()["Resources"]["EventsErrorsAlarm"]["Properties"]
-    counted = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
-    assert counted == {"Errors", "EventsDeliveriesFailed"}
+    assert _alarm_reads("EventsErrorsAlarm") == {"Errors", "EventsDeliveriesFailed"}
 
 
 def test_the_tick_publishes_how_late_it_claimed_a_slot(aws, run_queue, metrics_on, capsys):
