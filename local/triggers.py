@@ -87,7 +87,7 @@ class QueuePoller(threading.Thread):
             while not self.stop.is_set():
                 if not held:
                     try:
-                        held = self._receive(10)
+                        held = self._receive()
                     except Exception:
                         logger.exception("polling failed", function=self.function_id)
                         self.stop.wait(1)
@@ -130,10 +130,11 @@ class QueuePoller(threading.Thread):
             except Exception:  # they come back after the queue's visibility timeout instead
                 logger.exception("could not hand messages back", function=self.function_id)
 
-    def _receive(self, count: int) -> list[MessageTypeDef]:
+    def _receive(self) -> list[MessageTypeDef]:
+        """Up to ten, as Lambda's pollers take them, waiting a second for the first."""
         return self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=count,
+            MaxNumberOfMessages=10,
             WaitTimeSeconds=1,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
