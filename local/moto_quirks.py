@@ -1,4 +1,6 @@
-"""moto as the local AWS, minus two quirks of its DynamoDB that DynamoDB itself does not have.
+"""moto as the local AWS, minus quirks of its own that the AWS services do not have: what it gets
+wrong under concurrency, and what it spends where they spend next to nothing. `install_all()` is
+the local stack's set; `cheap_requests()` the part that changes costs only.
 
 Concurrency: moto's DynamoDB is not thread-safe. Its tables are plain dicts that its reads (and
 TransactWriteItems' copies, below) iterate while other threads write them ("dictionary changed size
@@ -28,7 +30,24 @@ SendMessage appends under, so a message sent by one thread while another deletes
 `safe_sqs_deletes()` deletes under that lock.
 
 Routing: moto's server lists its own package's folders on disk (a stat of each) for every request
-it routes; `listed_moto_modules_once()` keeps that list, which does not change while it runs.
+it routes; `listed_moto_modules_once()` keeps that list, which does not change while it runs. It
+also lists a handler class's methods (inspect.getmembers, every attribute) for every request;
+`handler_methods_listed_once()` keeps that list per class.
+
+Receives: moto's ReceiveMessage checks each message it hands out against the queue's retention
+period by asking for the queue's attributes, which counts every message in the queue three ways:
+the queue's length per message received. With a hundred runs queued at once, that was a sixth of
+moto's time. `sqs_retention_read_directly()` reads the period from the queue.
+
+Cost once more: moto parses every update and condition expression of every request from its text,
+tokenizing it with regular expressions compiled afresh, parses a transaction's update expressions
+twice, deep-copies each parsed update before validating it, and checks an update's clause counts
+once per node of its tree, each check a walk of that node's subtree. A job's start or finish
+writes the same few expressions again and again. `cached_dynamodb_expressions()` parses an update
+expression once and keeps the parse as a pickle to load a fresh copy from, checks clause counts
+at the root (a subtree's clauses are a subset of its root's: the same errors), and keeps a
+condition's parse for the same expression, names and values. Parse errors are not kept: they are
+raised again the next time.
 
 Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
 has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
@@ -41,18 +60,29 @@ import base64
 import copy
 import functools
 import json
+import pickle
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from moto import backends
+from moto.core import responses
 from moto.core.responses import ActionContext
+from moto.core.utils import unix_time
+from moto.dynamodb import comparisons
+from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.parsing import validators
+
+# moto's expression parsers carry no annotations mypy reads (their modules are not checked).
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node, UpdateExpression  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
-from moto.sqs.models import Queue
+from moto.sqs.models import Message, Queue, SQSBackend
 
 _lock = threading.RLock()
 
@@ -249,6 +279,180 @@ def _wire_value(value: Any) -> Any:
     raise TypeError(f"no JSON for {type(value).__name__}")
 
 
+ITEM_SIZE_LIMIT = 405_000  # moto's, between DynamoDB's measured 409 and 410 KB
+EXPRESSIONS_KEPT = 2048  # per kind; the store writes a few dozen distinct ones
+
+
+def cached_dynamodb_expressions() -> None:
+    """Idempotent: an update expression is parsed once, a condition once per names and values."""
+    _install(UpdateExpressionParser, "make", _parsed_once)
+    _install(validators.ActionCountValidator, "traverse", _counted_at_root)
+    _install(comparisons.ConditionExpressionParser, "parse", _condition_parsed_once)
+    _install(DepthFirstTraverser, "process", _processed_by_kept_map)
+    _install(DepthFirstTraverser, "traverse", _walked_with_kinds_at_hand)
+    _install(Item, "__init__", _sized_once)
+    if not getattr(validators.deepcopy, "_jobdeck_quirk", False):
+        fresh_copy = _fresh_copy(validators.deepcopy)
+        fresh_copy._jobdeck_quirk = True  # type: ignore[attr-defined]
+        validators.deepcopy = fresh_copy
+
+
+# A parsed update expression, by identity, and its pickle: the validator's copy of it is loaded
+# from the pickle (a tenth of a deep copy's time). The parses are kept, so ids are not reused.
+_pickled: dict[int, bytes] = {}
+
+
+def _parsed_once(original: Callable[[str], UpdateExpression]) -> Callable[[str], UpdateExpression]:
+    @functools.lru_cache(maxsize=EXPRESSIONS_KEPT)
+    def parse(expression: str) -> UpdateExpression:
+        ast = original(expression)
+        _pickled[id(ast)] = pickle.dumps(ast, protocol=pickle.HIGHEST_PROTOCOL)
+        return ast
+
+    return parse
+
+
+def _fresh_copy(deepcopy: Callable[..., Any]) -> Callable[..., Any]:
+    def copy_of(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        pickled = _pickled.get(id(value))
+        return pickle.loads(pickled) if pickled is not None else deepcopy(value, memo)
+
+    return copy_of
+
+
+def _counted_at_root(_: Callable[[Any, Node], Node]) -> Callable[[Any, Node], Node]:
+    def traverse(validator: validators.ActionCountValidator, node: Node) -> Node:
+        if isinstance(node, UpdateExpression):
+            validator.verify_action_counts(node)
+        return node
+
+    return traverse
+
+
+# moto's nodes are abstract base classes: an isinstance() on them costs a call into abc. A walk
+# asks it several times of every node; the answer depends only on the node's class.
+_node_classes: dict[type, bool] = {}
+
+
+def _is_node(cls: type) -> bool:
+    known = _node_classes.get(cls)
+    if known is None:
+        known = _node_classes[cls] = issubclass(cls, Node)
+    return known
+
+
+def _processor_of(traverser: DepthFirstTraverser, cls: type) -> Callable[[Node], Node] | None:
+    """The traverser's processor of nodes of this class (None: it processes none of them). moto
+    makes the traverser's map anew for every node it visits, and tries each of its kinds in turn;
+    here the map is made once per traverser, and which of its kinds (in the map's order, as moto's:
+    a subclass listed before its base is found first) takes a node class once per traverser class."""
+    processors = traverser.__dict__.get("_jobdeck_processors")
+    if processors is None:
+        processors = traverser.__dict__["_jobdeck_processors"] = [p for _, p in traverser._processing_map().items()]
+    positions = _positions.setdefault(type(traverser), {})
+    position = positions.get(cls)
+    if position is None:
+        kinds = list(traverser._processing_map())
+        position = positions[cls] = next((n for n, kind in enumerate(kinds) if issubclass(cls, kind)), -1)
+    return processors[position] if position >= 0 else None
+
+
+# Per traverser class, per node class: the position of the kind that takes it in the class's map.
+_positions: dict[type, dict[type, int]] = {}
+
+
+def _processed_by_kept_map(_: Callable[[Any, Node], Node]) -> Callable[[Any, Node], Node | None]:
+    def process(traverser: DepthFirstTraverser, node: Node) -> Node | None:
+        processor = _processor_of(traverser, type(node))
+        return processor(node) if processor is not None else None  # as moto's: not processed
+
+    return process
+
+
+def _walked_with_kinds_at_hand(_: Callable[[Any, Node], Node]) -> Callable[[Any, Node], Node]:
+    # moto's walk, node for node (children first, a processed node put in its parent's place), with
+    # what it asked again at every node asked once per class: whether it is a node, and which of
+    # the traverser's processors takes it; and once per walk whether the class hooks anything
+    # before a child.
+    def traverse(traverser: DepthFirstTraverser, root: Node) -> Node:
+        hooked = type(traverser).pre_processing_of_child is not DepthFirstTraverser.pre_processing_of_child
+        before_child = traverser.pre_processing_of_child
+
+        def walk(node: Any, child_id: int) -> Any:
+            cls = type(node)
+            if not _is_node(cls):
+                return node
+            parent = node.parent
+            if node.children is not None:
+                for i, child in enumerate(node.children):
+                    if hooked:
+                        before_child(node, i)
+                    walk(child, i)
+            processor = _processor_of(traverser, cls)
+            if processor is not None:
+                node = processor(node)
+                node.parent = parent
+                if parent:
+                    parent.children[child_id] = node
+            return node
+
+        return cast(Node, walk(root, -1))
+
+    return traverse
+
+
+def _sized_once(_: Callable[..., None]) -> Callable[..., None]:
+    # moto sizes the whole item again as it adds each attribute (the square of its attributes); the
+    # sum only grows, so one check once they are all in says the same.
+    def __init__(item: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+        item.hash_key, item.range_key = hash_key, range_key
+        item.attrs = LimitedSizeDict()
+        dict.update(item.attrs, ((key, DynamoType(value)) for key, value in attrs.items()))
+        if sum(bytesize(key) + value.size() for key, value in item.attrs.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+
+    return __init__
+
+
+@dataclass(frozen=True)
+class _Condition:
+    op: Any
+    names_found: tuple[str, ...]
+    values_found: tuple[str, ...]
+
+
+_conditions: dict[tuple[str, str, str], _Condition] = {}
+_conditions_lock = threading.Lock()
+
+
+def _condition_parsed_once(
+    original: Callable[[comparisons.ConditionExpressionParser], Any],
+) -> Callable[[comparisons.ConditionExpressionParser], Any]:
+    # The parsed conditions (moto's Op trees) only read the item they are given: one can be shared.
+    def parse(parser: comparisons.ConditionExpressionParser) -> Any:
+        if not parser.condition_expression:
+            return original(parser)
+        key = (
+            parser.condition_expression,
+            json.dumps(parser.expression_attribute_names, sort_keys=True),
+            json.dumps(parser.expression_attribute_values, sort_keys=True, default=str),
+        )
+        kept = _conditions.get(key)
+        if kept is None:
+            op = original(parser)
+            kept = _Condition(op, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found))
+            with _conditions_lock:
+                if len(_conditions) >= EXPRESSIONS_KEPT:
+                    _conditions.clear()
+                _conditions[key] = kept
+            return op
+        parser.expr_attr_names_found.extend(kept.names_found)
+        parser.expr_attr_values_found.extend(kept.values_found)
+        return kept.op
+
+    return parse
+
+
 LONG_POLL_CHECK_SECONDS = 0.05
 
 
@@ -286,3 +490,53 @@ def listed_moto_modules_once() -> None:
         return lambda: modules
 
     _install(backends, "list_of_moto_modules", once)
+
+
+def handler_methods_listed_once() -> None:
+    """Idempotent: moto's server lists a response handler class's methods once."""
+
+    def once(original: Callable[[object], list[str]]) -> Callable[[object], list[str]]:
+        listed: dict[object, list[str]] = {}
+
+        def method_names_from_class(clazz: object) -> list[str]:
+            names = listed.get(clazz)
+            if names is None:
+                names = listed[clazz] = original(clazz)
+            return list(names)
+
+        return method_names_from_class
+
+    _install(responses, "method_names_from_class", once)
+
+
+def sqs_retention_read_directly() -> None:
+    """Idempotent: receiving a message no longer counts the queue's messages."""
+
+    def retention(_: Callable[[SQSBackend, str, Message], bool]) -> Callable[[SQSBackend, str, Message], bool]:
+        def is_message_valid_based_on_retention_period(backend: SQSBackend, queue_name: str, message: Message) -> bool:
+            queue = backend.get_queue(queue_name)
+            period = int(cast(Any, queue).message_retention_period)  # set from the queue's attributes
+            return period + cast(int, message.sent_timestamp) / 1000 > unix_time()
+
+        return is_message_valid_based_on_retention_period
+
+    _install(SQSBackend, "is_message_valid_based_on_retention_period", retention)
+
+
+def cheap_requests() -> None:
+    """Idempotent: the quirks that change what moto's requests cost, not what they answer (the tests
+    and the benchmarks' in-process moto take these)."""
+    cheap_transactions()
+    plain_dynamodb_answers()
+    cached_dynamodb_expressions()
+    sqs_retention_read_directly()
+    handler_methods_listed_once()
+
+
+def install_all() -> None:
+    """Every quirk above: moto as the local stack's endpoint."""
+    cheap_requests()
+    serialize_dynamodb()
+    prompt_sqs_long_polls()
+    safe_sqs_deletes()
+    listed_moto_modules_once()

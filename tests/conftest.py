@@ -12,10 +12,12 @@ from jobdeck_local.offline import use_fake_aws
 
 use_fake_aws("WARNING")
 
-from jobdeck_local.moto_quirks import cheap_transactions, plain_dynamodb_answers  # noqa: E402
+from jobdeck_local.moto_quirks import cheap_requests  # noqa: E402
 
-cheap_transactions()  # a transaction in moto costs its items, not its tables (see moto_quirks)
-plain_dynamodb_answers()  # and reading an item costs finding it, not a walk of its shape
+# What moto's requests cost, as the local stack's moto (see moto_quirks): a transaction costs its
+# items, not its tables; reading an item, finding it, not a walk of its shape; an expression is
+# parsed once; a receive does not count the queue; a request does not list its handler's methods.
+cheap_requests()
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402

@@ -25,11 +25,14 @@ from moto.dynamodb.responses import DynamoResult
 from moto.sqs.models import Message
 
 from jobdeck_local.moto_quirks import (
+    cached_dynamodb_expressions,
     cheap_transactions,
+    handler_methods_listed_once,
     listed_moto_modules_once,
     plain_dynamodb_answers,
     prompt_sqs_long_polls,
     safe_sqs_deletes,
+    sqs_retention_read_directly,
 )
 
 REGION = "us-east-1"
@@ -510,3 +513,152 @@ def test_moto_modules_are_listed_once_and_the_same(monkeypatch: pytest.MonkeyPat
     assert {"dynamodb", "sqs", "s3", "events"} <= set(before)
     monkeypatch.setattr("os.listdir", lambda path: pytest.fail("listed the disk again"))
     assert "sqs" in backends.list_of_moto_modules()
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    """Calls of `owner.name` from now on (one entry each)."""
+    calls: list[int] = []
+    real = getattr(owner, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def _set_n(db: Db, sk: str, n: int, attribute: str) -> None:
+    db.client.update_item(
+        TableName=RUNS,
+        Key=run_key("p1", sk),
+        UpdateExpression=f"SET #n = :n, #{attribute} = :s",
+        ConditionExpression="#state = :queued",
+        ExpressionAttributeNames={"#n": "n", f"#{attribute}": attribute, "#state": "state"},
+        ExpressionAttributeValues={":n": {"N": str(n)}, ":s": {"S": f"set to {n}"}, ":queued": {"S": "QUEUED"}},
+    )
+
+
+def test_an_update_expression_is_tokenized_once_and_each_update_applies_its_own_values(
+    db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the quirk moto tokenizes the expression twice per request (its handler and its
+    backend each parse it); with it, once for both requests. A parse kept and shared would be
+    wrong if a validation wrote into it: the second update would then write the first's values."""
+    from moto.dynamodb.parsing.tokens import ExpressionTokenizer
+
+    cached_dynamodb_expressions()
+    tokenized = _counting(monkeypatch, ExpressionTokenizer, "make_list")
+    attribute = f"note{time.monotonic_ns()}"  # an expression no earlier test has parsed
+    _set_n(db, "s1", 41, attribute)
+    _set_n(db, "s1", 42, attribute)
+    assert len(tokenized) == 1
+    item = db.get(RUNS, run_key("p1", "s1"))
+    assert item is not None
+    assert (item["n"], item[attribute]) == ({"N": "42"}, {"S": "set to 42"})
+
+
+def test_a_kept_condition_is_evaluated_against_each_item(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same condition, names and values are parsed once (without the quirk, every time), and
+    the parse still reads the item it is given: it holds on s1 (QUEUED), not on s2 (RUNNING)."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    cached_dynamodb_expressions()
+    attribute = f"seen{time.monotonic_ns()}"
+    lexed = _counting(monkeypatch, ConditionExpressionParser, "_lex_condition_expression")
+    _set_n(db, "s1", 2, attribute)
+    with pytest.raises(ClientError) as refused:
+        _set_n(db, "s2", 2, attribute)
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert len(lexed) == 1
+    s2 = db.get(RUNS, run_key("p1", "s2"))
+    assert s2 is not None and attribute not in s2
+
+
+def test_clause_counts_are_still_checked_at_the_root(db: Db) -> None:
+    cached_dynamodb_expressions()
+    with pytest.raises(ClientError) as refused:
+        db.client.update_item(
+            TableName=COUNTERS,
+            Key=counter_key("c1"),
+            UpdateExpression="SET v = :v SET w = :v",
+            ExpressionAttributeValues={":v": {"N": "1"}},
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert '"SET" section can only be used once' in refused.value.response["Error"]["Message"]
+
+
+def test_a_validator_makes_its_map_of_node_kinds_once(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the quirk moto makes the map again for every node of the expression's tree."""
+    from moto.dynamodb.parsing.validators import ExpressionAttributeValueProcessor
+
+    cached_dynamodb_expressions()
+    maps = _counting(monkeypatch, ExpressionAttributeValueProcessor, "_processing_map")
+    db.client.update_item(
+        TableName=COUNTERS,
+        Key=counter_key("c1"),
+        UpdateExpression="SET v = :v, a = :a, b = :b, c = :c",
+        ExpressionAttributeValues={":v": {"N": "1"}, ":a": {"S": "a"}, ":b": {"S": "b"}, ":c": {"S": "c"}},
+    )
+    assert len(maps) == 1
+    assert db.get(COUNTERS, counter_key("c1")) == {
+        "id": {"S": "c1"},
+        "v": {"N": "1"},
+        "a": {"S": "a"},
+        "b": {"S": "b"},
+        "c": {"S": "c"},
+    }
+
+
+def test_a_handler_class_methods_are_listed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import inspect
+
+    from moto.core import responses
+
+    handler_methods_listed_once()
+
+    class Handler:
+        def list_things(self) -> None: ...
+
+    listed = _counting(monkeypatch, inspect, "getmembers")
+    assert responses.method_names_from_class(Handler) == ["list_things"]
+    assert responses.method_names_from_class(Handler) == ["list_things"]
+    assert len(listed) == 1
+
+
+def test_receiving_reads_the_retention_period_without_counting_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the quirk every message received asks for the queue's attributes (which count its
+    messages); with it, none does, and a message past the queue's retention period is still
+    not received."""
+    from moto.sqs.models import Queue, sqs_backends
+
+    sqs_retention_read_directly()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+
+        def received(name: str, age: int) -> list[str]:
+            url = sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody=name)
+            [message] = sqs_backends[account][REGION].get_queue(name)._messages
+            message.sent_timestamp -= age * 1000
+            receiving.set()
+            try:
+                answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            finally:
+                receiving.clear()
+            return [m["Body"] for m in answer.get("Messages", [])]
+
+        counted: list[int] = []
+        receiving = threading.Event()
+        attributes = Queue.attributes
+
+        def counting(queue: Queue) -> Any:
+            if receiving.is_set():
+                counted.append(1)
+            return attributes.fget(queue)
+
+        monkeypatch.setattr(Queue, "attributes", property(counting))
+        expired, kept = received("expired", 61), received("kept", 59)
+    assert (expired, kept) == ([], ["kept"])
+    assert counted == []
