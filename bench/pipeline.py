@@ -11,14 +11,15 @@ together as the tick makes them, then each run's start and finish, see writes.py
 functions the tick and the runner call, the runs' from as many threads as the pipeline runs
 invocations at once, on other jobs of the same tables. It is measured before and after the pipeline
 (the machine is shared: its load changes), and the mean taken.
-moto's DynamoDB answers one request at a time in the local stack (moto is not thread-safe), so that
-limit is moto's, not DynamoDB's; the ratio says how much of it the queue, the pollers, the reads and
-Jobdeck's own code leave to the runs.
+moto's DynamoDB answers one request at a time in the local stack (moto is not thread-safe), in its
+own process, so that limit is moto's, not DynamoDB's; the ratio says how much of it the queue, the
+pollers, the reads and Jobdeck's own code leave to the runs.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import statistics
 import threading
 import time
@@ -31,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from bench import aws, tick_scaling
 from bench.cost import count_requests
 from bench.report import Figure, Table
-from bench.routing import MotoDynamoDB, local_stack
+from bench.routing import local_stack, moto_cpu
 from bench.tick_scaling import write_jobs
 from jobdeck import jobs, store
 from jobdeck.domain import Job, LogLine, Task, TaskStatus
@@ -147,14 +148,15 @@ class PipelineRun:
     finished: int  # tasks FINISHED in the table afterwards
     log: aws.CallLog  # the DynamoDB requests of the pipeline (the tick's and the runner's)
     sqs_requests: int  # the tick's sends, the pollers' receives and deletes (empty receives included)
-    moto_seconds: float  # moto's DynamoDB time, serialized
+    moto_seconds: float  # moto's CPU time (its own process)
+    own_seconds: float  # this process's CPU time: the tick's, the pollers', the runner invocations'
 
     @property
     def tasks_per_second(self) -> float:
         return self.tasks / self.seconds if self.seconds else 0.0
 
 
-def pipeline(stack: LocalStack, moto: MotoDynamoDB, tasks: int = TASKS, timeout: float = TIMEOUT) -> PipelineRun:
+def pipeline(stack: LocalStack, tasks: int = TASKS, timeout: float = TIMEOUT) -> PipelineRun:
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
     write_jobs([_job(f"{PIPELINE_PREFIX}{n:04}", due) for n in range(tasks)])
     done = 0
@@ -172,14 +174,14 @@ def pipeline(stack: LocalStack, moto: MotoDynamoDB, tasks: int = TASKS, timeout:
         if poller.function_id == "RunnerFunction":
             poller.on_batch = on_batch
     tick = load_handler("TickFunction")
-    before = moto.seconds()
+    moto_before, own_before = moto_cpu(stack), _own_cpu()
     with aws.count_dynamodb() as log, count_requests() as requests:
         started = time.perf_counter()
         report = tick(scheduled_event(), LambdaContext.for_function("TickFunction"))
         tick_seconds = time.perf_counter() - started
         finished_in_time = all_done.wait(timeout - tick_seconds)
         seconds = time.perf_counter() - started if finished_in_time else None
-    moto_seconds = sum(moto.seconds(since=before).values())
+    moto_seconds, own_seconds = moto_cpu(stack) - moto_before, _own_cpu() - own_before
     for poller in stack.pollers:
         poller.on_batch = None
     if report.get("queued") != tasks:
@@ -190,24 +192,28 @@ def pipeline(stack: LocalStack, moto: MotoDynamoDB, tasks: int = TASKS, timeout:
     ]
     finished = sum(1 for status in statuses if status == TaskStatus.FINISHED.value)
     sqs = sum(n for (service, _), n in requests.items() if service == "sqs")
-    return PipelineRun(tasks, tick_seconds, seconds, done, finished, log, sqs, moto_seconds)
+    return PipelineRun(tasks, tick_seconds, seconds, done, finished, log, sqs, moto_seconds, own_seconds)
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def measure() -> Table:
-    moto = MotoDynamoDB()
     # The functions' metric documents (Powertools prints them every 100 values even when metrics are
     # disabled) and its warning of an empty flush would be mixed into the tables.
-    with moto.serialized(), local_stack() as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with local_stack() as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         _quiet_other_jobs()
         _lifecycle_warm_up()
         first, first_log = storage_limit(1)
-        run = pipeline(stack, moto)
+        run = pipeline(stack)
         second, _ = storage_limit(2)
     limit = statistics.mean([first, second])
     table = Table(
         f"Local pipeline: {run.tasks} scheduled runs, tick -> RunQueue -> {WORKERS} runner invocations at once "
-        "(moto server, this process)"
+        "(moto server in its own process)"
     )
     table.add(Figure("storage-bound limit, run lifecycles per second", limit, headline=True))
     table.add(Figure("  before the pipeline", first))
@@ -221,7 +227,8 @@ def measure() -> Table:
         table.add(Figure("pipeline, runs finished per second", run.tasks_per_second, headline=True))
         table.add(Figure("  tick to the last run done", run.seconds, unit="s", digits=1))
         table.add(Figure("  of which the tick (claims, sends)", run.tick_seconds, unit="s", digits=1))
-        table.add(Figure("  moto's DynamoDB time (serialized)", run.moto_seconds, unit="s", digits=1))
+        table.add(Figure("  moto's CPU time (its own process)", run.moto_seconds, unit="s", digits=1))
+        table.add(Figure("  this process's CPU time (tick, pollers, invocations)", run.own_seconds, unit="s", digits=1))
         ratio = run.tasks_per_second / limit
         table.add(Figure("pipeline over the storage-bound limit", ratio, target=RATIO_TARGET, at_least=True))
     table.add(Figure("runs FINISHED", run.finished, digits=0))
@@ -233,8 +240,8 @@ def measure() -> Table:
     table.notes += [
         f"limit: the claims ({CLAIMS_TOGETHER} to a transaction), starts and finishes of {LIMIT_RUNS} runs "
         f"({writes:.2f} write requests each), from {WORKERS} threads, before and after the pipeline (mean);",
-        "  moto serves one DynamoDB request at a time here (it is not thread-safe), so both are bound by moto's "
-        "service time, in this process",
+        "  moto serves one DynamoDB request at a time (it is not thread-safe), so both are bound by moto's "
+        "service time, in its own process",
         "pipeline: includes the SQS requests (send, receive, delete) and the runner's reads, which the limit leaves "
         "out; moto's times are included in both",
     ]

@@ -6,10 +6,9 @@ function, RunQueue and the runner, all in this process)."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-from moto.dynamodb.responses import DynamoHandler
 
 from bench import aws
 from bench.report import Figure, Table
@@ -166,7 +164,7 @@ class Burst:
     finished: int
     log: aws.CallLog  # every DynamoDB request during the burst, the benchmark's polling included
     polls: int  # of which the polling: one Query each (a count, of one page)
-    moto_seconds: dict[str, float]  # moto's server time per DynamoDB operation, first upload to last task created
+    moto_seconds: float  # moto's CPU time (its own process), first upload to last task created
 
     def pipeline_requests(self) -> Counter[str]:
         requests = self.log.requests()
@@ -174,41 +172,10 @@ class Burst:
         return +requests
 
 
-class MotoDynamoDB:
-    """One DynamoDB request at a time in moto's server, and the seconds moto spends on each
-    operation, while `serialized()` lasts.
-
-    moto is not thread-safe: its reads and transactions iterate tables while the server's other
-    threads write to them ("dictionary changed size during iteration", a 500), and the
-    events or runs of that batch then wait out the queue's visibility timeout (6 minutes for
-    EventsQueue). DynamoDB itself has no such limit."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seconds: dict[str, float] = defaultdict(float)
-
-    def seconds(self, since: dict[str, float] | None = None) -> dict[str, float]:
-        """Seconds per operation so far (since an earlier reading)."""
-        with self._lock:
-            return {operation: s - (since or {}).get(operation, 0.0) for operation, s in self._seconds.items()}
-
-    @contextmanager
-    def serialized(self) -> Iterator[None]:
-        original = DynamoHandler.call_action
-
-        def call_action(handler: DynamoHandler) -> Any:
-            with self._lock:
-                started = time.perf_counter()
-                try:
-                    return original(handler)
-                finally:
-                    self._seconds[handler._get_action()] += time.perf_counter() - started
-
-        DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            DynamoHandler.call_action = original  # type: ignore[method-assign]
+def moto_cpu(stack: LocalStack) -> float:
+    """CPU seconds moto's server process has spent so far: the local AWS's share of the machine."""
+    assert stack.moto is not None
+    return stack.moto.cpu_seconds()
 
 
 @contextmanager
@@ -231,8 +198,7 @@ def _count(job_id: str, status: TaskStatus | None = None) -> int:
 def burst(uploads: int = BURST, timeout: float = BURST_TIMEOUT) -> Burst:
     from jobdeck import jobs  # after bench.aws, like everything of jobdeck
 
-    moto = MotoDynamoDB()
-    with moto.serialized(), local_stack() as stack:
+    with local_stack() as stack:
         assert stack.resources is not None
         bucket = stack.resources.buckets["DatasourceBucket"]
         jobs.set_enabled("index-new-uploads", False)  # only the benchmark's job routes
@@ -248,7 +214,7 @@ def burst(uploads: int = BURST, timeout: float = BURST_TIMEOUT) -> Burst:
         s3 = boto3.client("s3", endpoint_url=stack.endpoint)
         s3.put_object(Bucket=bucket, Key="warm-up.txt", Body=b"x")  # outside the prefix: routes to nothing
         with aws.count_dynamodb() as log:
-            before = moto.seconds()
+            before = moto_cpu(stack)
             started = time.perf_counter()
             for n in range(uploads):
                 s3.put_object(Bucket=bucket, Key=f"{BURST_PREFIX}{n:05}.txt", Body=b"x" * 16, ContentType="text/plain")
@@ -257,14 +223,14 @@ def burst(uploads: int = BURST, timeout: float = BURST_TIMEOUT) -> Burst:
             # tasks created until all are, then the finished ones.
             routed = finished = polls = 0
             routed_at = finished_at = None
-            moto_seconds: dict[str, float] = {}
+            moto_seconds = 0.0
             while time.perf_counter() - started < timeout:
                 polls += 1
                 if routed_at is None:
                     routed = _count(BURST_JOB)
                     if routed >= uploads:
                         routed_at = time.perf_counter() - started
-                        moto_seconds = moto.seconds(since=before)
+                        moto_seconds = moto_cpu(stack) - before
                         continue
                 else:
                     finished = _count(BURST_JOB, TaskStatus.FINISHED)
@@ -273,7 +239,7 @@ def burst(uploads: int = BURST, timeout: float = BURST_TIMEOUT) -> Burst:
                         break
                 time.sleep(POLL_SECONDS)
             if routed_at is None:
-                moto_seconds = moto.seconds(since=before)
+                moto_seconds = moto_cpu(stack) - before
         return Burst(uploads, upload_seconds, routed_at, routed, finished_at, finished, log, polls, moto_seconds)
 
 
@@ -285,11 +251,7 @@ def _burst_figures(table: Table, b: Burst) -> None:
         table.add(Figure("  first upload to last task created", b.routed_seconds, unit="s", digits=1))
     else:
         table.add(Figure(f"events routed within {BURST_TIMEOUT:g} s (timed out)", b.routed, digits=0))
-    table.add(Figure("  of which moto's DynamoDB time (serialized)", sum(b.moto_seconds.values()), unit="s", digits=1))
-    for operation, seconds in sorted(b.moto_seconds.items(), key=lambda entry: -entry[1]):
-        if seconds <= 0:
-            continue  # the stack's setup (CreateTable), before the burst
-        table.add(Figure(f"    {operation}", seconds, unit="s", digits=1))
+    table.add(Figure("  moto's CPU time meanwhile (its own process)", b.moto_seconds, unit="s", digits=1))
     if b.finished_seconds is not None:
         table.add(Figure("tasks run per second, first upload to last FINISHED", b.uploads / b.finished_seconds))
         table.add(Figure("  first upload to last task FINISHED", b.finished_seconds, unit="s", digits=1))
@@ -316,7 +278,7 @@ def measure() -> Table:
         f"seeding (batch writes, not timed): {small.seed_seconds:.1f} s for {SMALL:,} jobs, "
         f"{large.seed_seconds:.1f} s for {LARGE:,} jobs",
         "the ratio without moto's service time is Jobdeck's (and botocore's, PynamoDB's, the HEAD's, SQS's) own",
-        f"burst: {b.uploads:,} uploads (one client) to the moto server in this process, through EventBridge to "
+        f"burst: {b.uploads:,} uploads (one client) to the moto server (its own process), through EventBridge to "
         "EventsQueue; each queue's",
         "  event source mapping runs its function in threads (up to its MaximumConcurrency); one job subscribed "
         "(index-new-uploads disabled)",

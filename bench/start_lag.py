@@ -6,7 +6,7 @@ runner took it) minus its `scheduled_for` (its slot).
 
 Also measured, to say where the time goes: when the tick fired and how long it took, how soon
 the first run started (SQS's whole-second delay, a poller's next receive), how long one run takes
-in the runner, how many ran at once, and moto's DynamoDB time (one request at a time here).
+in the runner, how many ran at once, and the CPU time of moto's process and of this one.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import aws, tick_scaling
-from bench.pipeline import WORKERS, _quiet_other_jobs
+from bench.pipeline import WORKERS, _own_cpu, _quiet_other_jobs
 from bench.report import Figure, Table
-from bench.routing import MotoDynamoDB, local_stack
+from bench.routing import local_stack, moto_cpu
 from jobdeck import store, tasks
 from jobdeck.domain import Job, Task, TaskStatus
 from jobdeck.store.convert import item_from_job
@@ -46,8 +46,9 @@ class Lags:
     tasks: list[Task]
     tick_fired: float | None  # seconds after the slot the claiming tick began (negative: before)
     tick_seconds: float | None  # how long that tick took
-    moto_seconds: float  # moto's DynamoDB time from the tick to the last run's end
+    moto_seconds: float  # moto's CPU time from the tick to the last run's end (its own process)
     moto_runs: float  # of which from the slot on (the runs')
+    own_runs: float  # this process's CPU time from the slot on: the pollers', the invocations', the polling's
     moto_requests: int
     invocations: list[float]  # seconds of each runner invocation from the slot on (one run each)
     load: float  # the machine's load average over the last minute, at the end
@@ -130,9 +131,8 @@ def _warm_up(job_id: str) -> None:
 
 
 def sample(jobs: int = JOBS) -> Lags:
-    moto = MotoDynamoDB()
     # The functions' metric documents would be mixed into the tables.
-    with moto.serialized(), local_stack(clock=True) as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with local_stack(clock=True) as stack, redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         watch = _Watch(stack)
         _quiet_other_jobs()
@@ -145,19 +145,19 @@ def sample(jobs: int = JOBS) -> Lags:
         with JobModel.batch_write() as batch:
             for job_id in job_ids:
                 batch.save(item_from_job(_job(job_id, slot)))
-        before = moto.seconds()
+        before = moto_cpu(stack)
         polls = 0
         with aws.count_dynamodb() as log:
             time.sleep(max(0.0, (slot - datetime.now(UTC)).total_seconds()))
-            at_slot = moto.seconds()
+            at_slot, own_at_slot = moto_cpu(stack), _own_cpu()
             deadline = slot + timedelta(seconds=TIMEOUT)
             while datetime.now(UTC) < deadline:
                 time.sleep(POLL_SECONDS)
                 polls += 1  # one Scan of the sparse active-task index: the runs not ended yet
                 if not any(t.job_id.startswith(PREFIX) for t in store.active_tasks()):
                     break
-        moto_seconds = sum(moto.seconds(since=before).values())
-        moto_runs = sum(moto.seconds(since=at_slot).values())
+        moto_seconds, moto_runs = moto_cpu(stack) - before, moto_cpu(stack) - at_slot
+        own_runs = _own_cpu() - own_at_slot
         found = [t for job_id in job_ids for t in store.list_tasks(job_id, limit=1)]
     claiming = [(began, seconds) for began, seconds in watch.ticks if began < slot.timestamp()]
     tick_fired = claiming[-1][0] - slot.timestamp() if claiming else None
@@ -168,7 +168,7 @@ def sample(jobs: int = JOBS) -> Lags:
     requests = log.requests().total() - polls
     invocations = watch.invocations(since=slot.timestamp() - 1)
     load = os.getloadavg()[0]
-    return Lags(slot, found, tick_fired, tick_seconds, moto_seconds, moto_runs, requests, invocations, load)
+    return Lags(slot, found, tick_fired, tick_seconds, moto_seconds, moto_runs, own_runs, requests, invocations, load)
 
 
 def measure() -> Table:
@@ -194,8 +194,9 @@ def measure() -> Table:
     table.add(Figure("  share of the invocation slots' time in invocations (the rest: free, waiting)", busy))
     table.add(Figure("  runs in flight at once, at most", s.most_at_once(), digits=0))
     table.add(Figure("  runs started per second, first to last", (len(lags) - 1) / spread if spread else 0.0))
-    table.add(Figure("  moto's DynamoDB time, tick to last run (serialized)", s.moto_seconds, unit="s", digits=1))
+    table.add(Figure("  moto's CPU time, tick to last run (its own process)", s.moto_seconds, unit="s", digits=1))
     table.add(Figure("    of which from the slot on (the runs)", s.moto_runs, unit="s", digits=1))
+    table.add(Figure("  this process's CPU time from the slot on (pollers, runs)", s.own_runs, unit="s", digits=1))
     table.add(Figure("  DynamoDB requests, tick to last run, per run", s.moto_requests / len(lags)))
     table.add(Figure("machine load average, last minute (2 cores)", s.load))
     table.notes += [

@@ -4,27 +4,16 @@ admin API behind a local API Gateway with a dev token issuer."""
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
-
-from moto.server import ThreadedMotoServer
 
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.lambda_runtime import load_handler
-from jobdeck_local.moto_quirks import (
-    cheap_transactions,
-    listed_moto_modules_once,
-    plain_dynamodb_answers,
-    prompt_sqs_long_polls,
-    safe_sqs_deletes,
-    serialize_dynamodb,
-)
+from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.provision import Resources, provision
 from jobdeck_local.triggers import Clock, QueuePoller
 
@@ -64,7 +53,7 @@ class LocalStack:
     clocks: list[Clock] = field(default_factory=list)
     pollers: list[QueuePoller] = field(default_factory=list)
     api: HttpFront | None = None  # once started, and only when the template's ApiFunction exists
-    _server: ThreadedMotoServer | None = None
+    moto: MotoProcess | None = None
     _environ: dict[str, str] | None = None
 
     @property
@@ -72,17 +61,7 @@ class LocalStack:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalStack:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        serialize_dynamodb()
-        cheap_transactions()
-        plain_dynamodb_answers()
-        prompt_sqs_long_polls()
-        safe_sqs_deletes()
-        listed_moto_modules_once()
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
-        self._server.start()
-        # moto keeps its state per process: a stack started again in the same process starts empty.
-        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).close()
+        self.moto = MotoProcess(self.host, self.port).start()
         self._environ = dict(os.environ)
         os.environ.update(
             AWS_ENDPOINT_URL=self.endpoint,
@@ -141,9 +120,9 @@ class LocalStack:
             thread.join(timeout=5)
         for poller in self.pollers:
             poller.wait_idle(timeout=5)  # a run longer than that is abandoned, as a killed Lambda's
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
         if self._environ is not None:  # leave the process as it was: environment and clients
             os.environ.clear()
             os.environ.update(self._environ)
