@@ -1,10 +1,14 @@
 """The admin HTTP API (API Gateway HTTP API, JWT authorizer in front)."""
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from jobdeck import coldstart
 
-from jobdeck.api.app import handle
+with coldstart.imports():
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobdeck.api.app import handle
+
 
 logger = Logger()
 

@@ -1,15 +1,19 @@
 """EventsQueue's consumer: route each S3 or custom event to the jobs subscribed to it."""
 
-import json
+from jobdeck import coldstart
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with coldstart.imports():
+    import json
 
-from jobdeck.routing import from_eventbridge, route
-from jobdeck.telemetry import delivery_failed, published, traced
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobdeck.routing import from_eventbridge, route
+    from jobdeck.telemetry import delivery_failed, published, traced
+
 
 logger = Logger()
 # A batch whose every record failed is reported like any other: each record goes back to the queue.

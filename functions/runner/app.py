@@ -7,13 +7,17 @@ With one record there is no batch to process, so no Powertools batch processor (
 and every Powertools event data class with it, was a fifth of this function's cold start); the
 record's four fields are read as SQS documents them."""
 
-from datetime import UTC, datetime
+from jobdeck import coldstart
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with coldstart.imports():
+    from datetime import UTC, datetime
 
-from jobdeck.runner import run_message
-from jobdeck.telemetry import delivery_failed, published, traced
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from jobdeck.runner import run_message
+    from jobdeck.telemetry import delivery_failed, published, traced
+
 
 logger = Logger()
 

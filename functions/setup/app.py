@@ -1,12 +1,16 @@
 """CloudFormation custom resource: registers the system jobs and installs the jobs kept as code
 (jobs/*.yaml, shipped beside this file) on every deploy."""
 
-from pathlib import Path
+from jobdeck import coldstart
 
-from aws_lambda_powertools import Logger
+with coldstart.imports():
+    from pathlib import Path
 
-from jobdeck import definitions, system_jobs
-from jobdeck.deploy import custom_resource
+    from aws_lambda_powertools import Logger
+
+    from jobdeck import definitions, system_jobs
+    from jobdeck.deploy import custom_resource
+
 
 logger = Logger()
 JOBS = Path(__file__).parent / "jobs"

@@ -1,9 +1,13 @@
 """Every minute (EventBridge rule): fire the jobs that are due."""
 
-from aws_lambda_powertools import Logger
+from jobdeck import coldstart
 
-from jobdeck.telemetry import published, traced
-from jobdeck.tick import tick
+with coldstart.imports():
+    from aws_lambda_powertools import Logger
+
+    from jobdeck.telemetry import published, traced
+    from jobdeck.tick import tick
+
 
 logger = Logger()
 
