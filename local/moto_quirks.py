@@ -41,13 +41,14 @@ moto's time. `sqs_retention_read_directly()` reads the period from the queue.
 
 Cost once more: moto parses every update and condition expression of every request from its text,
 tokenizing it with regular expressions compiled afresh, parses a transaction's update expressions
-twice, deep-copies each parsed update before validating it, and checks an update's clause counts
-once per node of its tree, each check a walk of that node's subtree. A job's start or finish
-writes the same few expressions again and again. `cached_dynamodb_expressions()` parses an update
-expression once and keeps the parse as a pickle to load a fresh copy from, checks clause counts
-at the root (a subtree's clauses are a subset of its root's: the same errors), and keeps a
-condition's parse for the same expression, names and values. Parse errors are not kept: they are
-raised again the next time.
+twice, deep-copies each parsed update before validating it, and its nine validators each walk the
+tree asking, at every node, for a freshly made map of the node kinds they process and whether the
+node is one (an isinstance() on an abstract base class, each time). A job's start or finish writes
+the same few expressions again and again. `cached_dynamodb_expressions()` parses an update
+expression once and keeps the parse with its pickle, to load a fresh copy from; walks the tree
+node for node as moto does, with each validator's map made once and which of its kinds takes a
+node class found once; and keeps a condition's parse for the same expression, names and values.
+Parse errors are not kept: they are raised again the next time.
 
 Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
 has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
@@ -286,7 +287,6 @@ EXPRESSIONS_KEPT = 2048  # per kind; the store writes a few dozen distinct ones
 def cached_dynamodb_expressions() -> None:
     """Idempotent: an update expression is parsed once, a condition once per names and values."""
     _install(UpdateExpressionParser, "make", _parsed_once)
-    _install(validators.ActionCountValidator, "traverse", _counted_at_root)
     _install(comparisons.ConditionExpressionParser, "parse", _condition_parsed_once)
     _install(DepthFirstTraverser, "process", _processed_by_kept_map)
     _install(DepthFirstTraverser, "traverse", _walked_with_kinds_at_hand)
@@ -297,16 +297,13 @@ def cached_dynamodb_expressions() -> None:
         validators.deepcopy = fresh_copy
 
 
-# A parsed update expression, by identity, and its pickle: the validator's copy of it is loaded
-# from the pickle (a tenth of a deep copy's time). The parses are kept, so ids are not reused.
-_pickled: dict[int, bytes] = {}
-
-
 def _parsed_once(original: Callable[[str], UpdateExpression]) -> Callable[[str], UpdateExpression]:
     @functools.lru_cache(maxsize=EXPRESSIONS_KEPT)
     def parse(expression: str) -> UpdateExpression:
         ast = original(expression)
-        _pickled[id(ast)] = pickle.dumps(ast, protocol=pickle.HIGHEST_PROTOCOL)
+        # The validator's copy of a kept parse is loaded from its pickle (a tenth of a deep copy's
+        # time); the copies, loaded from a pickle made before this, carry none.
+        ast._jobdeck_pickle = pickle.dumps(ast, protocol=pickle.HIGHEST_PROTOCOL)
         return ast
 
     return parse
@@ -314,19 +311,10 @@ def _parsed_once(original: Callable[[str], UpdateExpression]) -> Callable[[str],
 
 def _fresh_copy(deepcopy: Callable[..., Any]) -> Callable[..., Any]:
     def copy_of(value: Any, memo: dict[int, Any] | None = None) -> Any:
-        pickled = _pickled.get(id(value))
+        pickled = value.__dict__.get("_jobdeck_pickle") if isinstance(value, UpdateExpression) else None
         return pickle.loads(pickled) if pickled is not None else deepcopy(value, memo)
 
     return copy_of
-
-
-def _counted_at_root(_: Callable[[Any, Node], Node]) -> Callable[[Any, Node], Node]:
-    def traverse(validator: validators.ActionCountValidator, node: Node) -> Node:
-        if isinstance(node, UpdateExpression):
-            validator.verify_action_counts(node)
-        return node
-
-    return traverse
 
 
 # moto's nodes are abstract base classes: an isinstance() on them costs a call into abc. A walk

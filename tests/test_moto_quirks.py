@@ -697,3 +697,20 @@ def test_arithmetic_functions_and_removals_give_dynamodbs_results(db: Db) -> Non
         "v": {"N": "9"},
         "l": {"L": [{"S": "x"}, {"S": "x"}]},
     }
+
+
+def test_only_a_kept_parse_is_copied_from_its_pickle() -> None:
+    """The validator's copies go through one function: a kept parse comes from its pickle, anything
+    else (a value list_append copies, a parse not kept) is deep-copied as moto does."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    cached_dynamodb_expressions()
+    kept = UpdateExpressionParser.make(f"SET #{time.monotonic_ns()} = :v")
+    fresh = validators.deepcopy(kept)
+    assert type(fresh) is type(kept) and fresh is not kept
+    assert "_jobdeck_pickle" not in vars(fresh)
+    value = DynamoType({"L": [{"S": "x"}]})
+    assert validators.deepcopy(value) == value
+    assert type(validators.deepcopy(value)) is DynamoType
