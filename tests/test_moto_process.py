@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import boto3
 import pytest
 
+from jobdeck_local import moto_process
 from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.stack import free_port
 
@@ -48,13 +53,14 @@ def test_the_child_ends_when_its_parent_goes_away() -> None:
         moto.stop()
 
 
-def test_a_port_someone_holds_is_an_error_that_names_it() -> None:
+def test_a_port_someone_holds_is_an_error_that_names_it(capfd: pytest.CaptureFixture[str]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as held:
         port = held.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(RuntimeError, match=f"127.0.0.1:{port}.*cannot listen"):
+        with pytest.raises(RuntimeError, match=rf"127\.0\.0\.1:{port}: it ended with code 1"):
             MotoProcess("127.0.0.1", port).start()
     assert time.monotonic() - started < 30
+    assert f"Port {port} is in use by another program" in capfd.readouterr().err
 
 
 def test_stopping_twice_is_harmless() -> None:
@@ -62,3 +68,27 @@ def test_stopping_twice_is_harmless() -> None:
     moto.stop()
     moto.stop()
     assert moto.pid is None
+
+
+def test_the_child_has_a_session_of_its_own_and_writes_nothing_more_to_the_pipe() -> None:
+    """A Ctrl-C at the terminal goes to the stack's process group, not to moto: the stack stops its
+    runs first and moto last. After its word, what moto prints goes to standard error."""
+    moto = MotoProcess("127.0.0.1", free_port()).start()
+    try:
+        assert moto.pid is not None
+        assert os.getsid(moto.pid) != os.getsid(0)
+        fds = Path(f"/proc/{moto.pid}/fd")
+        assert (fds / "1").readlink() == (fds / "2").readlink()
+    finally:
+        moto.stop()
+
+
+def test_a_child_that_never_says_ready_is_given_up_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moto_process, "START_TIMEOUT", 0.5)
+    silent = [sys.executable, "-c", "import sys; sys.stdin.read()"]
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(moto_process.subprocess, "Popen", lambda _, **kwargs: real_popen(silent, **kwargs))
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"no word from it within 0\.5 s"):
+        MotoProcess("127.0.0.1", free_port()).start()
+    assert time.monotonic() - started < 5
