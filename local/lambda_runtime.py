@@ -3,6 +3,7 @@ object with what handlers read from it."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import time
 import uuid
@@ -23,6 +24,10 @@ def load_handler(function_id: str) -> Handler:
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    # A Lambda environment loads its handler once; this process loads them again and again (each
+    # stack, each test). What the handler's cold start froze (jobdeck.coldstart) would then be
+    # everything this process held at each load, garbage included, never to be collected.
+    gc.unfreeze()
     return getattr(module, attribute)
 
 

@@ -65,3 +65,12 @@ def test_each_function_imports_without_collecting_and_leaves_the_collector_on(fu
     during, *flags = done.stdout.split()
     assert int(during) <= 1
     assert flags == ["True", "True", "True"]
+
+
+def test_loading_a_function_locally_leaves_nothing_frozen() -> None:
+    """Lambda loads a handler once; the local stack and the tests load them again and again in one
+    process, where a freeze at each load would keep whatever garbage existed then, for good."""
+    from jobdeck_local.lambda_runtime import load_handler
+
+    load_handler("TickFunction")
+    assert gc.get_freeze_count() == 0

@@ -6,8 +6,8 @@ walks them again and again meanwhile (80 to 120 collections, ~50 ms of the API's
 bench/imports.py). Paused, it does not; and what the imports made is then frozen (gc.freeze), or
 the first collection after would walk all of it at once, young as it all still is. Frozen objects
 are left out of every later collection too, which is where they belong: they are never garbage.
-(A long-lived process that loads the functions again and again, the local stack or the tests,
-freezes whatever it holds at each load: any garbage among it is kept, a few loads' worth.)"""
+(The local stack and the tests load the functions again and again in one process, and unfreeze
+after each load: see jobdeck_local.lambda_runtime.)"""
 
 from __future__ import annotations
 
