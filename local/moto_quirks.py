@@ -47,8 +47,9 @@ node is one (an isinstance() on an abstract base class, each time). A job's star
 the same few expressions again and again. `cached_dynamodb_expressions()` parses an update
 expression once and keeps the parse with its pickle, to load a fresh copy from; walks the tree
 node for node as moto does, with each validator's map made once and which of its kinds takes a
-node class found once; and keeps a condition's parse for the same expression, names and values.
-Parse errors are not kept: they are raised again the next time.
+node class found once; and keeps a condition's parse for the same expression, names and values,
+and its tokens for the same expression. Parse errors are not kept: they are raised again the next
+time.
 
 Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
 has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
@@ -63,6 +64,7 @@ import functools
 import json
 import pickle
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -288,6 +290,7 @@ def cached_dynamodb_expressions() -> None:
     """Idempotent: an update expression is parsed once, a condition once per names and values."""
     _install(UpdateExpressionParser, "make", _parsed_once)
     _install(comparisons.ConditionExpressionParser, "parse", _condition_parsed_once)
+    _install(comparisons.ConditionExpressionParser, "_lex_condition_expression", _lexed_once)
     _install(DepthFirstTraverser, "process", _processed_by_kept_map)
     _install(DepthFirstTraverser, "traverse", _walked_with_kinds_at_hand)
     _install(Item, "__init__", _sized_once)
@@ -400,6 +403,26 @@ def _sized_once(_: Callable[..., None]) -> Callable[..., None]:
             raise ItemSizeTooLarge
 
     return __init__
+
+
+def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    # A condition whose values change at every request (a version, a time) misses the parse kept
+    # above, but its tokens depend on its text alone. The parse consumes the queue it is given, so
+    # each gets its own, of the same (immutable) tokens with their own lists of children.
+    kept: dict[str, tuple[Any, ...]] = {}
+
+    def lex(parser: comparisons.ConditionExpressionParser) -> deque[Any]:
+        expression = parser.condition_expression or ""
+        tokens = kept.get(expression)
+        if tokens is None:
+            tokens = tuple(original(parser))
+            with _conditions_lock:
+                if len(kept) >= EXPRESSIONS_KEPT:
+                    kept.clear()
+                kept[expression] = tokens
+        return deque(token._replace(children=list(token.children)) for token in tokens)
+
+    return lex
 
 
 @dataclass(frozen=True)

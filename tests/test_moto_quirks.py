@@ -714,3 +714,33 @@ def test_only_a_kept_parse_is_copied_from_its_pickle() -> None:
     value = DynamoType({"L": [{"S": "x"}]})
     assert validators.deepcopy(value) == value
     assert type(validators.deepcopy(value)) is DynamoType
+
+
+def test_a_condition_with_new_values_is_not_lexed_again(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values that change at every request (a version, a time) miss the kept parse; the tokens of the
+    same text are kept (without the quirk, lexed again each time), and each parse still reads its
+    own values: n = 1 holds on s1, n = 5 does not."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    cached_dynamodb_expressions()
+    attribute = f"#n{time.monotonic_ns()}"  # a text no earlier test has lexed
+
+    def bump_if(n: int) -> None:
+        db.client.update_item(
+            TableName=RUNS,
+            Key=run_key("p1", "s1"),
+            UpdateExpression="SET #n = #n + :one",
+            ConditionExpression=f"{attribute} = :n",
+            ExpressionAttributeNames={"#n": "n", attribute: "n"},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":n": {"N": str(n)}},
+        )
+
+    bump_if(1)
+    lexed = _counting(monkeypatch, ConditionExpressionParser, "_lex_one_node")
+    with pytest.raises(ClientError) as refused:
+        bump_if(5)
+    bump_if(2)
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert lexed == []
+    item = db.get(RUNS, run_key("p1", "s1"))
+    assert item is not None and item["n"] == {"N": "3"}
