@@ -294,10 +294,7 @@ def cached_dynamodb_expressions() -> None:
     _install(DepthFirstTraverser, "process", _processed_by_kept_map)
     _install(DepthFirstTraverser, "traverse", _walked_with_kinds_at_hand)
     _install(Item, "__init__", _sized_once)
-    if not getattr(validators.deepcopy, "_jobdeck_quirk", False):
-        fresh_copy = _fresh_copy(validators.deepcopy)
-        fresh_copy._jobdeck_quirk = True  # type: ignore[attr-defined]
-        validators.deepcopy = fresh_copy
+    _install(validators, "deepcopy", _fresh_copy)
 
 
 def _parsed_once(original: Callable[[str], UpdateExpression]) -> Callable[[str], UpdateExpression]:
@@ -337,15 +334,14 @@ def _processor_of(traverser: DepthFirstTraverser, cls: type) -> Callable[[Node],
     makes the traverser's map anew for every node it visits, and tries each of its kinds in turn;
     here the map is made once per traverser, and which of its kinds (in the map's order, as moto's:
     a subclass listed before its base is found first) takes a node class once per traverser class."""
-    processors = traverser.__dict__.get("_jobdeck_processors")
-    if processors is None:
-        processors = traverser.__dict__["_jobdeck_processors"] = [p for _, p in traverser._processing_map().items()]
+    kept = traverser.__dict__.get("_jobdeck_map")
+    if kept is None:
+        kept = traverser.__dict__["_jobdeck_map"] = list(traverser._processing_map().items())
     positions = _positions.setdefault(type(traverser), {})
     position = positions.get(cls)
     if position is None:
-        kinds = list(traverser._processing_map())
-        position = positions[cls] = next((n for n, kind in enumerate(kinds) if issubclass(cls, kind)), -1)
-    return processors[position] if position >= 0 else None
+        position = positions[cls] = next((n for n, (kind, _) in enumerate(kept) if issubclass(cls, kind)), -1)
+    return kept[position][1] if position >= 0 else None
 
 
 # Per traverser class, per node class: the position of the kind that takes it in the class's map.
