@@ -22,9 +22,6 @@ and SQS within the request itself, and nothing here reads them.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -39,6 +36,8 @@ from bench.report import Figure, Table
 from jobdeck import actions, clients
 from jobdeck.config import Settings
 from jobdeck.domain import ActionStep, Job, Task, TaskStatus, TriggerInfo, TriggerType
+from jobdeck_local.moto_process import MotoProcess
+from jobdeck_local.stack import free_port
 
 OBJECTS = 200
 OBJECT_BYTES = 1_000_000
@@ -153,18 +152,10 @@ def _moto_seconds() -> Iterator[list[float]]:
 @contextmanager
 def _moto_server() -> Iterator[None]:
     """moto as an S3 endpoint in a child process, with the bucket filled, for the memory runs."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = MotoProcess("127.0.0.1", free_port()).start()
     saved = dict(os.environ)
     try:
-        _wait_for(port)
-        os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", JOBDECK_DATASOURCE_BUCKET=BUCKET)
+        os.environ.update(AWS_ENDPOINT_URL=server.endpoint, JOBDECK_DATASOURCE_BUCKET=BUCKET)
         clients.reset()
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
@@ -174,18 +165,7 @@ def _moto_server() -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         clients.reset()
-        server.terminate()
-        server.wait(10)
-
-
-def _wait_for(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto's server did not listen on port {port}")
+        server.stop()
 
 
 def _peak_growth(fmt: str) -> int:

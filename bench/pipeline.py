@@ -19,7 +19,6 @@ pollers, the reads and Jobdeck's own code leave to the runs.
 from __future__ import annotations
 
 import io
-import os
 import statistics
 import threading
 import time
@@ -32,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from bench import aws, tick_scaling
 from bench.cost import count_requests
 from bench.report import Figure, Table
-from bench.routing import local_stack, moto_cpu
+from bench.routing import local_stack, moto_cpu, own_cpu
 from bench.tick_scaling import write_jobs
 from jobdeck import jobs, store
 from jobdeck.domain import Job, LogLine, Task, TaskStatus
@@ -174,14 +173,14 @@ def pipeline(stack: LocalStack, tasks: int = TASKS, timeout: float = TIMEOUT) ->
         if poller.function_id == "RunnerFunction":
             poller.on_batch = on_batch
     tick = load_handler("TickFunction")
-    moto_before, own_before = moto_cpu(stack), _own_cpu()
+    moto_before, own_before = moto_cpu(stack), own_cpu()
     with aws.count_dynamodb() as log, count_requests() as requests:
         started = time.perf_counter()
         report = tick(scheduled_event(), LambdaContext.for_function("TickFunction"))
         tick_seconds = time.perf_counter() - started
         finished_in_time = all_done.wait(timeout - tick_seconds)
         seconds = time.perf_counter() - started if finished_in_time else None
-    moto_seconds, own_seconds = moto_cpu(stack) - moto_before, _own_cpu() - own_before
+    moto_seconds, own_seconds = moto_cpu(stack) - moto_before, own_cpu() - own_before
     for poller in stack.pollers:
         poller.on_batch = None
     if report.get("queued") != tasks:
@@ -193,11 +192,6 @@ def pipeline(stack: LocalStack, tasks: int = TASKS, timeout: float = TIMEOUT) ->
     finished = sum(1 for status in statuses if status == TaskStatus.FINISHED.value)
     sqs = sum(n for (service, _), n in requests.items() if service == "sqs")
     return PipelineRun(tasks, tick_seconds, seconds, done, finished, log, sqs, moto_seconds, own_seconds)
-
-
-def _own_cpu() -> float:
-    times = os.times()
-    return times.user + times.system
 
 
 def measure() -> Table:

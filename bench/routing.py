@@ -178,6 +178,12 @@ def moto_cpu(stack: LocalStack) -> float:
     return stack.moto.cpu_seconds()
 
 
+def own_cpu() -> float:
+    """CPU seconds this process has spent so far: the stack's clock, pollers and invocations."""
+    times = os.times()
+    return times.user + times.system
+
+
 @contextmanager
 def local_stack(*, clock: bool = False) -> Iterator[LocalStack]:
     """The local stack in this process, without API, and without its clock unless asked (stopping

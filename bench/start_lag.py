@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import aws, tick_scaling
-from bench.pipeline import WORKERS, _own_cpu, _quiet_other_jobs
+from bench.pipeline import WORKERS, _quiet_other_jobs
 from bench.report import Figure, Table
-from bench.routing import local_stack, moto_cpu
+from bench.routing import local_stack, moto_cpu, own_cpu
 from jobdeck import store, tasks
 from jobdeck.domain import Job, Task, TaskStatus
 from jobdeck.store.convert import item_from_job
@@ -149,15 +149,16 @@ def sample(jobs: int = JOBS) -> Lags:
         polls = 0
         with aws.count_dynamodb() as log:
             time.sleep(max(0.0, (slot - datetime.now(UTC)).total_seconds()))
-            at_slot, own_at_slot = moto_cpu(stack), _own_cpu()
+            at_slot, own_at_slot = moto_cpu(stack), own_cpu()
             deadline = slot + timedelta(seconds=TIMEOUT)
             while datetime.now(UTC) < deadline:
                 time.sleep(POLL_SECONDS)
                 polls += 1  # one Scan of the sparse active-task index: the runs not ended yet
                 if not any(t.job_id.startswith(PREFIX) for t in store.active_tasks()):
                     break
-        moto_seconds, moto_runs = moto_cpu(stack) - before, moto_cpu(stack) - at_slot
-        own_runs = _own_cpu() - own_at_slot
+        moto_now = moto_cpu(stack)
+        moto_seconds, moto_runs = moto_now - before, moto_now - at_slot
+        own_runs = own_cpu() - own_at_slot
         found = [t for job_id in job_ids for t in store.list_tasks(job_id, limit=1)]
     claiming = [(began, seconds) for began, seconds in watch.ticks if began < slot.timestamp()]
     tick_fired = claiming[-1][0] - slot.timestamp() if claiming else None
