@@ -65,6 +65,17 @@ class Console:
         expect(self.page.locator("#whoami-name")).to_contain_text(user)
         return self.page
 
+    def new_job(self, label: str, message: str) -> tuple[Page, Any]:
+        """Signed in as admin, a new job's form with its label and a first step, log.message with
+        this message; the page and that step."""
+        page = self.sign_in("admin")
+        page.goto(f"{self.url}/#/new")
+        page.get_by_label("Label").fill(label)
+        page.locator("#f-action-0").select_option("log.message")
+        step = page.locator("#steps li.step").first
+        step.get_by_label("message").fill(message)
+        return page, step
+
     def row(self, job_id: str) -> Any:
         return self.page.locator(f'tr[data-job="{job_id}"]')
 
@@ -363,11 +374,7 @@ def test_what_a_number_box_cannot_read_is_refused_not_dropped(console):
 
 
 def test_the_form_adds_s3_event_and_hook_triggers(console):
-    page = console.sign_in("admin")
-    page.goto(f"{console.url}/#/new")
-    page.get_by_label("Label").fill("Inbox watcher")
-    page.locator("#f-action-0").select_option("log.message")
-    page.locator("#steps li.step").first.get_by_label("message").fill("something arrived")
+    page, _ = console.new_job("Inbox watcher", "something arrived")
 
     page.get_by_role("button", name="Add S3 event").click()
     event = page.locator("#events li.event-row").first
@@ -488,12 +495,7 @@ NO_FILTER = dict.fromkeys(["glob", "min_size", "max_size", "older_than_days", "n
 
 
 def test_the_form_sets_a_steps_filter_and_the_on_failure_branch(console):
-    page = console.sign_in("admin")
-    page.goto(f"{console.url}/#/new")
-    page.get_by_label("Label").fill("Photo sweep")
-    page.locator("#f-action-0").select_option("log.message")
-    step = page.locator("#steps li.step").first
-    step.get_by_label("message").fill("sweeping the photos")
+    page, step = console.new_job("Photo sweep", "sweeping the photos")
 
     # The filter is folded away until asked for; its summary says what it keeps, as it is typed.
     rule = step.locator("details.step-filter")
@@ -613,12 +615,7 @@ def test_the_form_sets_a_steps_filter_and_the_on_failure_branch(console):
 
 
 def test_filter_and_on_failure_refusals_are_shown_beside_their_fields(console):
-    page = console.sign_in("admin")
-    page.goto(f"{console.url}/#/new")
-    page.get_by_label("Label").fill("Refused filter")
-    page.locator("#f-action-0").select_option("log.message")
-    step = page.locator("#steps li.step").first
-    step.get_by_label("message").fill("hi")
+    page, step = console.new_job("Refused filter", "hi")
     rule = step.locator("details.step-filter")
     rule.locator("summary").click()
     rule.get_by_label("Min size (bytes)").fill("-1")
@@ -713,12 +710,7 @@ def test_a_user_sees_only_their_jobs_and_no_admin_buttons(console):
 
 
 def test_the_form_sets_the_execution_policy_and_the_api_stores_it(console):
-    page = console.sign_in("admin")
-    page.goto(f"{console.url}/#/new")
-    page.get_by_label("Label").fill("Careful sync")
-    page.locator("#f-action-0").select_option("log.message")
-    step = page.locator("#steps li.step").first
-    step.get_by_label("message").fill("syncing carefully")
+    page, step = console.new_job("Careful sync", "syncing carefully")
     step.get_by_label("Step timeout (seconds)").fill("120")
 
     # Each policy is explained beside the select; the chosen one stands out, and the default
@@ -774,12 +766,7 @@ def test_the_form_sets_the_execution_policy_and_the_api_stores_it(console):
 
 
 def test_policy_refusals_are_shown_beside_their_fields(console):
-    page = console.sign_in("admin")
-    page.goto(f"{console.url}/#/new")
-    page.get_by_label("Label").fill("Refused policy")
-    page.locator("#f-action-0").select_option("log.message")
-    step = page.locator("#steps li.step").first
-    step.get_by_label("message").fill("hi")
+    page, step = console.new_job("Refused policy", "hi")
 
     # Refused by the request's schema: each beside its field (body.retry.max_attempts, body.actions.0...).
     page.get_by_label("Max attempts").fill("11")

@@ -41,6 +41,10 @@ class Handler:
         failed = [r["messageId"] for r in event["Records"] if r["body"] == self.fail]
         return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
+    def bodies(self) -> list[str]:
+        """Every body it was invoked on, over all batches, sorted."""
+        return sorted(body for batch in self.batches for body in batch)
+
 
 @pytest.fixture
 def queue() -> Iterator[tuple[Any, str]]:
@@ -55,6 +59,14 @@ def _poller(url: str, handler: Handler, batch_size: int, limit: int, stop: threa
     poller = QueuePoller("RunnerFunction", handler, url, arn, batch_size, stop, limit)
     poller.start()
     return poller
+
+
+def _send(sqs: Any, url: str, count: int) -> list[str]:
+    """`count` messages m0, m1, ...; their bodies, sorted."""
+    bodies = [f"m{n}" for n in range(count)]
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    return sorted(bodies)
 
 
 def _wait_for(predicate: Any, timeout: float = 10.0) -> None:
@@ -73,8 +85,7 @@ def _left(sqs: Any, url: str) -> tuple[int, int]:
 
 def test_no_more_invocations_at_once_than_the_limit(queue):
     sqs, url = queue
-    for n in range(12):
-        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    sent = _send(sqs, url, 12)
     handler, stop = Handler(), threading.Event()
     poller = _poller(url, handler, batch_size=1, limit=3, stop=stop)
     try:
@@ -88,14 +99,13 @@ def test_no_more_invocations_at_once_than_the_limit(queue):
         stop.set()
         poller.join(5)
         assert poller.wait_idle(5)
-    assert sorted(body for batch in handler.batches for body in batch) == sorted(f"m{n}" for n in range(12))
+    assert handler.bodies() == sent
     assert {len(batch) for batch in handler.batches} == {1}  # BatchSize 1: one message per invocation
 
 
 def test_batches_are_of_the_mappings_size_and_a_failed_item_stays_in_the_queue(queue):
     sqs, url = queue
-    for n in range(7):
-        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    sent = _send(sqs, url, 7)
     handler, stop = Handler(fail="m3"), threading.Event()
     handler.go.set()
     poller = _poller(url, handler, batch_size=4, limit=2, stop=stop)
@@ -106,7 +116,7 @@ def test_batches_are_of_the_mappings_size_and_a_failed_item_stays_in_the_queue(q
         poller.join(5)
         poller.wait_idle(5)
     assert all(len(batch) <= 4 for batch in handler.batches)
-    assert sorted(body for batch in handler.batches for body in batch) == sorted(f"m{n}" for n in range(7))
+    assert handler.bodies() == sent
 
 
 def test_a_stopped_mapping_is_idle_only_once_its_invocations_ended(queue):
@@ -125,8 +135,7 @@ def test_a_stopped_mapping_is_idle_only_once_its_invocations_ended(queue):
 
 def test_a_stopped_mapping_hands_back_the_messages_it_received_ahead(queue):
     sqs, url = queue
-    for n in range(5):
-        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    _send(sqs, url, 5)
     handler, stop = Handler(), threading.Event()
     poller = _poller(url, handler, batch_size=1, limit=1, stop=stop)
     _wait_for(lambda: handler.running == 1)
