@@ -47,9 +47,11 @@ node is one (an isinstance() on an abstract base class, each time). A job's star
 the same few expressions again and again. `cached_dynamodb_expressions()` parses an update
 expression once and keeps the parse with its pickle, to load a fresh copy from; walks the tree
 node for node as moto does, with each validator's map made once and which of its kinds takes a
-node class found once; and keeps a condition's parse for the same expression, names and values,
-and its tokens for the same expression. Parse errors are not kept: they are raised again the next
-time.
+node class found once; skips an update's checks that read neither the item nor the values (its
+clause counts, overlapping paths, a key among its targets: a third of the walks, and the costliest)
+when the kept parse passed them with the same names and keys; and keeps a condition's parse for the
+same expression, names and values, and its tokens for the same expression. Parse errors and failed
+checks are not kept: they are raised again the next time.
 
 Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
 has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
@@ -295,6 +297,8 @@ def cached_dynamodb_expressions() -> None:
     _install(DepthFirstTraverser, "traverse", _walked_with_kinds_at_hand)
     _install(Item, "__init__", _sized_once)
     _install(validators, "deepcopy", _fresh_copy)
+    _install(validators.UpdateExpressionValidator, "__init__", _item_free_checks_known)
+    _install(validators.UpdateExpressionValidator, "validate", _item_free_checks_remembered)
 
 
 def _parsed_once(original: Callable[[str], UpdateExpression]) -> Callable[[str], UpdateExpression]:
@@ -304,6 +308,7 @@ def _parsed_once(original: Callable[[str], UpdateExpression]) -> Callable[[str],
         # The validator's copy of a kept parse is loaded from its pickle (a tenth of a deep copy's
         # time); the copies, loaded from a pickle made before this, carry none.
         ast._jobdeck_pickle = pickle.dumps(ast, protocol=pickle.HIGHEST_PROTOCOL)
+        ast._jobdeck_passed = set()  # after the pickle: what the checks below passed is the parse's alone
         return ast
 
     return parse
@@ -315,6 +320,50 @@ def _fresh_copy(deepcopy: Callable[..., Any]) -> Callable[..., Any]:
         return pickle.loads(pickled) if pickled is not None else deepcopy(value, memo)
 
     return copy_of
+
+
+# An update's first checks (one clause of each kind, no two paths overlapping, no key among its
+# targets) read only the expression, its names and the table's keys, and change nothing in the tree.
+# A kept parse that passed them with the same names and keys passes them again: they are skipped.
+_ITEM_FREE_CHECKS = (
+    validators.ActionCountValidator,
+    validators.OverlappingPathsValidator,
+    validators.UpdateHashRangeKeyValidator,
+)
+
+
+def _item_free_checks_known(original: Callable[..., None]) -> Callable[..., None]:
+    def __init__(
+        validator: validators.UpdateExpressionValidator,
+        expression: Node,
+        expression_attribute_names: dict[str, str],
+        expression_attribute_values: dict[str, dict[str, Any]],
+        item: Item,
+        table: Table,
+    ) -> None:
+        original(validator, expression, expression_attribute_names, expression_attribute_values, item, table)
+        passed = expression.__dict__.get("_jobdeck_passed")
+        if passed is None:  # not a kept parse
+            return
+        key = (json.dumps(expression_attribute_names or {}, sort_keys=True), tuple(table.table_key_attrs))
+        if key in passed:
+            validator.processors = [p for p in validator.processors if not isinstance(p, _ITEM_FREE_CHECKS)]
+        else:
+            validator.__dict__["_jobdeck_passing"] = (passed, key)
+
+    return __init__
+
+
+def _item_free_checks_remembered(original: Callable[[Any], Node]) -> Callable[[Any], Node]:
+    def validate(validator: validators.UpdateExpressionValidator) -> Node:
+        node = original(validator)  # a check that fails raises: nothing is remembered
+        passing = validator.__dict__.get("_jobdeck_passing")
+        if passing is not None:
+            passed, key = passing
+            passed.add(key)
+        return node
+
+    return validate
 
 
 # moto's nodes are abstract base classes: an isinstance() on them costs a call into abc. A walk

@@ -744,3 +744,53 @@ def test_a_condition_with_new_values_is_not_lexed_again(db: Db, monkeypatch: pyt
     assert lexed == []
     item = db.get(RUNS, run_key("p1", "s1"))
     assert item is not None and item["n"] == {"N": "3"}
+
+
+def _set_named(db: Db, names: dict[str, str], expression: str) -> None:
+    db.client.update_item(
+        TableName=COUNTERS,
+        Key=counter_key("c1"),
+        UpdateExpression=expression,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={":v": {"N": "1"}, ":w": {"N": "2"}},
+    )
+
+
+def _refusal(db: Db, names: dict[str, str], expression: str) -> str:
+    with pytest.raises(ClientError) as refused:
+        _set_named(db, names, expression)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    return str(refused.value.response["Error"]["Message"])
+
+
+def test_an_updates_item_free_checks_run_once_per_expression_and_names(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the quirk moto counts the clauses (at every node of the tree) for every update."""
+    from moto.dynamodb.parsing.validators import ActionCountValidator
+
+    cached_dynamodb_expressions()
+    counted = _counting(monkeypatch, ActionCountValidator, "verify_action_counts")
+    expression = f"SET #a = :v, #b = :w REMOVE r{time.monotonic_ns()}"  # not parsed by an earlier test
+    _set_named(db, {"#a": "x", "#b": "y"}, expression)
+    first = len(counted)
+    _set_named(db, {"#a": "x", "#b": "y"}, expression)
+    assert first > 0 and len(counted) == first
+    _set_named(db, {"#a": "x", "#b": "z"}, expression)  # other names: checked again
+    assert len(counted) > first
+    assert db.get(COUNTERS, counter_key("c1")) == {
+        "id": {"S": "c1"},
+        "v": {"N": "5"},
+        "x": {"N": "1"},
+        "y": {"N": "2"},
+        "z": {"N": "2"},
+    }
+
+
+def test_an_update_that_fails_its_checks_fails_them_every_time(db: Db) -> None:
+    """What passed with some names is not taken to pass with others, nor is a failure kept."""
+    cached_dynamodb_expressions()
+    expression = f"SET #a = :v, #b = :w REMOVE r{time.monotonic_ns()}"
+    _set_named(db, {"#a": "x", "#b": "y"}, expression)
+    for _ in range(2):
+        assert "Cannot update attribute id" in _refusal(db, {"#a": "id", "#b": "y"}, expression)
+        assert "Two document paths overlap" in _refusal(db, {"#a": "x", "#b": "x"}, expression)
+    assert db.get(COUNTERS, counter_key("c1")) == {"id": {"S": "c1"}, "v": {"N": "5"}, "x": {"N": "1"}, "y": {"N": "2"}}
