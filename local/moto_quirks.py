@@ -55,7 +55,10 @@ checks are not kept: they are raised again the next time.
 
 Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
 has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
-second; SQS answers as soon as it is visible. `prompt_sqs_long_polls()` looks again every 50 ms.
+second; SQS answers as soon as it is visible. `prompt_sqs_long_polls()` waits until the soonest
+message becomes visible (or one is sent), rather than a second: no sooner either, since looking
+again every few milliseconds over a hundred delayed messages was moto's busiest work while the
+stack sat idle.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ from typing import Any, cast
 from moto import backends
 from moto.core import responses
 from moto.core.responses import ActionContext
-from moto.core.utils import unix_time
+from moto.core.utils import unix_time, unix_time_millis
 from moto.dynamodb import comparisons
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
@@ -509,16 +512,21 @@ def _condition_parsed_once(
     return parse
 
 
-LONG_POLL_CHECK_SECONDS = 0.05
-
-
 def prompt_sqs_long_polls() -> None:
-    """Idempotent: a long poll sees a delayed message within 50 ms of its becoming visible."""
+    """Idempotent: a long poll answers when a message is sent, or when a delayed or received one
+    becomes visible, whichever comes first."""
 
     def prompt(_: Callable[[Queue, int], None]) -> Callable[[Queue, int], None]:
         def wait_for_messages(queue: Queue, timeout: int) -> None:
             with queue._messages_lock:
-                queue._messages_lock.wait_for(lambda: queue.messages, timeout=min(timeout, LONG_POLL_CHECK_SECONDS))
+                # The poll found none visible: every message the queue holds is delayed or in flight.
+                # A send wakes the wait (moto notifies); the rest are waited for until the soonest.
+                soonest = min((max(m.visible_at, m.delayed_until) for m in queue._messages), default=None)
+                wait = float(timeout)
+                if soonest is not None:
+                    # moto finds a message visible from the millisecond after its time.
+                    wait = min(wait, max(0.0, (soonest - unix_time_millis()) / 1000) + 0.002)
+                queue._messages_lock.wait_for(lambda: queue.messages, timeout=wait)
 
         return wait_for_messages
 

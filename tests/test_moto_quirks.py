@@ -459,7 +459,7 @@ def test_an_error_still_reads_as_motos_error(db: Db) -> None:
 
 def test_a_long_poll_answers_when_a_delayed_message_becomes_visible() -> None:
     """Without the quirk moto looks again a whole second after the poll began, here half a second
-    after the message became visible; with it, within 50 ms (the margin is for a loaded machine)."""
+    after the message became visible; with it, at once (the margin is for a loaded machine)."""
     prompt_sqs_long_polls()
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
