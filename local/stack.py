@@ -80,6 +80,7 @@ class LocalStack:
 
         clients.reset()
         store.reset()
+        store.connect()
         system_jobs.ensure()
         definitions.install(template.ROOT / "jobs")
         self._wire_triggers()

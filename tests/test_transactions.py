@@ -41,3 +41,37 @@ def test_stopping_an_older_queued_task_while_a_newer_one_shows_keeps_the_newer_s
     stopped = tasks.stop("busy", older.id)
     assert store.get_task("busy", older.id).status is stopped.status
     assert store.get_job("busy").last_task.id == newer.id
+
+
+def test_after_connect_a_burst_of_first_requests_makes_no_client(aws, monkeypatch):
+    """The local stack connects at start: its invocations share a process, and each of many first
+    reads at once would otherwise make a client of its own (PynamoDB makes one unlocked)."""
+    import threading
+
+    import botocore.session
+
+    jobs.create(make_job("burst", None))
+    task = tasks.run_now("burst")
+    store.reset()
+    store.connect()
+    made: list[str] = []
+    real = botocore.session.Session.create_client
+
+    def create_client(self, service_name, *args, **kwargs):
+        made.append(service_name)
+        return real(self, service_name, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
+    start = threading.Barrier(8)
+
+    def first_requests() -> None:
+        start.wait()
+        assert store.get_task("burst", task.id) is not None and store.get_job("burst") is not None
+
+    threads = [threading.Thread(target=first_requests) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.start_task(store.get_task("burst", task.id), at("2026-11-25T10:00:00Z"), store.get_job("burst"))
+    assert made == []

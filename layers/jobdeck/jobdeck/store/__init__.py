@@ -48,7 +48,7 @@ from jobdeck.store.tasks import (
     stale_queued,
     task_page,
 )
-from jobdeck.store.transactions import reset
+from jobdeck.store.transactions import connect, reset
 
 __all__ = [
     "Claim",
@@ -58,6 +58,7 @@ __all__ = [
     "all_jobs",
     "claim_slots",
     "claim_together",
+    "connect",
     "create_job",
     "create_task",
     "create_tasks",
