@@ -374,6 +374,10 @@ def write_units(log: aws.CallLog, job_bytes: int, task_bytes: int) -> float:
     return units
 
 
+# The tick fires at any point of its second, so a slot's message comes between 0 and 1 s early.
+SLOT_WAIT_SECONDS = 0.5
+
+
 def _usage(invocation: Invocation, function_id: str, job_bytes: int = 1024, task_bytes: int = 1024) -> Usage:
     sqs = sum(n for (service, _), n in invocation.requests.items() if service == "sqs")
     return Usage(
@@ -404,7 +408,10 @@ def run_usage(run: Run, idle_tick: Invocation) -> Usage:
         sqs_requests=tick.sqs_requests - idle.sqs_requests,
         log_bytes=max(0.0, tick.log_bytes - idle.log_bytes),
     )
-    return runner + tick_share + Usage(sqs_requests=2)  # ESM: ReceiveMessage, DeleteMessage (batch of 1)
+    # The runs measured here were due already. A scheduled run's message comes within the second
+    # before its slot (SQS delays by whole seconds, rounded down), and its invocation waits the rest.
+    wait = Usage(gb_seconds=SLOT_WAIT_SECONDS * memory_gb("RunnerFunction"))
+    return runner + tick_share + wait + Usage(sqs_requests=2)  # ESM: ReceiveMessage, DeleteMessage (batch of 1)
 
 
 def metric_months(m: Measured) -> float:
@@ -486,6 +493,7 @@ def measure(runs: int = RUNS) -> Table:
     table.add(Figure("    Lambda: runner invocations per run", c.per_run.lambda_requests))
     runner_ms = _mean([r.runner.seconds for r in m.runs]) * 1000
     table.add(Figure(f"    Lambda: runner duration ({memory_gb('RunnerFunction'):g} GB)", runner_ms, "ms", digits=0))
+    table.add(Figure("    Lambda: runner's wait for the slot (modelled)", SLOT_WAIT_SECONDS * 1000, "ms", digits=0))
     table.add(Figure("    DynamoDB write units per run", c.per_run.write_units))
     table.add(Figure("    DynamoDB read units per run", c.per_run.read_units))
     table.add(Figure("    SQS requests per run (send, receive, delete)", c.per_run.sqs_requests))
@@ -514,6 +522,8 @@ def measure(runs: int = RUNS) -> Table:
         "  reads: 1 unit per consistent GetItem, 0.5 per Query page",
         "  Lambda duration: the handler's wall time here (moto's emulation standing in for DynamoDB's latency) x the",
         "  template's MemorySize; INIT (billed since August 2025) left out: a cold start's share depends on traffic",
+        f"modelled: a scheduled run's wait for its slot in the runner, {SLOT_WAIT_SECONDS:g} s on average (its message "
+        "comes within the second before the slot);",
         "modelled: the SQS event source mapping receives and deletes each message (batch size 1) and, on an idle",
         f"  queue, {ESM_IDLE_POLLERS} pollers long-poll {ESM_LONG_POLL_SECONDS} s each: "
         f"{c.esm_idle_receives:,.0f} empty receives a month on {SQS_EVENT_SOURCES} queues (assumed, not documented);",

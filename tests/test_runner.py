@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+import time_machine
 
-from jobdeck import jobs, store, tasks
+from jobdeck import jobs, runner, store, tasks
+from jobdeck import tick as tick_module
 from jobdeck.access import Principal
-from jobdeck.domain import ActionStep, TaskStatus
+from jobdeck.domain import ActionStep, TaskStatus, slot_task_id
 from jobdeck.runner import MAX_LOG_LINES, MalformedMessage, run_message
-from tests.support import make_job
+from jobdeck.tick import tick
+from tests.support import at, make_job
 
 
 def _run_all(run_queue) -> list[TaskStatus | None]:
@@ -108,3 +112,45 @@ def test_finished_task_expires_after_the_jobs_history_days(aws, run_queue):
     item = TaskModel.get("short-memory", task.id)
     assert round((item.expires_at - item.ended_at).total_seconds() / 86_400) == 3
     assert item.active_job is None and item.queued is None  # out of the active and queued indexes
+
+
+SLOT = at("2026-11-25T10:00:00Z")
+
+
+def test_a_task_given_before_its_slot_waits_for_it_and_starts_on_it(aws, run_queue, monkeypatch):
+    """The tick at 09:59:00.4 delays the slot's message by 59 s, not 60: it comes within the second
+    before the slot, and the runner, its reads done, waits for the rest."""
+    jobs.create(make_job("punctual", "0 * * * *"), now=SLOT - timedelta(hours=1))
+    waits: list[float] = []
+    with time_machine.travel(SLOT - timedelta(seconds=59.6), tick=False) as clock:
+
+        def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            clock.shift(timedelta(seconds=seconds))
+
+        monkeypatch.setattr(runner, "sleep", sleep)
+        monkeypatch.setattr(tick_module, "clock", lambda: 0.0)  # the tick takes no time, however loaded the machine
+        assert tick().queued == 1
+        clock.shift(timedelta(seconds=58.9))  # 09:59:59.3
+        assert run_queue.receive() == []
+        clock.shift(timedelta(seconds=0.2))  # 09:59:59.5
+        [message] = run_queue.receive()
+        assert run_message(message["Body"]) is TaskStatus.FINISHED
+    assert waits == [pytest.approx(0.5)]
+    done = store.get_task("punctual", slot_task_id("punctual", SLOT))
+    assert done.started_at == SLOT
+
+
+def test_a_task_given_long_before_its_slot_goes_back_to_wait(aws, run_queue, monkeypatch):
+    monkeypatch.setattr(runner, "sleep", lambda seconds: pytest.fail(f"waited {seconds} s in the invocation"))
+    jobs.create(make_job("early", "0 * * * *"), now=SLOT - timedelta(hours=1))
+    with time_machine.travel(SLOT - timedelta(seconds=59), tick=False) as clock:
+        tick()
+        message = json.dumps({"job_id": "early", "task_id": slot_task_id("early", SLOT)})
+        clock.shift(timedelta(seconds=54))  # 09:59:55: five seconds early, as no SQS delay would
+        assert run_message(message) is None
+        assert store.get_task("early", slot_task_id("early", SLOT)).status is TaskStatus.QUEUED
+        clock.shift(timedelta(seconds=3.5))
+        assert run_queue.receive() == []
+        clock.shift(timedelta(seconds=1.5))  # the slot: the tick's message and the one sent back
+        assert [m["Body"] for m in run_queue.receive()] == [message, message]

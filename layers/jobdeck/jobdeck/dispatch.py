@@ -24,7 +24,7 @@ def message(job_id: str, task_id: str) -> str:
 
 def send(tasks: list[Task], now: datetime, settings: Settings | None = None) -> None:
     """Send each task to RunQueue, delayed to its `scheduled_for`, or for a retry to the end of its
-    backoff (to the second, and at most SQS's 15 minutes: the runner sends it again if early)."""
+    backoff, at most SQS's 15 minutes (the runner sends it again if it comes earlier than that)."""
     _send([(t.job_id, t.id, delay_seconds(t, now)) for t in tasks], settings)
 
 
@@ -48,8 +48,11 @@ def _send(messages: list[tuple[str, str, int]], settings: Settings | None) -> No
 
 
 def delay_seconds(task: Task, now: datetime) -> int:
+    """SQS delays by whole seconds: rounded down, the message comes within the second before the
+    task is due, never after. The runner reads the task and its job meanwhile and waits for the rest,
+    so a run starts on its time, not up to a second late behind a poll, its reads or a cold start."""
     due = task.not_before or task.scheduled_for
     if due is None:
         return 0
     wait = (due - now).total_seconds()
-    return min(MAX_DELAY_SECONDS, max(0, math.ceil(wait)))
+    return min(MAX_DELAY_SECONDS, max(0, math.floor(wait)))

@@ -53,6 +53,10 @@ TRANSIENT_CODES = {
 
 
 clock = time.monotonic  # deadlines and progress saves; tests move it forward
+sleep = time.sleep  # the wait of a task given early; tests count it instead
+# A message comes within the second before its task is due (SQS delays by whole seconds, rounded
+# down); one earlier than this is sent back to the queue for the rest of its wait.
+EARLY_SECONDS = 2.0
 
 
 class MalformedMessage(ValueError):
@@ -125,13 +129,17 @@ def run_task(
     if task.status is not TaskStatus.QUEUED:
         logger.info("task already %s: duplicate delivery ignored", task.status.value)
         return None
-    if task.not_before and task.not_before > now + timedelta(seconds=1):
+    due = task.not_before or task.scheduled_for
+    if due and due > now + timedelta(seconds=EARLY_SECONDS):
         dispatch.send([task], now, settings)  # a backoff longer than SQS can delay: wait some more
         return None
     job = store.get_job(job_id)
     if job is None:
         store.end_queued(task, TaskStatus.ERROR, now, "the job was deleted before the task ran", DEFAULT_HISTORY_DAYS)
         return task.status
+    if due and due > now:
+        sleep((due - now).total_seconds())  # read and ready: it starts on its time
+        now = datetime.now(UTC)
     if not overlap.admit(job, task, now):
         if task.status is TaskStatus.SKIPPED:
             telemetry.task_ended(task)
