@@ -49,8 +49,8 @@ def _send(messages: list[tuple[str, str, int]], settings: Settings | None) -> No
 
 def delay_seconds(task: Task, now: datetime) -> int:
     """SQS delays by whole seconds: rounded down, the message comes within the second before the
-    task is due, never after. The runner reads the task and its job meanwhile and waits for the rest,
-    so a run starts on its time, not up to a second late behind a poll, its reads or a cold start."""
+    task is due, never after. The runner reads the task and its job meanwhile and waits for what is
+    left, so a run starts on its time rather than up to a second late, its poll and reads after."""
     due = task.not_before or task.scheduled_for
     if due is None:
         return 0

@@ -131,9 +131,11 @@ def run_task(
         return None
     due = task.not_before or task.scheduled_for
     if due and due > now + timedelta(seconds=EARLY_SECONDS):
-        dispatch.send([task], now, settings)  # a backoff longer than SQS can delay: wait some more
+        # A backoff longer than SQS can delay, or a message sent again early: it waits in the queue.
+        dispatch.send([task], now, settings)
         return None
     job = store.get_job(job_id)
+    now = datetime.now(UTC)  # the reads took time: the wait is what is left after them
     if job is None:
         store.end_queued(task, TaskStatus.ERROR, now, "the job was deleted before the task ran", DEFAULT_HISTORY_DAYS)
         return task.status
