@@ -56,9 +56,9 @@ checks are not kept: they are raised again the next time.
 Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
 has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
 second; SQS answers as soon as it is visible. `prompt_sqs_long_polls()` waits until the soonest
-message becomes visible (or one is sent), rather than a second: no sooner either, since looking
-again every few milliseconds over a hundred delayed messages was moto's busiest work while the
-stack sat idle.
+message becomes visible, or one is sent or handed back, rather than a second: no sooner either,
+since looking again every few milliseconds over a hundred delayed messages was moto's busiest work
+while the stack sat idle.
 """
 
 from __future__ import annotations
@@ -311,7 +311,7 @@ def _parsed_once(original: Callable[[str], UpdateExpression]) -> Callable[[str],
         # The validator's copy of a kept parse is loaded from its pickle (a tenth of a deep copy's
         # time); the copies, loaded from a pickle made before this, carry none.
         ast._jobdeck_pickle = pickle.dumps(ast, protocol=pickle.HIGHEST_PROTOCOL)
-        ast._jobdeck_passed = set()  # after the pickle: what the checks below passed is the parse's alone
+        ast._jobdeck_passed = set()  # after the pickle: what the item-free checks passed is the parse's alone
         return ast
 
     return parse
@@ -513,14 +513,15 @@ def _condition_parsed_once(
 
 
 def prompt_sqs_long_polls() -> None:
-    """Idempotent: a long poll answers when a message is sent, or when a delayed or received one
-    becomes visible, whichever comes first."""
+    """Idempotent: a long poll answers when a message is sent or handed back (its visibility
+    changed), or when a delayed or received one becomes visible, whichever comes first."""
 
     def prompt(_: Callable[[Queue, int], None]) -> Callable[[Queue, int], None]:
         def wait_for_messages(queue: Queue, timeout: int) -> None:
             with queue._messages_lock:
-                # The poll found none visible: every message the queue holds is delayed or in flight.
-                # A send wakes the wait (moto notifies); the rest are waited for until the soonest.
+                # Until the soonest a message the poll could not take becomes visible; messages it
+                # could take but did not (a FIFO group in flight, past retention) come out at 0, so
+                # their wait is as short as moto's own.
                 soonest = min((max(m.visible_at, m.delayed_until) for m in queue._messages), default=None)
                 wait = float(timeout)
                 if soonest is not None:
@@ -530,7 +531,21 @@ def prompt_sqs_long_polls() -> None:
 
         return wait_for_messages
 
+    def waking(original: Callable[..., None]) -> Callable[..., None]:
+        # moto wakes long polls on a send only; a message handed back (visibility 0) would wait
+        # for the poll's next look, a second later.
+        def change_message_visibility(
+            backend: SQSBackend, queue_name: str, receipt_handle: str, visibility_timeout: int
+        ) -> None:
+            original(backend, queue_name, receipt_handle, visibility_timeout)
+            queue = backend.get_queue(queue_name)
+            with queue._messages_lock:
+                queue._messages_lock.notify_all()
+
+        return change_message_visibility
+
     _install(Queue, "wait_for_messages", prompt)
+    _install(SQSBackend, "change_message_visibility", waking)
 
 
 def safe_sqs_deletes() -> None:

@@ -473,6 +473,45 @@ def test_a_long_poll_answers_when_a_delayed_message_becomes_visible() -> None:
     assert late < 0.35, f"answered {late:.2f} s after the message became visible"
 
 
+def test_a_long_poll_waits_for_the_soonest_message_rather_than_looking_again_and_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Looking every 50 ms (the quirk before) made twenty looks a second over the whole queue."""
+    from moto.sqs.models import Queue
+
+    prompt_sqs_long_polls()
+    looks = _counting(monkeypatch, Queue, "wait_for_messages")
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="delayed")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+    assert [m["Body"] for m in messages] == ["later"]
+    assert 1 <= len(looks) <= 3
+
+
+def test_a_message_handed_back_during_a_long_poll_is_answered_at_once() -> None:
+    """Handed back (visibility 0), as the stack's pollers do at stop; moto wakes a poll on sends only."""
+    prompt_sqs_long_polls()
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="handed-back")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="again")
+        [taken] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"]
+        polled: list[Any] = []
+        poll = threading.Thread(
+            target=lambda: polled.extend(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", []))
+        )
+        poll.start()
+        time.sleep(0.3)
+        handed_back = time.monotonic()
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=taken["ReceiptHandle"], VisibilityTimeout=0)
+        poll.join()
+        late = time.monotonic() - handed_back
+    assert [m["Body"] for m in polled] == ["again"]
+    assert late < 0.35, f"answered {late:.2f} s after the message was handed back"
+
+
 def test_a_message_sent_while_another_is_deleted_waits_for_the_delete_and_is_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
