@@ -80,13 +80,23 @@ class LocalStack:
 
         clients.reset()
         store.reset()
-        store.connect()
+        store.connect(at_once=self._invocations_at_once())
         system_jobs.ensure()
         definitions.install(template.ROOT / "jobs")
         self._wire_triggers()
         if self.run_api and function_available("ApiFunction"):
             self.api = HttpFront(host=self.host, port=self.api_port).start()
         return self
+
+    def _invocations_at_once(self) -> int:
+        """At most, every queue's invocations, each clock's and the API's requests (a margin)."""
+        sources = [
+            source["Properties"]
+            for props in template.resources("AWS::Serverless::Function").values()
+            for source in props.get("Events", {}).values()
+            if source["Type"] == "SQS"
+        ]
+        return sum(concurrency(source) for source in sources) + 10
 
     def _wire_triggers(self) -> None:
         assert self.resources is not None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 from jobdeck_local import events
 from jobdeck_local.lambda_runtime import Handler, LambdaContext
@@ -65,7 +66,8 @@ class QueuePoller(threading.Thread):
         self.function_id, self.handler = function_id, handler
         self.queue_url, self.queue_arn, self.batch_size = queue_url, queue_arn, batch_size
         self.stop, self.concurrency, self.on_batch = stop, concurrency, on_batch
-        self.sqs = boto3.client("sqs")
+        # Each invocation deletes its own batch, on this client: a connection each, as many as run at once.
+        self.sqs = boto3.client("sqs", config=Config(max_pool_connections=concurrency))
         self._free = threading.Semaphore(concurrency)
 
     def fresh(self) -> QueuePoller:

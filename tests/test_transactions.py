@@ -9,6 +9,7 @@ from jobdeck import audit, jobs, store, tasks
 from jobdeck.access import SYSTEM
 from jobdeck.domain import TaskStatus
 from jobdeck.errors import Conflict
+from jobdeck.store.models import TaskModel
 from tests.support import at, make_job
 
 
@@ -53,7 +54,7 @@ def test_after_connect_a_burst_of_first_requests_makes_no_client(aws, monkeypatc
     jobs.create(make_job("burst", None))
     task = tasks.run_now("burst")
     store.reset()
-    store.connect()
+    store.connect(at_once=8)
     made: list[str] = []
     real = botocore.session.Session.create_client
 
@@ -75,3 +76,5 @@ def test_after_connect_a_burst_of_first_requests_makes_no_client(aws, monkeypatc
         thread.join()
     store.start_task(store.get_task("burst", task.id), at("2026-11-25T10:00:00Z"), store.get_job("burst"))
     assert made == []
+    # a connection for each of the eight at once: urllib3 would discard those past its default ten
+    assert TaskModel._get_connection().connection.client.meta.config.max_pool_connections == 8

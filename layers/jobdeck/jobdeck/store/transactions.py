@@ -74,13 +74,16 @@ def transaction() -> Transaction:
     return Transaction(connection=_connection, client_request_token=str(uuid.uuid4()))
 
 
-def connect() -> None:
-    """Make each table's DynamoDB client now rather than at its first request. A Lambda environment
-    serves one request at a time; the local stack's invocations share one process, and PynamoDB
-    makes a connection's client unlocked (it looks, then makes): a hundred first reads at once made
-    eighty clients, some 80 ms of CPU each, as a burst of scheduled runs began."""
-    transaction()
-    assert _connection is not None
+def connect(at_once: int = 10) -> None:
+    """Make each table's DynamoDB client now rather than at its first request, with a connection
+    for each of `at_once` requests. A Lambda environment serves one request at a time; the local
+    stack's invocations share one process, and PynamoDB makes a connection's client unlocked (it
+    looks, then makes): a hundred first reads at once made eighty clients, some 80 ms of CPU each,
+    as a burst of scheduled runs began, and urllib3 discarded every connection past its pool's ten."""
+    global _connection
+    for model in MODELS:
+        model.Meta.max_pool_connections = at_once
+    _connection = Connection(region=REGION, max_pool_connections=at_once)
     for connection in (_connection, *(model._get_connection().connection for model in MODELS)):
         connection.client  # noqa: B018 -- the property makes it
 
