@@ -66,8 +66,8 @@ class QueuePoller(threading.Thread):
         self.function_id, self.handler = function_id, handler
         self.queue_url, self.queue_arn, self.batch_size = queue_url, queue_arn, batch_size
         self.stop, self.concurrency, self.on_batch = stop, concurrency, on_batch
-        # Each invocation deletes its own batch, on this client: a connection each, as many as run at once.
-        self.sqs = boto3.client("sqs", config=Config(max_pool_connections=concurrency))
+        # Each invocation deletes its own batch on this client, while the poller polls: a connection each.
+        self.sqs = boto3.client("sqs", config=Config(max_pool_connections=concurrency + 1))
         self._free = threading.Semaphore(concurrency)
 
     def fresh(self) -> QueuePoller:

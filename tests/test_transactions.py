@@ -78,3 +78,5 @@ def test_after_connect_a_burst_of_first_requests_makes_no_client(aws, monkeypatc
     assert made == []
     # a connection for each of the eight at once: urllib3 would discard those past its default ten
     assert TaskModel._get_connection().connection.client.meta.config.max_pool_connections == 8
+    store.reset()  # and PynamoDB's own pool again after
+    assert TaskModel._get_connection().connection.client.meta.config.max_pool_connections == 10

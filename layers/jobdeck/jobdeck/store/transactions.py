@@ -16,6 +16,7 @@ from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, ShareM
 
 _connection: Connection | None = None
 MODELS = (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel)
+_POOLS = {model: model.Meta.max_pool_connections for model in MODELS}  # PynamoDB's, until connect() says otherwise
 
 # DynamoDB refused the whole transaction for now (nothing was written): it is sent again after a
 # pause, capped and jittered. botocore retries a ThrottlingException only while its client's retry
@@ -83,6 +84,7 @@ def connect(at_once: int = 10) -> None:
     global _connection
     for model in MODELS:
         model.Meta.max_pool_connections = at_once
+        model._connection = None  # one made before would keep its pool
     _connection = Connection(region=REGION, max_pool_connections=at_once)
     for connection in (_connection, *(model._get_connection().connection for model in MODELS)):
         connection.client  # noqa: B018 -- the property makes it
@@ -93,4 +95,5 @@ def reset() -> None:
     global _connection
     _connection = None
     for model in MODELS:
+        model.Meta.max_pool_connections = _POOLS[model]
         model._connection = None
