@@ -80,25 +80,19 @@ class LocalStack:
 
         clients.reset()
         store.reset()
-        store.connect(at_once=self._invocations_at_once())
+        self._wire_triggers()
+        # Every queue's invocations at once, and a margin for the clocks' and the API's requests.
+        store.connect(at_once=sum(poller.concurrency for poller in self.pollers) + 10)
         system_jobs.ensure()
         definitions.install(template.ROOT / "jobs")
-        self._wire_triggers()
+        for thread in [*self.clocks, *self.pollers]:
+            thread.start()
         if self.run_api and function_available("ApiFunction"):
             self.api = HttpFront(host=self.host, port=self.api_port).start()
         return self
 
-    def _invocations_at_once(self) -> int:
-        """At most, every queue's invocations, each clock's and the API's requests (a margin)."""
-        sources = [
-            source["Properties"]
-            for props in template.resources("AWS::Serverless::Function").values()
-            for source in props.get("Events", {}).values()
-            if source["Type"] == "SQS"
-        ]
-        return sum(concurrency(source) for source in sources) + 10
-
     def _wire_triggers(self) -> None:
+        """The template's clocks and queue pollers, made, not started."""
         assert self.resources is not None
         for function_id, props in template.resources("AWS::Serverless::Function").items():
             for source in props.get("Events", {}).values():
@@ -119,8 +113,6 @@ class LocalStack:
                             concurrency(source["Properties"]),
                         )
                     )
-        for thread in [*self.clocks, *self.pollers]:
-            thread.start()
 
     def stop(self) -> None:
         if self.api is not None:
