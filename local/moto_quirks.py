@@ -453,6 +453,19 @@ def _sized_once(_: Callable[..., None]) -> Callable[..., None]:
     return __init__
 
 
+_kept_lock = threading.Lock()
+
+
+def _keep[K, V](kept: dict[K, V], key: K, value: V) -> V:
+    """`value` kept under `key`; a cache that reached EXPRESSIONS_KEPT starts again empty (the store
+    writes a few dozen distinct expressions: only something else filling it would get there)."""
+    with _kept_lock:
+        if len(kept) >= EXPRESSIONS_KEPT:
+            kept.clear()
+        kept[key] = value
+    return value
+
+
 def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     # A condition whose values change at every request (a version, a time) misses the parse kept
     # above, but its tokens depend on its text alone. The parse consumes the queue it is given, so
@@ -463,11 +476,7 @@ def _lexed_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         expression = parser.condition_expression or ""
         tokens = kept.get(expression)
         if tokens is None:
-            tokens = tuple(original(parser))
-            with _conditions_lock:
-                if len(kept) >= EXPRESSIONS_KEPT:
-                    kept.clear()
-                kept[expression] = tokens
+            tokens = _keep(kept, expression, tuple(original(parser)))
         return deque(token._replace(children=list(token.children)) for token in tokens)
 
     return lex
@@ -481,7 +490,6 @@ class _Condition:
 
 
 _conditions: dict[tuple[str, str, str], _Condition] = {}
-_conditions_lock = threading.Lock()
 
 
 def _condition_parsed_once(
@@ -499,11 +507,11 @@ def _condition_parsed_once(
         kept = _conditions.get(key)
         if kept is None:
             op = original(parser)
-            kept = _Condition(op, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found))
-            with _conditions_lock:
-                if len(_conditions) >= EXPRESSIONS_KEPT:
-                    _conditions.clear()
-                _conditions[key] = kept
+            _keep(
+                _conditions,
+                key,
+                _Condition(op, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)),
+            )
             return op
         parser.expr_attr_names_found.extend(kept.names_found)
         parser.expr_attr_values_found.extend(kept.values_found)
@@ -575,15 +583,8 @@ def handler_methods_listed_once() -> None:
     """Idempotent: moto's server lists a response handler class's methods once."""
 
     def once(original: Callable[[object], list[str]]) -> Callable[[object], list[str]]:
-        listed: dict[object, list[str]] = {}
-
-        def method_names_from_class(clazz: object) -> list[str]:
-            names = listed.get(clazz)
-            if names is None:
-                names = listed[clazz] = original(clazz)
-            return list(names)
-
-        return method_names_from_class
+        listed = functools.cache(original)
+        return lambda clazz: list(listed(clazz))  # a list of its own: a caller may change it
 
     _install(responses, "method_names_from_class", once)
 
