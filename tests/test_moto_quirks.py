@@ -457,88 +457,88 @@ def test_an_error_still_reads_as_motos_error(db: Db) -> None:
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_a_long_poll_answers_when_a_delayed_message_becomes_visible() -> None:
+@pytest.fixture
+def queue() -> Iterator[tuple[Any, str]]:
+    """An SQS client and a new queue's URL, in moto."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        yield sqs, sqs.create_queue(QueueName="quirks")["QueueUrl"]
+
+
+def test_a_long_poll_answers_when_a_delayed_message_becomes_visible(queue: tuple[Any, str]) -> None:
     """Without the quirk moto looks again a whole second after the poll began, here half a second
     after the message became visible; with it, at once (the margin is for a loaded machine)."""
     prompt_sqs_long_polls()
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(QueueName="delayed")["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
-        visible = time.monotonic() + 1
-        time.sleep(0.5)
-        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
-        late = time.monotonic() - visible
+    sqs, url = queue
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    visible = time.monotonic() + 1
+    time.sleep(0.5)
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+    late = time.monotonic() - visible
     assert [m["Body"] for m in messages] == ["later"]
     assert late < 0.35, f"answered {late:.2f} s after the message became visible"
 
 
 def test_a_long_poll_waits_for_the_soonest_message_rather_than_looking_again_and_again(
-    monkeypatch: pytest.MonkeyPatch,
+    queue: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Looking every 50 ms (the quirk before) made twenty looks a second over the whole queue."""
     from moto.sqs.models import Queue
 
     prompt_sqs_long_polls()
     looks = _counting(monkeypatch, Queue, "wait_for_messages")
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(QueueName="delayed")["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
-        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+    sqs, url = queue
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
     assert [m["Body"] for m in messages] == ["later"]
     assert 1 <= len(looks) <= 3
 
 
-def test_a_message_handed_back_during_a_long_poll_is_answered_at_once() -> None:
+def test_a_message_handed_back_during_a_long_poll_is_answered_at_once(queue: tuple[Any, str]) -> None:
     """Handed back (visibility 0), as the stack's pollers do at stop; moto wakes a poll on sends only."""
     prompt_sqs_long_polls()
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(QueueName="handed-back")["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody="again")
-        [taken] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"]
-        polled: list[Any] = []
-        poll = threading.Thread(
-            target=lambda: polled.extend(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", []))
-        )
-        poll.start()
-        time.sleep(0.3)
-        handed_back = time.monotonic()
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=taken["ReceiptHandle"], VisibilityTimeout=0)
-        poll.join()
-        late = time.monotonic() - handed_back
+    sqs, url = queue
+    sqs.send_message(QueueUrl=url, MessageBody="again")
+    [taken] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)["Messages"]
+    polled: list[Any] = []
+    poll = threading.Thread(
+        target=lambda: polled.extend(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", []))
+    )
+    poll.start()
+    time.sleep(0.3)
+    handed_back = time.monotonic()
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=taken["ReceiptHandle"], VisibilityTimeout=0)
+    poll.join()
+    late = time.monotonic() - handed_back
     assert [m["Body"] for m in polled] == ["again"]
     assert late < 0.35, f"answered {late:.2f} s after the message was handed back"
 
 
 def test_a_message_sent_while_another_is_deleted_waits_for_the_delete_and_is_kept(
-    monkeypatch: pytest.MonkeyPatch,
+    queue: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto's delete rebuilds the queue's list of messages; a send appending to it meanwhile could
     be overwritten. With the quirk the send waits for the delete to end (it is held here, mid-delete,
     for as long as the delete lasts) and then lands."""
     safe_sqs_deletes()
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(QueueName="busy")["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody="first")
-        [first] = sqs.receive_message(QueueUrl=url)["Messages"]
-        sender = threading.Thread(target=lambda: sqs.send_message(QueueUrl=url, MessageBody="second"))
-        blocked: list[bool] = []
-        real = Message.had_receipt_handle
+    sqs, url = queue
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    [first] = sqs.receive_message(QueueUrl=url)["Messages"]
+    sender = threading.Thread(target=lambda: sqs.send_message(QueueUrl=url, MessageBody="second"))
+    blocked: list[bool] = []
+    real = Message.had_receipt_handle
 
-        def mid_delete(message: Message, receipt_handle: str) -> bool:
-            if not blocked:
-                sender.start()
-                sender.join(timeout=0.3)
-                blocked.append(sender.is_alive())
-            return real(message, receipt_handle)
+    def mid_delete(message: Message, receipt_handle: str) -> bool:
+        if not blocked:
+            sender.start()
+            sender.join(timeout=0.3)
+            blocked.append(sender.is_alive())
+        return real(message, receipt_handle)
 
-        monkeypatch.setattr(Message, "had_receipt_handle", mid_delete)
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
-        sender.join()
-        bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    monkeypatch.setattr(Message, "had_receipt_handle", mid_delete)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    sender.join()
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
     assert blocked == [True]
     assert bodies == ["second"]
 
