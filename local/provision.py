@@ -121,6 +121,6 @@ def provision(region: str = "us-east-1") -> Resources:
         name = physical_name(logical_id)
         pattern = created.resolve_all(props["EventPattern"])
         events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
-        targets = [{"Id": t["Id"], "Arn": created.resolve(t["Arn"])} for t in props.get("Targets", [])]
-        events.put_targets(Rule=name, Targets=targets)
+        targets = props.get("Targets", [])
+        events.put_targets(Rule=name, Targets=[{"Id": t["Id"], "Arn": created.resolve(t["Arn"])} for t in targets])
     return created

@@ -74,3 +74,18 @@ def test_loading_a_function_locally_leaves_nothing_frozen() -> None:
 
     load_handler("TickFunction")
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("function", ["api", "events", "runner", "setup", "tick"])
+def test_no_function_imports_boto3_or_its_transfer_manager(function: str) -> None:
+    """The clients come from botocore (jobdeck.clients): boto3's resources, s3transfer and the
+    multiprocessing it brings would be ~16 ms of every cold start. s3transfer is for the copy that
+    needs it (jobdeck.actions.objects), loaded with the action."""
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'layers' / 'jobdeck')!r}, {str(ROOT / 'functions' / function)!r}]\n"
+        "import app\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'boto3', 's3transfer', 'multiprocessing'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.split() == ["[]"]

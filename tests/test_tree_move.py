@@ -38,6 +38,21 @@ def test_a_prefix_moves_into_the_destination_and_nothing_stays_behind(aws, setti
     assert lines[-1] == ("INFO", "moved 2 objects from inbox/ to archive/2026/")
 
 
+def test_an_object_past_the_multipart_threshold_moves_in_parts_whole(aws, settings, s3, bucket):
+    # 9 MiB: past the transfer manager's 8 MiB threshold, so the copy goes as UploadPartCopy parts
+    # (the path that carries objects past CopyObject's 5 GB), not one CopyObject.
+    body = bytes(range(256)) * (9 * 4096)
+    s3.put_object(Bucket=bucket, Key="videos/big.mp4", Body=body, ContentType="video/mp4")
+
+    _move(settings, {"prefix": "videos/", "destination": "archive/"})
+
+    copy = s3.get_object(Bucket=bucket, Key="archive/big.mp4")
+    assert copy["Body"].read() == body
+    assert copy["ETag"].strip('"').endswith("-2")  # two parts: an object made by a multipart copy
+    assert copy["ContentType"] == "video/mp4" and copy["Metadata"][WRITER_METADATA] == "hooked"
+    assert _keys(s3, bucket) == {"archive/big.mp4"}
+
+
 def test_input_nodes_move_into_the_destination(aws, settings, s3, bucket):
     s3.put_object(Bucket=bucket, Key="uploads/photo.jpg", Body=b"jpeg")
     moved, _ = _move(settings, {"destination": "photos/"}, [Node("uploads/photo.jpg", 4)])

@@ -8,8 +8,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import boto3
-
+from jobdeck import clients
 from jobdeck.config import Settings
 
 
@@ -41,7 +40,7 @@ def _names_job(payload: str | None, job_id: str) -> bool:
 
 
 def _rules(job_id: str, queue: str) -> list[ExternalTrigger]:
-    events = boto3.client("events")
+    events = clients.events()
     found = []
     for name in events.list_rule_names_by_target(TargetArn=queue).get("RuleNames", []):
         targets = events.list_targets_by_rule(Rule=name).get("Targets", [])
@@ -52,7 +51,7 @@ def _rules(job_id: str, queue: str) -> list[ExternalTrigger]:
 
 
 def _schedules(job_id: str, queue: str) -> list[ExternalTrigger]:
-    scheduler = boto3.client("scheduler")
+    scheduler = clients.scheduler()
     found = []
     for page in scheduler.get_paginator("list_schedules").paginate():
         for summary in page.get("Schedules", []):

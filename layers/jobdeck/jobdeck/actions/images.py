@@ -9,6 +9,7 @@ the largest thumbnail (Image.draft, through thumbnail()).
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 import warnings
 from pathlib import PurePosixPath
@@ -23,6 +24,7 @@ from jobdeck.routing import WRITER_METADATA
 DEFAULT_SIZES = {"sm": 300, "md": 1024}  # Pydio's thumbnail sizes: longest side, in pixels
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"})
 SPOOL_BYTES = 8 * 1024 * 1024  # an object larger than this is spooled to /tmp, not held in memory
+READ_CHUNK = 1024 * 1024
 SOURCE_ETAG_METADATA = "jobdeck-source-etag"  # what the thumbnail was made from
 
 
@@ -105,7 +107,8 @@ def _thumbnails(ctx: ActionContext, params: dict[str, Any], prefix: str, node: N
         ctx.log(f"{node.key} is not an image ({content_type or 'no content type'}): skipped")
         return None
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        ctx.s3.download_fileobj(ctx.bucket, node.key, spool)
+        body = ctx.s3.get_object(Bucket=ctx.bucket, Key=node.key)["Body"]
+        shutil.copyfileobj(body, spool, READ_CHUNK)
         spool.seek(0)
         try:
             rendered = _render(spool, params, node.key)

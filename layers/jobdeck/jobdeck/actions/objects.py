@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from s3transfer.manager import TransferManager
+
 from jobdeck.actions.registry import ActionContext, ActionError, Node
 from jobdeck.routing import WRITER_METADATA
 
@@ -49,13 +51,15 @@ def copy_node(ctx: ActionContext, source: str, destination: str) -> None:
     wrote it so that its own event does not start the same job again (routing's loop guard)."""
     head = ctx.s3.head_object(Bucket=ctx.bucket, Key=source)
     metadata = {**head.get("Metadata", {}), WRITER_METADATA: ctx.job.id}
-    ctx.s3.copy(
-        {"Bucket": ctx.bucket, "Key": source},
-        ctx.bucket,
-        destination,
-        ExtraArgs={
-            "Metadata": metadata,
-            "MetadataDirective": "REPLACE",
-            "ContentType": head.get("ContentType", "binary/octet-stream"),
-        },
-    )
+    # The transfer manager (boto3's `copy`, without boto3) copies past CopyObject's 5 GB in parts.
+    with TransferManager(ctx.s3) as transfers:
+        transfers.copy(
+            {"Bucket": ctx.bucket, "Key": source},
+            ctx.bucket,
+            destination,
+            extra_args={
+                "Metadata": metadata,
+                "MetadataDirective": "REPLACE",
+                "ContentType": head.get("ContentType", "binary/octet-stream"),
+            },
+        ).result()

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from jobdeck import clients
 from jobdeck.actions.registry import ActionContext, ActionError, Node, action
 from jobdeck.domain import new_task_id
 from jobdeck.store import shares as share_store
@@ -47,7 +47,7 @@ def share_create(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) 
         raise ActionError("nothing to share: give a key, or run after a step (or event) that yields objects")
     expires_in = int(params["expires_in"])
     # SigV4 said explicitly: without it botocore still presigns with SigV2 in some regions.
-    signer = boto3.client("s3", config=Config(signature_version="s3v4"))
+    signer = clients.make("s3", Config(signature_version="s3v4"))
     for node in ctx.each(targets):
         try:
             ctx.s3.head_object(Bucket=ctx.bucket, Key=node.key)
