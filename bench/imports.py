@@ -32,6 +32,10 @@ FUNCTIONS: dict[str, tuple[str, float | None]] = {
     "api": ("ApiFunction", 2.0),
     "setup": ("SetupFunction", None),  # once per deploy, as a custom resource
 }
+# The API's libraries alone (bench/floor/api): how much of the API's target they take before any of
+# Jobdeck's code, timed with the API's environment.
+FLOOR = "api libraries"
+FLOOR_DIR = ROOT / "bench" / "floor" / "api"
 _TIMER = (
     "import sys, time\n"
     "sys.path[:0] = {paths!r}\n"
@@ -49,6 +53,7 @@ def environments() -> dict[str, dict[str, str]]:
         fake = {name: value for name, value in os.environ.items() if name.startswith(("AWS_", "POWERTOOLS_"))}
         out = {name: {**base, **fake, **resources.environment(fid)} for name, (fid, _) in FUNCTIONS.items()}
     out[BASELINE] = {**base, **fake}
+    out[FLOOR] = out["api"]
     return out
 
 
@@ -62,6 +67,8 @@ def import_time(name: str, env: dict[str, str]) -> Timing:
     """One cold import in a fresh interpreter."""
     if name == BASELINE:
         paths, module = [], "boto3"
+    elif name == FLOOR:
+        paths, module = [str(LAYER), str(FLOOR_DIR)], "app"
     else:
         paths, module = [str(LAYER), str(ROOT / "functions" / name)], "app"
     code = _TIMER.format(paths=paths, module=module)
@@ -75,7 +82,7 @@ def import_time(name: str, env: dict[str, str]) -> Timing:
 def sample(runs: int = RUNS) -> dict[str, list[Timing]]:
     """Each import `runs` times, interleaved; one untimed round first (bytecode caches)."""
     envs = environments()
-    names = [BASELINE, *FUNCTIONS]
+    names = [BASELINE, *FUNCTIONS, FLOOR]
     timings: dict[str, list[Timing]] = {name: [] for name in names}
     for round_ in range(runs + 1):
         # Rotate the order each round: no import always follows the same one.
@@ -98,11 +105,16 @@ def measure(runs: int = RUNS) -> Table:
         table.add(Figure(f"import {name} over boto3 (CPU time)", cpu[name] / cpu[BASELINE], target=target))
         table.add(Figure(f"  import {name}, CPU time", cpu[name] * 1000, unit="ms", digits=0))
         table.add(Figure("  over boto3 in wall-clock time", wall[name] / wall[BASELINE]))
+    table.add(Figure("the API's libraries alone over boto3 (CPU time)", cpu[FLOOR] / cpu[BASELINE], headline=True))
+    jobdecks = (cpu["api"] - cpu[FLOOR]) * 1000
+    table.add(Figure("  what Jobdeck's code adds to the API, CPU time", jobdecks, unit="ms", digits=0))
     table.notes += [
         "each `import app` in a fresh interpreter (its own start not counted) with the layer and the function on",
         "  sys.path and the function's environment from template.yaml (POWERTOOLS_TRACE_DISABLED=true, the default);",
         "  imports interleaved; the targets are on CPU time, which the other processes on these 2 shared cores",
         "  do not inflate (wall-clock time does, unevenly: shown for reference)",
+        "the API's libraries alone: bench/floor/api, Powertools' Logger and HTTP resolver with validation,",
+        "  pydantic and PynamoDB, each used once, and none of Jobdeck's code: what of the API's target is left",
     ]
     return table
 
