@@ -10,7 +10,7 @@ plain copy of the same objects (GetObject, read, PutObject each) in the same run
   above which it writes each part to a temporary file, work S3 does on its side). The seconds moto
   spends playing S3 are shown too, and the ratio without them.
 - Memory, moto as a server in a child process: the peak growth of this process's Python heap
-  (tracemalloc) during the action, over what it held before: the action, boto3, botocore, urllib3,
+  (tracemalloc) during the action, over what it held before: the action, its S3 client, urllib3,
   and nothing of the fake S3 (in-process, moto keeps each request's body after answering it, and
   its CompleteMultipartUpload joins the parts in memory). Target <= 64 MB: one 8 MiB part buffer,
   its copy on the way out, one 1 MiB read chunk and what botocore makes of them.
@@ -28,8 +28,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-
-import boto3
 
 from bench import aws
 from bench.report import Figure, Table
@@ -53,7 +51,7 @@ def measure() -> Table:
     with aws.stack() as resources, _moto_seconds() as in_moto:
         os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(16 * 1024 * 1024)  # aws.stack() restores it
         bucket = resources.buckets["DatasourceBucket"]
-        s3 = boto3.client("s3")
+        s3 = clients.s3()  # the action's own client, made before anything is timed
         _fill(s3, bucket)
         settings = Settings.from_env()
         copy = min((_timed(lambda: _copy(s3, bucket), in_moto) for _ in range(RUNS)), key=lambda t: t[0])
@@ -157,7 +155,7 @@ def _moto_server() -> Iterator[None]:
     try:
         os.environ.update(AWS_ENDPOINT_URL=server.endpoint, JOBDECK_DATASOURCE_BUCKET=BUCKET)
         clients.reset()
-        s3 = boto3.client("s3")
+        s3 = clients.s3()  # the action's own: made here, it is part of what the process held before
         s3.create_bucket(Bucket=BUCKET)
         _fill(s3, BUCKET)
         yield
