@@ -145,3 +145,21 @@ def test_an_upload_event_makes_thumbnails_once_and_their_own_events_start_nothin
 
     written = {**event, "key": ".thumbnails/up/p.jpg/sm.jpg", "id": "e2"}
     assert routing.route(routing.Incoming(f"s3:ObjectCreated:{bucket}", "e2", datetime.now(UTC), written)) == []
+
+
+def test_an_image_replaced_between_its_head_and_its_read_is_skipped_not_misrecorded(aws, settings, s3, bucket):
+    """The thumbnails record the ETag the HEAD saw: a newer version read in its place would be filed
+    under the old one. The newer version has an upload event of its own."""
+    from jobdeck import clients
+
+    s3.put_object(Bucket=bucket, Key="photos/cat.jpg", Body=_image(400, 300), ContentType="image/jpeg")
+
+    def replace_it(**_):
+        s3.put_object(Bucket=bucket, Key="photos/cat.jpg", Body=_image(800, 600), ContentType="image/jpeg")
+
+    clients.s3().meta.events.register_first("before-call.s3.GetObject", replace_it)
+    made, lines = _thumbnail(settings, [Node("photos/cat.jpg")])
+
+    assert made == []
+    assert "photos/cat.jpg changed or went while it was read: skipped" in lines
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=".thumbnails/")

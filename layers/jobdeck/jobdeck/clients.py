@@ -54,6 +54,13 @@ def sns() -> SNSClient:
 
 
 @cache
+def presigner() -> S3Client:
+    """S3 for presigned URLs. SigV4 said explicitly: without it botocore still presigns with SigV2 in
+    some regions."""
+    return cast("S3Client", make("s3", Config(signature_version="s3v4")))
+
+
+@cache
 def events() -> EventBridgeClient:
     return cast("EventBridgeClient", make("events"))
 
@@ -66,5 +73,5 @@ def scheduler() -> EventBridgeSchedulerClient:
 def reset() -> None:
     """Forget the clients and their session (tests that swap the AWS endpoint, the local stack at
     start): the next client reads the environment afresh."""
-    for made in (s3, sqs, sns, events, scheduler, _session):
+    for made in (s3, presigner, sqs, sns, events, scheduler, _session):
         made.cache_clear()

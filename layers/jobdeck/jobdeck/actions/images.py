@@ -12,6 +12,7 @@ import io
 import shutil
 import tempfile
 import warnings
+from contextlib import closing
 from pathlib import PurePosixPath
 from typing import IO, Any
 
@@ -107,8 +108,16 @@ def _thumbnails(ctx: ActionContext, params: dict[str, Any], prefix: str, node: N
         ctx.log(f"{node.key} is not an image ({content_type or 'no content type'}): skipped")
         return None
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        body = ctx.s3.get_object(Bucket=ctx.bucket, Key=node.key)["Body"]
-        shutil.copyfileobj(body, spool, READ_CHUNK)
+        try:
+            # The version the HEAD saw, whose ETag the thumbnails record; a newer one has its own event.
+            got = ctx.s3.get_object(Bucket=ctx.bucket, Key=node.key, IfMatch=head["ETag"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412", "404", "NoSuchKey"):
+                raise
+            ctx.log(f"{node.key} changed or went while it was read: skipped", "WARNING")
+            return None
+        with closing(got["Body"]) as body:
+            shutil.copyfileobj(body, spool, READ_CHUNK)
         spool.seek(0)
         try:
             rendered = _render(spool, params, node.key)

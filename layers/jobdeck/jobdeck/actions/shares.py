@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from jobdeck import clients
@@ -46,8 +45,7 @@ def share_create(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) 
     if not targets:
         raise ActionError("nothing to share: give a key, or run after a step (or event) that yields objects")
     expires_in = int(params["expires_in"])
-    # SigV4 said explicitly: without it botocore still presigns with SigV2 in some regions.
-    signer = clients.make("s3", Config(signature_version="s3v4"))
+    signer = clients.presigner()
     for node in ctx.each(targets):
         try:
             ctx.s3.head_object(Bucket=ctx.bucket, Key=node.key)
