@@ -23,11 +23,15 @@ def load_handler(function_id: str) -> Handler:
     spec = importlib.util.spec_from_file_location(f"jobdeck_fn_{function_id}", path)
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
+    stack_froze = gc.get_freeze_count() > 0  # a running stack froze what it held (LocalStack.start)
     spec.loader.exec_module(module)
     # A Lambda environment loads its handler once; this process loads them again and again (each
     # stack, each test). What the handler's cold start froze (jobdeck.coldstart) would then be
     # everything this process held at each load, garbage included, never to be collected.
     gc.unfreeze()
+    if stack_froze:  # loaded while a stack runs: keep the stack's freeze, without the garbage
+        gc.collect()
+        gc.freeze()
     return getattr(module, attribute)
 
 

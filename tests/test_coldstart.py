@@ -20,6 +20,7 @@ def collector_on() -> Iterator[None]:
     was_on = gc.isenabled()
     gc.enable()
     yield
+    gc.unfreeze()  # what coldstart.imports froze: the process's heap, left frozen, would leak into later tests
     if not was_on:
         gc.disable()
 
@@ -74,6 +75,20 @@ def test_loading_a_function_locally_leaves_nothing_frozen() -> None:
 
     load_handler("TickFunction")
     assert gc.get_freeze_count() == 0
+
+
+def test_loading_a_function_while_a_stack_runs_keeps_the_stacks_freeze() -> None:
+    """A running local stack has frozen what it holds (LocalStack.start); a function loaded then
+    (the pipeline benchmark loads the tick) must not thaw it, or its full collections come back."""
+    from jobdeck_local.lambda_runtime import load_handler
+
+    gc.collect()
+    gc.freeze()  # as LocalStack.start leaves the process
+    try:
+        load_handler("TickFunction")
+        assert gc.get_freeze_count() > 20_000
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize("function", ["api", "events", "runner", "setup", "tick"])
