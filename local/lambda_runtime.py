@@ -30,9 +30,16 @@ def load_handler(function_id: str) -> Handler:
     # everything this process held at each load, garbage included, never to be collected.
     gc.unfreeze()
     if stack_froze:  # loaded while a stack runs: keep the stack's freeze, without the garbage
-        gc.collect()
-        gc.freeze()
+        freeze_held()
     return getattr(module, attribute)
+
+
+def freeze_held() -> None:
+    """What the process holds now lives as long as it runs, as in a Lambda environment after its
+    init (jobdeck.coldstart): the garbage is collected and the rest frozen, out of every later
+    collection. gc.unfreeze() lets go of it."""
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass

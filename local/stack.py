@@ -13,7 +13,7 @@ from typing import Any
 
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
-from jobdeck_local.lambda_runtime import load_handler
+from jobdeck_local.lambda_runtime import freeze_held, load_handler
 from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.provision import Resources, provision
 from jobdeck_local.triggers import Clock, QueuePoller
@@ -90,12 +90,9 @@ class LocalStack:
             thread.start()
         if self.run_api and function_available("ApiFunction"):
             self.api = HttpFront(host=self.host, port=self.api_port).start()
-        # As a Lambda environment after its init (jobdeck.coldstart): what the process holds now
-        # lives as long as the stack. Frozen, no collection walks it again; left in, a full
-        # collection in a burst of runs stopped every invocation for half a second (300,000
-        # objects, in a process that had run other work before the stack).
-        gc.collect()
-        gc.freeze()
+        # Left unfrozen, a full collection in a burst of runs stopped every invocation for half a
+        # second (300,000 objects, in a process that had run other work before the stack).
+        freeze_held()
         return self
 
     def _wire_triggers(self) -> None:

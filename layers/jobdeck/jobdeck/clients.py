@@ -32,7 +32,7 @@ def _session() -> Session:
     return get_session()
 
 
-def make(service: str, config: Config | None = None) -> Any:
+def _make(service: str, config: Config | None = None) -> Any:
     """A new client of the shared session; `config` is merged over Jobdeck's retry settings."""
     with _making:
         return _session().create_client(service, config=_CONFIG.merge(config) if config else _CONFIG)
@@ -40,34 +40,34 @@ def make(service: str, config: Config | None = None) -> Any:
 
 @cache
 def s3() -> S3Client:
-    return cast("S3Client", make("s3"))
+    return cast("S3Client", _make("s3"))
 
 
 @cache
 def sqs() -> SQSClient:
-    return cast("SQSClient", make("sqs"))
+    return cast("SQSClient", _make("sqs"))
 
 
 @cache
 def sns() -> SNSClient:
-    return cast("SNSClient", make("sns"))
+    return cast("SNSClient", _make("sns"))
 
 
 @cache
 def presigner() -> S3Client:
     """S3 for presigned URLs. SigV4 said explicitly: without it botocore still presigns with SigV2 in
     some regions."""
-    return cast("S3Client", make("s3", Config(signature_version="s3v4")))
+    return cast("S3Client", _make("s3", Config(signature_version="s3v4")))
 
 
 @cache
 def events() -> EventBridgeClient:
-    return cast("EventBridgeClient", make("events"))
+    return cast("EventBridgeClient", _make("events"))
 
 
 @cache
 def scheduler() -> EventBridgeSchedulerClient:
-    return cast("EventBridgeSchedulerClient", make("scheduler"))
+    return cast("EventBridgeSchedulerClient", _make("scheduler"))
 
 
 def reset() -> None:
