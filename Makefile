@@ -11,10 +11,21 @@ BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
+# Exact versions and hashes of everything installed: docs/dependencies.md. uv makes the locks, pip
+# installs them (with hashes, so nothing else can stand in for what was locked).
+LOCKS := locks
+LOCK_VENV := .venv-lock
+# `make lock LOCK_FLAGS="--upgrade-package pillow"` moves one pin; "--upgrade", all within pyproject's ranges.
+LOCK_FLAGS ?=
+PIP_INSTALL = -m pip install --quiet --require-hashes
+# Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34); template.yaml's Architectures: x86_64.
+LAYER_PLATFORM := x86_64-manylinux_2_34
+COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/uv pip compile --quiet --generate-hashes \
+          --python-version 3.12 $(LOCK_FLAGS)
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
 
-.PHONY: help run test unit lint template build bench deploy clean browser
+.PHONY: help run test unit lint template build bench deploy clean browser lock FORCE
 
 help:
 	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
@@ -23,27 +34,52 @@ help:
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
 	@echo "make bench     the benchmarks, printed as tables"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
+	@echo "make lock      the locks in locks/ and layers/jobdeck/requirements.txt, from pyproject.toml"
 	@echo "make deploy    sam deploy --guided"
 
-$(VENV)/.installed: pyproject.toml
+# The stamp is a copy of the lock it installed: another lock makes the virtualenv anew, so that it
+# holds exactly what the lock says and nothing an earlier one left.
+$(VENV)/.installed: pyproject.toml $(LOCKS)/dev.txt
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.12 found"; exit 1; }
+	$(PYTHON) $(LOCKS)/pins.py check
+	cmp -s $(LOCKS)/dev.txt $@ || rm -rf $(VENV)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python $(PIP_INSTALL) -r $(LOCKS)/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	cp $(LOCKS)/dev.txt $@
+
+# uv, the locker, pinned like the rest (tools.txt is made by `make lock` too).
+$(LOCK_VENV)/.installed: $(LOCKS)/tools.txt
+	test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python $(PIP_INSTALL) -r $(LOCKS)/tools.txt
 	touch $@
 
+# The layer's lock takes the development lock's versions (-c): the tests run what is deployed.
+lock: $(LOCK_VENV)/.installed
+	$(COMPILE) $(LOCKS)/tools.in -o $(LOCKS)/tools.txt
+	$(COMPILE) --universal pyproject.toml --extra dev -o $(LOCKS)/dev.txt
+	$(COMPILE) --python-platform $(LAYER_PLATFORM) pyproject.toml --no-emit-package boto3 \
+	  -c $(LOCKS)/dev.txt -o $(LOCKS)/layer.txt
+	$(COMPILE) --universal $(LOCKS)/sam.in -o $(LOCKS)/sam.txt
+	$(COMPILE) --universal $(LOCKS)/checkov.in -o $(LOCKS)/checkov.txt
+	$(PYTHON) $(LOCKS)/pins.py record
+
+# .venv-sam and .venv-checkov may be shared by several work trees (symlinks): each compares its lock
+# with the copy it installed rather than dates, which a checkout changes.
 # SAM CLI pins boto3, click and pydantic of its own: it lives in its own virtualenv.
-$(SAM_VENV)/.installed:
-	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli
-	touch $@
+$(SAM_VENV)/.installed: FORCE
+	@cmp -s $(LOCKS)/sam.txt $@ || { \
+	  set -x; test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV); \
+	  $(SAM_VENV)/bin/python $(PIP_INSTALL) -r $(LOCKS)/sam.txt && cp $(LOCKS)/sam.txt $@; }
 
 # checkov (tests/test_checkov.py scans template.yaml) brings a hundred packages of its own: its own
 # virtualenv too.
-$(CHECKOV_VENV)/.installed:
-	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==3.3.30'
-	touch $@
+$(CHECKOV_VENV)/.installed: FORCE
+	@cmp -s $(LOCKS)/checkov.txt $@ || { \
+	  set -x; test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV); \
+	  $(CHECKOV_VENV)/bin/python $(PIP_INSTALL) -r $(LOCKS)/checkov.txt && cp $(LOCKS)/checkov.txt $@; }
+
+FORCE:
 
 run: $(VENV)/.installed
 	$(BIN)/python -m jobdeck_local
