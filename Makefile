@@ -18,6 +18,8 @@ LOCK_VENV := .venv-lock
 # `make lock LOCK_FLAGS="--upgrade-package pillow"` moves one pin; "--upgrade", all within pyproject's ranges.
 LOCK_FLAGS ?=
 PIP_INSTALL = -m pip install --quiet --require-hashes
+# $(call venv,DIR): DIR made a virtualenv if it is not one, with the pinned pip.
+venv = { test -x $(1)/bin/python || $(PYTHON) -m venv $(1); } && $(1)/bin/python $(PIP_INSTALL) -r $(LOCKS)/pip.txt
 # Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34); template.yaml's Architectures: x86_64.
 LAYER_PLATFORM := x86_64-manylinux_2_34
 COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/uv pip compile --quiet --generate-hashes \
@@ -43,20 +45,21 @@ $(VENV)/.installed: pyproject.toml $(LOCKS)/dev.txt
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.12 found"; exit 1; }
 	$(PYTHON) $(LOCKS)/pins.py check
 	cmp -s $(LOCKS)/dev.txt $@ || rm -rf $(VENV)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(call venv,$(VENV))
 	$(BIN)/python $(PIP_INSTALL) -r $(LOCKS)/dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	cp $(LOCKS)/dev.txt $@
 
-# uv, the locker, pinned like the rest (tools.txt is made by `make lock` too).
-$(LOCK_VENV)/.installed: $(LOCKS)/tools.txt
-	test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
-	$(LOCK_VENV)/bin/python $(PIP_INSTALL) -r $(LOCKS)/tools.txt
+# uv, the locker, pinned like the rest (uv.txt is made by `make lock` too).
+$(LOCK_VENV)/.installed: $(LOCKS)/uv.txt $(LOCKS)/pip.txt
+	$(call venv,$(LOCK_VENV))
+	$(LOCK_VENV)/bin/python $(PIP_INSTALL) -r $(LOCKS)/uv.txt
 	touch $@
 
 # The layer's lock takes the development lock's versions (-c): the tests run what is deployed.
 lock: $(LOCK_VENV)/.installed
-	$(COMPILE) $(LOCKS)/tools.in -o $(LOCKS)/tools.txt
+	$(COMPILE) --universal $(LOCKS)/uv.in -o $(LOCKS)/uv.txt
+	$(COMPILE) --universal $(LOCKS)/pip.in -o $(LOCKS)/pip.txt
 	$(COMPILE) --universal pyproject.toml --extra dev -o $(LOCKS)/dev.txt
 	$(COMPILE) --python-platform $(LAYER_PLATFORM) pyproject.toml --no-emit-package boto3 \
 	  -c $(LOCKS)/dev.txt -o $(LOCKS)/layer.txt
@@ -69,14 +72,14 @@ lock: $(LOCK_VENV)/.installed
 # SAM CLI pins boto3, click and pydantic of its own: it lives in its own virtualenv.
 $(SAM_VENV)/.installed: FORCE
 	@cmp -s $(LOCKS)/sam.txt $@ || { \
-	  set -x; test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV); \
+	  set -x; $(call venv,$(SAM_VENV)) && \
 	  $(SAM_VENV)/bin/python $(PIP_INSTALL) -r $(LOCKS)/sam.txt && cp $(LOCKS)/sam.txt $@; }
 
 # checkov (tests/test_checkov.py scans template.yaml) brings a hundred packages of its own: its own
 # virtualenv too.
 $(CHECKOV_VENV)/.installed: FORCE
 	@cmp -s $(LOCKS)/checkov.txt $@ || { \
-	  set -x; test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV); \
+	  set -x; $(call venv,$(CHECKOV_VENV)) && \
 	  $(CHECKOV_VENV)/bin/python $(PIP_INSTALL) -r $(LOCKS)/checkov.txt && cp $(LOCKS)/checkov.txt $@; }
 
 FORCE:

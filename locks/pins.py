@@ -86,7 +86,8 @@ class Lock:
 LOCKS = (
     Lock("locks/dev.txt", "pyproject.toml", ("dev",)),
     Lock(LAYER_LOCK, "pyproject.toml"),
-    Lock("locks/tools.txt", "locks/tools.in"),
+    Lock("locks/uv.txt", "locks/uv.in"),
+    Lock("locks/pip.txt", "locks/pip.in"),
     Lock("locks/sam.txt", "locks/sam.in"),
     Lock("locks/checkov.txt", "locks/checkov.in"),
 )
