@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 
+from jobdeck_local.moto_process import MotoNotStarted
 from jobdeck_local.stack import LocalStack
 
 
@@ -24,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalStack(host=args.host, port=args.port, api_port=args.api_port)
     try:
         stack.start()
+    except MotoNotStarted as exc:  # what moto's process said is the whole story: no traceback
+        stack.stop()
+        print(exc, file=sys.stderr, flush=True)
+        return 1
+    try:
         print(stack.banner(), flush=True)
         while not stopped.wait(0.5):
             pass

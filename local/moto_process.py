@@ -4,7 +4,9 @@ In the stack's process, moto would share one interpreter lock with everything th
 clock, the pollers and every function invocation. In AWS those do not wait on the service's CPU,
 and on a laptop's cores they need not either. The child installs the quirks (see moto_quirks),
 binds, says `ready` on its standard output once it answers, and stops when its standard input
-closes, so it ends with the stack even when the stack's process is killed. It runs in a session of
+closes, so it ends with the stack even when the stack's process is killed. A child that cannot
+serve as the quirks need (another moto than the pinned one: moto_pin) says why there instead, and
+the stack stops with its words. It runs in a session of
 its own: a Ctrl-C at the terminal reaches the stack, which stops its runs first and moto last.
 """
 
@@ -23,6 +25,10 @@ from pathlib import Path
 
 READY = "ready"
 START_TIMEOUT = 30.0  # seconds for the child to import moto, bind and answer
+
+
+class MotoNotStarted(RuntimeError):
+    """moto's server process did not start, and why."""
 
 
 @dataclass
@@ -49,16 +55,29 @@ class MotoProcess:
         )
         line = self._first_line(START_TIMEOUT)
         if line != READY:
+            said = self._said_after(line) if line else ""
             code = self._child.poll()
             self.stop()
             if line is None:
                 why = f"no word from it within {START_TIMEOUT:g} s"
+            elif said:
+                why = f"it said:\n{said}"
             elif code is not None:  # werkzeug says why on standard error (a port in use, say)
                 why = f"it ended with code {code}, saying why on standard error"
             else:
                 why = f"it said {line!r}"
-            raise RuntimeError(f"moto's server did not start on {self.endpoint}: {why}")
+            raise MotoNotStarted(f"moto's server did not start on {self.endpoint}: {why}")
         return self
+
+    def _said_after(self, line: str) -> str:
+        """All the child said, from `line` on, when it ended after saying it (it says why it will not
+        serve, then ends); "" when it goes on."""
+        assert self._child is not None and self._child.stdout is not None
+        try:
+            self._child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return ""
+        return "\n".join([line, *self._child.stdout.read().splitlines()]).strip()
 
     def _first_line(self, timeout: float) -> str | None:
         """The child's first line ("" if it ended without one), or None if it said nothing in time."""
@@ -95,10 +114,15 @@ class MotoProcess:
 
 
 def serve(host: str, port: int) -> None:
+    from jobdeck_local.moto_pin import MotoMismatch
+
+    try:
+        from jobdeck_local.moto_quirks import install_all  # checks moto against its pin first
+    except MotoMismatch as exc:
+        print(exc, flush=True)  # in place of the word: the stack shows it and stops
+        sys.exit(1)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
-
-    from jobdeck_local.moto_quirks import install_all
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     install_all()

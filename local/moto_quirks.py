@@ -59,7 +59,12 @@ second; SQS answers as soon as it is visible. `prompt_sqs_long_polls()` waits un
 message becomes visible, or one is sent or handed back, rather than a second: no sooner either,
 since looking again every few milliseconds over a hundred delayed messages was moto's busiest work
 while the stack sat idle.
+
+Each quirk reaches into moto as 5.2.6 has it: local/moto_pin.py pins that version and lists, per
+quirk, what it replaces and reads.
 """
+
+# ruff: noqa: E402  (moto's modules are imported after the pin's check)
 
 from __future__ import annotations
 
@@ -73,6 +78,12 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
+
+from jobdeck_local import moto_pin
+
+# Before the imports of moto below, which another moto may fail with a bare ImportError: the check
+# names each quirk, the version found and the one pinned.
+moto_pin.require()
 
 from moto import backends
 from moto.core import responses
