@@ -3,13 +3,23 @@ PynamoDB sends the items (puts before updates), not in the order the code added 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tomllib
+
 import pytest
+from pynamodb.exceptions import TransactWriteError
 
 from jobdeck import audit, jobs, store, tasks
 from jobdeck.access import SYSTEM
 from jobdeck.domain import TaskStatus
 from jobdeck.errors import Conflict
-from jobdeck.store.models import TaskModel
+from jobdeck.store.connections import PYNAMODB_VERSION
+from jobdeck.store.convert import audit_item
+from jobdeck.store.models import AuditModel, JobModel, TaskModel
+from jobdeck.store.transactions import transaction
+from locks import pins
 from tests.support import at, make_job
 
 
@@ -80,3 +90,45 @@ def test_after_connect_a_burst_of_first_requests_makes_no_client(aws, monkeypatc
     assert TaskModel._get_connection().connection.client.meta.config.max_pool_connections == 8
     store.reset()  # and PynamoDB's own pool again after
     assert TaskModel._get_connection().connection.client.meta.config.max_pool_connections == 10
+
+
+def test_the_reasons_are_matched_to_items_in_the_order_pynamodb_sends_them(aws):
+    """PynamoDB sends deletes, then puts, then updates, whatever order they were added in, and
+    DynamoDB gives the reasons in the order it received the items: the one failed update, added
+    first, is the last reason."""
+    jobs.create(make_job("ordered", None))
+    task = tasks.run_now("ordered")
+    tx = transaction()
+    with pytest.raises(TransactWriteError) as caught, tx:
+        tx.update(JobModel("ordered"), actions=[JobModel.label.set("moved")], condition=JobModel.version == 99)
+        tx.save(audit_item(audit.entry(SYSTEM, "job.replace", "ordered")))
+        tx.delete(TaskModel("ordered", task.id))
+    reasons = [reason.code if reason else None for reason in caught.value.cancellation_reasons or []]
+    assert reasons == [None, None, "ConditionalCheckFailed"]
+    assert tx.failed(caught.value, JobModel)
+    assert not tx.failed(caught.value, TaskModel) and not tx.failed(caught.value, AuditModel)
+    assert store.get_task("ordered", task.id) is not None  # nothing was written
+
+
+def test_another_pynamodb_fails_the_stores_import_naming_both_versions(tmp_path):
+    """The store reaches into PynamoDB's model connections (jobdeck/store/connections.py): with
+    another version it refuses to load rather than misbehave."""
+    (tmp_path / "sitecustomize.py").write_text("import pynamodb\npynamodb.__version__ = '6.2.0'\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", "import jobdeck.store"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert (
+        "PynamoDBMismatch: PynamoDB 6.2.0 is installed, but jobdeck.store.connections reaches into "
+        "PynamoDB 6.1.0's Model._connection and Model._get_connection()"
+    ) in done.stderr
+
+
+def test_pyproject_and_both_locks_pin_the_pynamodb_the_store_reaches_into():
+    assert (
+        f"pynamodb=={PYNAMODB_VERSION}"
+        in tomllib.loads((pins.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+    for lock in ("locks/dev.txt", pins.LAYER_LOCK):
+        assert [pin.version for pin in pins.pins((pins.ROOT / lock).read_text())["pynamodb"]] == [PYNAMODB_VERSION]

@@ -4,6 +4,7 @@ The node index (`jobdeck.store.nodes`) and the share links (`jobdeck.store.share
 the few actions that use them, not from here: every function's cold start would pay for them."""
 
 from jobdeck.store.audit import list_audit, record
+from jobdeck.store.connections import connect, reset
 from jobdeck.store.jobs import (
     all_jobs,
     create_job,
@@ -48,7 +49,6 @@ from jobdeck.store.tasks import (
     stale_queued,
     task_page,
 )
-from jobdeck.store.transactions import connect, reset
 
 __all__ = [
     "Claim",

@@ -1,22 +1,24 @@
-"""DynamoDB transactions: one connection for them, and reading why one was cancelled."""
+"""DynamoDB transactions: sent again when DynamoDB refuses one for now, and asked which item failed
+its condition. Only PynamoDB's public TransactWrite: the items are kept here and handed to a new
+one for each send."""
 
 from __future__ import annotations
 
 import random
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, ShareModel, SubscriptionModel, TaskModel
-
-_connection: Connection | None = None
-MODELS = (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel)
-_POOLS = {model: model.Meta.max_pool_connections for model in MODELS}  # PynamoDB's, until connect() says otherwise
+from jobdeck.store.connections import transactions
 
 # DynamoDB refused the whole transaction for now (nothing was written): it is sent again after a
 # pause, capped and jittered. botocore retries a ThrottlingException only while its client's retry
@@ -27,6 +29,10 @@ AGAIN_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededEx
 AGAIN_REASONS = frozenset({"ThrottlingError", "TransactionConflict"})
 AGAIN_ATTEMPTS = 8
 
+# The order TransactWrite sends its items in, whatever order they were added in; DynamoDB gives the
+# cancellation reasons in the order it received them. tests/test_transactions.py holds PynamoDB to it.
+SEND_ORDER = ("condition_check", "delete", "save", "update")
+
 
 def refused_for_now(exc: TransactWriteError) -> bool:
     reasons = {reason.code for reason in exc.cancellation_reasons or [] if reason is not None}
@@ -35,30 +41,66 @@ def refused_for_now(exc: TransactWriteError) -> bool:
     return exc.cause_response_code in AGAIN_CODES or bool(reasons & AGAIN_REASONS)
 
 
-class Transaction(TransactWrite):
-    def _commit(self) -> Any:
+@dataclass(frozen=True)
+class _Item:
+    kind: str  # a SEND_ORDER member
+    table: str
+    add: Callable[[TransactWrite], None]  # adds it to a TransactWrite
+
+
+class Transaction:
+    """What PynamoDB's TransactWrite takes (save, update, delete), sent when the `with` block ends:
+    the models' attributes are read then."""
+
+    def __init__(self, client_request_token: str) -> None:
+        self.client_request_token = client_request_token
+        self._items: list[_Item] = []
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self._send()
+
+    def save(self, model: Model, condition: Condition | None = None) -> None:
+        self._items.append(_Item("save", model.Meta.table_name, lambda tx: tx.save(model, condition=condition)))
+
+    def update(self, model: Model, actions: list[Action], condition: Condition | None = None) -> None:
+        self._items.append(
+            _Item("update", model.Meta.table_name, lambda tx: tx.update(model, actions=actions, condition=condition))
+        )
+
+    def delete(self, model: Model, condition: Condition | None = None) -> None:
+        self._items.append(_Item("delete", model.Meta.table_name, lambda tx: tx.delete(model, condition=condition)))
+
+    def _send(self) -> Any:
         for attempt in range(1, AGAIN_ATTEMPTS + 1):
             try:
-                return super()._commit()
+                # Each send the same items with the same token: DynamoDB applies them at most once.
+                with TransactWrite(connection=transactions(), client_request_token=self.client_request_token) as tx:
+                    for item in self._items:
+                        item.add(tx)
+                return
             except TransactWriteError as exc:
                 if attempt == AGAIN_ATTEMPTS or not refused_for_now(exc):
                     raise
                 time.sleep(random.uniform(0, min(1.0, 0.025 * 2**attempt)))
-        raise AssertionError("unreachable")
 
     def failed(self, exc: TransactWriteError, model: type[Model] | None = None) -> bool:
         """Whether an item (of `model`'s table, when given) failed its condition.
 
-        DynamoDB gives the cancellation reasons in the order PynamoDB sent the items, which is
-        condition checks, deletes, puts, then updates, whatever order they were added in: the
-        reasons are matched to the items by that order, and an item is known by its table (no
+        The reasons come in the order the items were sent (SEND_ORDER), not the order they were
+        added in: they are matched to the items by that order, and an item is known by its table (no
         transaction of ours writes two items of one table under different conditions)."""
-        sent = [*self._condition_check_items, *self._delete_items, *self._put_items, *self._update_items]
+        sent = sorted(self._items, key=lambda item: SEND_ORDER.index(item.kind))  # stable: added order within a kind
         table = model.Meta.table_name if model else None
         return any(
             reason is not None
             and reason.code == "ConditionalCheckFailed"
-            and (table is None or sent[index].get("TableName") == table)
+            and (table is None or sent[index].table == table)
             for index, reason in enumerate(exc.cancellation_reasons or [])
         )
 
@@ -69,31 +111,4 @@ def transaction() -> Transaction:
     then succeeds, where without the token it would fail its own condition and read as "another
     delivery got there first", leaving its task RUNNING for the reaper. Our own resends after a
     throttling cancellation keep the token too (same items, same token)."""
-    global _connection
-    if _connection is None:
-        _connection = Connection(region=REGION)
-    return Transaction(connection=_connection, client_request_token=str(uuid.uuid4()))
-
-
-def connect(at_once: int = 10) -> None:
-    """Make each table's DynamoDB client now rather than at its first request, with a connection
-    for each of `at_once` requests. A Lambda environment serves one request at a time; the local
-    stack's invocations share one process, and PynamoDB makes a connection's client unlocked (it
-    looks, then makes): a hundred first reads at once made eighty clients, some 80 ms of CPU each,
-    as a burst of scheduled runs began, and urllib3 discarded every connection past its pool's ten."""
-    global _connection
-    for model in MODELS:
-        model.Meta.max_pool_connections = at_once
-        model._connection = None  # one made before would keep its pool
-    _connection = Connection(region=REGION, max_pool_connections=at_once)
-    for connection in (_connection, *(model._get_connection().connection for model in MODELS)):
-        connection.client  # noqa: B018 -- the property makes it
-
-
-def reset() -> None:
-    """Forget every DynamoDB connection, so the next request reads the endpoint afresh."""
-    global _connection
-    _connection = None
-    for model in MODELS:
-        model.Meta.max_pool_connections = _POOLS[model]
-        model._connection = None
+    return Transaction(client_request_token=str(uuid.uuid4()))
