@@ -23,8 +23,21 @@ from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from jobdeck import clients, store  # noqa: E402
+from jobdeck_local import reaches  # noqa: E402
 from jobdeck_local.moto_quirks import cheap_requests  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
+
+# The request counters below (and bench/cost.py's) wrap a private method of botocore's and one of
+# moto's: botocore offers events per client, not one place every client's requests go through.
+# botocore's version is the lock's; moto's is pinned (and checked by moto_quirks' import).
+reaches.require(
+    "bench (its request counters)",
+    (
+        reaches.Reach("botocore.client.BaseClient._make_api_call", params=("self", "operation_name", "api_params")),
+        reaches.Reach("moto.core.botocore_stubber.BotocoreStubber.process_request", params=("self", "request")),
+    ),
+    "botocore as locks/dev.txt pins it, moto as local/moto_pin.py does",
+)
 
 # moto's service time then grows with what a request reads or writes, as DynamoDB's does, not with its
 # tables, nor with a walk of its answer's shape, nor with parsing the same expressions again; as the

@@ -13,11 +13,7 @@ The standard library only: it must be importable whatever moto is installed.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import re
-from dataclasses import dataclass
-from typing import Any
+from jobdeck_local.reaches import Reach
 
 # Also pinned (==) in pyproject.toml's dev extras, and so in locks/dev.txt: tests/test_moto_pin.py.
 MOTO_VERSION = "5.2.6"
@@ -25,64 +21,6 @@ MOTO_VERSION = "5.2.6"
 
 class MotoMismatch(RuntimeError):
     """The installed moto is not the one the quirks were written for, or lacks what they reach."""
-
-
-@dataclass(frozen=True)
-class Reach:
-    """A name of moto's that a quirk replaces or reads, by its full dotted path."""
-
-    path: str
-    # A callable the quirk replaces, whose parameters its replacement takes in the same order.
-    params: tuple[str, ...] | None = None
-    # An attribute each instance gets in its class's __init__ (not on the class): found in the source.
-    set_in_init: bool = False
-
-    def problem(self) -> str | None:
-        owner_path, _, name = self.path.rpartition(".")
-        if self.set_in_init:
-            owner = _resolve(owner_path)
-            init = getattr(owner, "__init__", None) if isinstance(owner, type) else None
-            try:
-                source = inspect.getsource(init) if init is not None else ""
-            except (OSError, TypeError):
-                source = ""
-            if not re.search(rf"\bself\.{re.escape(name)}\s*(:[^=\n]+)?=[^=]", source):
-                return f"{self.path}: no longer set by {owner_path.rpartition('.')[2]}.__init__"
-            return None
-        found = _resolve(self.path)
-        if found is _MISSING:
-            return f"{self.path}: missing"
-        if self.params is not None:
-            if not callable(found):
-                return f"{self.path}: no longer callable"
-            try:
-                params = tuple(inspect.signature(found).parameters)
-            except (TypeError, ValueError):
-                return None  # a builtin without a signature: callable is what can be said
-            if params != self.params:
-                return f"{self.path}: takes ({', '.join(params)}), the quirk ({', '.join(self.params)})"
-        return None
-
-
-_MISSING = object()
-
-
-def _resolve(path: str) -> Any:
-    """The object at a dotted path: modules imported as needed, then attributes; _MISSING if none."""
-    parts = path.split(".")
-    try:
-        found: Any = importlib.import_module(parts[0])
-    except ImportError:
-        return _MISSING
-    for n, part in enumerate(parts[1:], start=1):
-        if hasattr(found, part):
-            found = getattr(found, part)
-            continue
-        try:
-            found = importlib.import_module(".".join(parts[: n + 1]))
-        except ImportError:
-            return _MISSING
-    return found
 
 
 def _patched(path: str, *params: str) -> Reach:

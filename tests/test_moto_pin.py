@@ -17,7 +17,7 @@ import moto
 import pytest
 from moto.sqs.models import Queue
 
-from jobdeck_local import moto_pin, moto_quirks
+from jobdeck_local import moto_pin, moto_quirks, reaches
 from jobdeck_local.moto_pin import MOTO_VERSION, QUIRKS, MotoMismatch
 from jobdeck_local.stack import free_port
 from locks import pins
@@ -69,7 +69,7 @@ def test_a_method_a_quirk_replaces_gone_or_changed_is_named(monkeypatch: pytest.
     assert wrong == {
         "quirk prompt_sqs_long_polls": ["moto.sqs.models.Queue.wait_for_messages: missing"],
         "quirk safe_sqs_deletes": [
-            "moto.sqs.models.Queue.delete_message: takes (self, receipt_handle, now), the quirk (self, receipt_handle)"
+            "moto.sqs.models.Queue.delete_message: takes (self, receipt_handle, now), Jobdeck (self, receipt_handle)"
         ],
     }
     with pytest.raises(MotoMismatch, match=rf"moto {MOTO_VERSION}, the pinned version, lacks what these reach"):
@@ -132,3 +132,18 @@ def test_the_pin_check_imports_nothing_but_moto_itself() -> None:
     source = (ROOT / "local" / "moto_pin.py").read_text()
     imports = [line for line in source.splitlines() if line.lstrip().startswith(("import ", "from "))]
     assert all("moto." not in line for line in imports)
+
+
+def test_a_name_gone_from_a_library_stops_what_reaches_into_it_naming_both() -> None:
+    """The same check guards bench's request counters (botocore's and moto's private methods)."""
+    gone = reaches.Reach("botocore.client.BaseClient._make_api_call_gone", params=("self",))
+    renamed = reaches.Reach("botocore.client.BaseClient._make_api_call", params=("self", "operation", "params"))
+    with pytest.raises(reaches.ReachMissing) as caught:
+        reaches.require("bench (its request counters)", (gone, renamed), "botocore as locks/dev.txt pins it")
+    assert str(caught.value).splitlines() == [
+        "bench (its request counters) reaches into names the installed libraries lack "
+        "(botocore as locks/dev.txt pins it):",
+        "botocore.client.BaseClient._make_api_call_gone: missing",
+        "botocore.client.BaseClient._make_api_call: takes (self, operation_name, api_params), "
+        "Jobdeck (self, operation, params)",
+    ]

@@ -15,6 +15,13 @@ if TYPE_CHECKING:
 
     from jobdeck.actions.archive import PartWriter
 
+# Two private names of the standard library's zipfile, as Python 3.12 (Lambda's python3.12, the
+# template's Runtime) has them: ZipInfo._compresslevel (a member's level, which ZipFile.open(info)
+# takes from the info alone) and _EndRecData (the end record's reader). Checked here rather than
+# found missing in the middle of an archive.
+if not (hasattr(zipfile, "_EndRecData") and hasattr(zipfile.ZipInfo, "_compresslevel")):
+    raise ImportError("this Python's zipfile lacks _EndRecData or ZipInfo._compresslevel, which archive_zip reaches")
+
 READ_CHUNK = 1024 * 1024
 SKIP_BY_READING = 1024 * 1024  # a seek ahead by at most this much reads on rather than opening a new GET
 # The ZipInfo fields the central directory is written from, kept between invocations.
