@@ -3,7 +3,7 @@ into: checked when moto_quirks is imported, before any of its own imports of mot
 quirk is installed.
 
 The quirks replace moto's methods and read its private attributes (a queue's lock, a table's items),
-as moto 5.2.6 has them. Another moto may still have every name and do something else with it, so
+as MOTO_VERSION has them. Another moto may still have every name and do something else with it, so
 the version itself is checked too: another one stops the local stack, the tests and the benchmarks
 at start, with every quirk named, the version found and the one pinned, and what of its reach is
 missing or changed. Moving the pin: docs/dependencies.md.
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from jobdeck_local.reaches import Reach
 
-# Also pinned (==) in pyproject.toml's dev extras, and so in locks/dev.txt: tests/test_moto_pin.py.
+# Also pinned (==) in pyproject.toml's dev extras, and so in locks/dev.txt (tests/test_moto_pin.py
+# checks all three agree).
 MOTO_VERSION = "5.2.6"
 
 

@@ -6,8 +6,8 @@ and on a laptop's cores they need not either. The child installs the quirks (see
 binds, says `ready` on its standard output once it answers, and stops when its standard input
 closes, so it ends with the stack even when the stack's process is killed. A child that cannot
 serve as the quirks need (another moto than the pinned one: moto_pin) says why there instead, and
-the stack stops with its words. It runs in a session of
-its own: a Ctrl-C at the terminal reaches the stack, which stops its runs first and moto last.
+the stack stops with its words. It runs in a session of its own: a Ctrl-C at the terminal reaches
+the stack, which stops its runs first and moto last.
 """
 
 from __future__ import annotations

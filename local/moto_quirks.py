@@ -60,8 +60,8 @@ message becomes visible, or one is sent or handed back, rather than a second: no
 since looking again every few milliseconds over a hundred delayed messages was moto's busiest work
 while the stack sat idle.
 
-Each quirk reaches into moto as 5.2.6 has it: local/moto_pin.py pins that version and lists, per
-quirk, what it replaces and reads.
+Each quirk reaches into moto as the pinned version has it: local/moto_pin.py pins that version and
+lists, per quirk, what it replaces and reads.
 """
 
 # ruff: noqa: E402  (moto's modules are imported after the pin's check)
