@@ -6,9 +6,11 @@ The standard library only: a check must import whatever version of the library i
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,3 +82,13 @@ def require(user: str, reaches: tuple[Reach, ...], pinned: str) -> None:
     found = [problem for reach in reaches if (problem := reach.problem())]
     if found:
         raise ReachMissing("\n".join([f"{user} reaches into names the installed libraries lack ({pinned}):", *found]))
+
+
+def install(owner: Any, name: str, replace: Callable[[Any], Callable[..., Any]]) -> None:
+    """`owner.name` becomes `replace(original)`, once: installing it again changes nothing."""
+    original = getattr(owner, name)
+    if getattr(original, "_jobdeck_quirk", False):
+        return
+    replacement = functools.wraps(original)(replace(original))
+    replacement._jobdeck_quirk = True  # type: ignore[attr-defined]
+    setattr(owner, name, replacement)

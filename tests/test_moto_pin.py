@@ -40,24 +40,23 @@ def test_every_quirk_is_listed_with_what_it_replaces(monkeypatch: pytest.MonkeyP
     """What install_all installs is QUIRKS, and each replacement a quirk makes is among its reaches."""
     called: list[str] = []
     quirks = {name: getattr(moto_quirks, name) for name in QUIRKS}
-    for name in quirks:
-        monkeypatch.setattr(moto_quirks, name, lambda name=name: called.append(name))
-    moto_quirks.install_all()
+    with monkeypatch.context() as patched:
+        for name in quirks:
+            patched.setattr(moto_quirks, name, lambda name=name: called.append(name))
+        moto_quirks.install_all()
     assert sorted(called) == sorted(QUIRKS)
-    monkeypatch.undo()
 
     for name, quirk in quirks.items():
         replaced: list[str] = []
 
         def record(owner: Any, attribute: str, _: Callable[..., Any], replaced: list[str] = replaced) -> None:
-            where = (
-                owner.__name__ if isinstance(owner, types.ModuleType) else f"{owner.__module__}.{owner.__qualname__}"
-            )
+            module = isinstance(owner, types.ModuleType)
+            where = owner.__name__ if module else f"{owner.__module__}.{owner.__qualname__}"
             replaced.append(f"{where}.{attribute}")
 
-        monkeypatch.setattr(moto_quirks, "_install", record)
-        quirk()
-        monkeypatch.undo()
+        with monkeypatch.context() as patched:
+            patched.setattr(reaches, "install", record)
+            quirk()
         declared = {reach.path for reach in QUIRKS[name] if reach.params is not None}
         assert set(replaced) <= declared, name
 
