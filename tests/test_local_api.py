@@ -396,6 +396,39 @@ def test_one_event_at_a_time_reaches_the_function(front, function):
     assert function.most_running == 1
 
 
+def test_a_hundred_clients_connecting_at_once_are_all_answered_on_kept_alive_connections(front):
+    """ThreadingHTTPServer's backlog of 5 reset some of 60 connections made at once; waitress's
+    holds them. Each client sends its requests on one connection, kept alive between them."""
+    clients, requests = 100, 2
+    token = front.tokens.mint("admin")
+    ready = threading.Barrier(clients)
+    outcomes: list[object] = []
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", front.port, timeout=30)
+        try:
+            ready.wait()
+            connection.connect()  # all at once
+            first = connection.sock
+            for _ in range(requests):
+                connection.request("GET", "/jobs", headers={"Authorization": f"Bearer {token}"})
+                response = connection.getresponse()
+                response.read()
+                outcomes.append(response.status)
+            outcomes.append("kept alive" if connection.sock is first else "reconnected")
+        except OSError as e:  # a reset, a refusal, a timeout
+            outcomes.append(repr(e))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes)) == ["200"] * clients * requests + ["kept alive"] * clients
+
+
 # ------------------------------------------------------------------ the issuer
 
 
