@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from jobdeck import overlap, store
 from jobdeck.actions.registry import ActionContext, Node, action
-from jobdeck.domain import DEFAULT_HISTORY_DAYS, Job, TaskStatus
+from jobdeck.domain import DEFAULT_HISTORY_DAYS, Job, Task, TaskStatus
 
 
 @action(
@@ -44,13 +44,19 @@ def tasks_reap(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) ->
         limit = min(job.timeout_seconds if job else RUNNER_LIMIT_SECONDS, RUNNER_LIMIT_SECONDS)
         if ctx.now - task.started_at <= timedelta(seconds=limit + params["grace_seconds"]):
             continue
-        task.status, task.ended_at = TaskStatus.ERROR, ctx.now
-        task.message = f"Task stuck: RUNNING since {task.started_at.isoformat()}, past its {limit} s limit"
-        freed = store.finish_task(task, job.history_days if job else DEFAULT_HISTORY_DAYS)
-        if freed is store.Freed.SOMEONE_WAITS:
-            overlap.release(task.job_id)  # the dead runner never woke the next in line
-        if freed:
+        if end_stuck(task, job, ctx.now, f"RUNNING since {task.started_at.isoformat()}, past its {limit} s limit"):
             reaped += 1
             ctx.log(f"reaped {task.job_id}/{task.id}", "WARNING")
     ctx.log(f"reaped {reaped} stuck tasks")
     return nodes
+
+
+def end_stuck(task: Task, job: Job | None, now: datetime, why: str) -> bool:
+    """A RUNNING task whose runner is gone ends ERROR "Task stuck: <why>", its seat given back and
+    the next in line woken (the dead runner never will). False if it had moved on meanwhile."""
+    task.status, task.ended_at = TaskStatus.ERROR, now
+    task.message = f"Task stuck: {why}"
+    freed = store.finish_task(task, job.history_days if job else DEFAULT_HISTORY_DAYS)
+    if freed is store.Freed.SOMEONE_WAITS:
+        overlap.release(task.job_id)
+    return bool(freed)
