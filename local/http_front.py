@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from aws_lambda_powertools import Logger
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from jobdeck_local import events, template
 from jobdeck_local.http_server import RAW_HEADERS, HttpServer
@@ -154,15 +155,17 @@ class HttpFront:
         port: int = 8000,
         routes: Iterable[Route] | None = None,
         function_id: str = FUNCTION_ID,
+        key: RSAPrivateKey | None = None,
     ) -> None:
         """Binds the port at once (0: any free one). The handler defaults to the function's, loaded
-        as Lambda loads it; the issuer to a new one at http://<host>:<port>/local-issuer."""
+        as Lambda loads it; the issuer to a new one at http://<host>:<port>/local-issuer, signing
+        with `key` (default: a new one)."""
         self.function_id = function_id
         self.handler = handler or load_handler(function_id)
         self.routes = sorted(template_routes(function_id) if routes is None else routes, key=Route.rank)
         self.server = HttpServer(self.wsgi, host, port, MAX_PAYLOAD)
         self.host, self.port = host, self.server.port
-        self.tokens = tokens or TokenIssuer(f"{self.url}{ISSUER_PATH}")
+        self.tokens = tokens or TokenIssuer(f"{self.url}{ISSUER_PATH}", key=key)
         self._invoking = threading.Lock()  # one event at a time, as in one Lambda container
         self._thread: threading.Thread | None = None
 

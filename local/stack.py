@@ -9,6 +9,8 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from jobdeck_local import template
@@ -16,6 +18,9 @@ from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.lambda_runtime import freeze_held, load_handler
 from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.provision import Resources, provision
+from jobdeck_local.recovery import Recovered, recover_runs
+from jobdeck_local.state_dir import Manifest, StateDir
+from jobdeck_local.tokens import signing_key
 from jobdeck_local.triggers import Clock, QueuePoller
 
 REGION = "us-east-1"
@@ -55,6 +60,10 @@ class LocalStack:
     pollers: list[QueuePoller] = field(default_factory=list)
     api: HttpFront | None = None  # once started, and only when the template's ApiFunction exists
     moto: MotoProcess | None = None
+    state: Path | None = None  # the folder kept across restarts (state_dir); None: nothing outlives the stack
+    restored: Manifest | None = None  # the state found in it at start, if any
+    restored_bytes: int = 0
+    recovered: Recovered | None = None  # what became of the runs the stopped stack left RUNNING
     _environ: dict[str, str] | None = None
 
     @property
@@ -62,7 +71,12 @@ class LocalStack:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalStack:
-        self.moto = MotoProcess(self.host, self.port).start()
+        if self.state is not None:
+            self.state = self.state.resolve()
+            self.restored_bytes = StateDir(self.state).size()
+        self.moto = MotoProcess(self.host, self.port, self.state).start()
+        if self.state is not None:
+            self.restored = StateDir(self.state).manifest()  # read after moto accepted it
         self._environ = dict(os.environ)
         os.environ.update(
             AWS_ENDPOINT_URL=self.endpoint,
@@ -86,10 +100,12 @@ class LocalStack:
         store.connect(at_once=sum(poller.concurrency for poller in self.pollers) + 10)
         system_jobs.ensure()
         definitions.install(template.ROOT / "jobs")
+        self.recovered = recover_runs(datetime.now(UTC))  # before the pollers: no runner of ours is alive yet
         for thread in [*self.clocks, *self.pollers]:
             thread.start()
         if self.run_api and function_available("ApiFunction"):
-            self.api = HttpFront(host=self.host, port=self.api_port).start()
+            key = signing_key(StateDir(self.state).key_file) if self.state is not None else None
+            self.api = HttpFront(host=self.host, port=self.api_port, key=key).start()
         # Left unfrozen, a full collection in a burst of runs stopped every invocation for half a
         # second (300,000 objects, in a process that had run other work before the stack).
         freeze_held()
@@ -149,6 +165,7 @@ class LocalStack:
             f"  tables:              {', '.join(self.resources.tables.values())}",
             f"  datasource bucket:   {bucket}",
             f"  queues:              {', '.join(self.resources.queues.values())}",
+            f"  state:               {self._state_line()}",
             "  try:",
             f"    aws --endpoint-url {self.endpoint} dynamodb scan --table-name "
             f"{self.resources.tables['JobsTable']} --query 'Items[].label.S'",
@@ -168,5 +185,24 @@ class LocalStack:
                 f'    curl -H "Authorization: Bearer $JOBDECK_TOKEN" {url}/jobs',
                 f"  another user: curl '{tokens.issuer}/dev-token?username=bob&groups=admins'",
             ]
-        lines.append("  the tick fires every minute; Ctrl-C stops everything.")
+        lines.append("  the tick fires every minute; Ctrl-C stops everything and saves the state.")
         return "\n".join(lines)
+
+    def _state_line(self) -> str:
+        if self.state is None:
+            return "in memory: it ends with the stack"
+        if self.restored is None:
+            return f"{self.state} (new; saved every second while it changes)"
+        line = f"{self.state} ({_size(self.restored_bytes)}, saved {self.restored.saved_at}; restored"
+        if self.recovered and (self.recovered.resumed or self.recovered.ended):
+            line += f"; of the runs it left RUNNING, {self.recovered.resumed} continue, {self.recovered.ended} ended"
+        return line + ")"
+
+
+def _size(count: float) -> str:
+    unit = "B"
+    for bigger in ("KB", "MB", "GB"):
+        if count < 1000:
+            break
+        count, unit = count / 1000, bigger
+    return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
