@@ -17,7 +17,7 @@ export POWERTOOLS_DEV := false
 .PHONY: help run test unit lint template build bench deploy clean browser
 
 help:
-	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
+	@echo "make run       Jobdeck locally, its state kept in .jobdeck/state (Ctrl-C stops; ARGS=\"--fresh\" starts empty)"
 	@echo "make test      lint, template checks and the whole test suite"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
@@ -45,8 +45,9 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==3.3.30'
 	touch $@
 
+# Options go to the local stack: make run ARGS="--fresh", ARGS="--state /tmp/demo --api-port 8001".
 run: $(VENV)/.installed
-	$(BIN)/python -m jobdeck_local
+	$(BIN)/python -m jobdeck_local $(ARGS)
 
 test: lint template browser $(CHECKOV_VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q
