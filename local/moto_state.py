@@ -76,8 +76,9 @@ class MotoState:
                 f"not deleted), or install moto=={manifest.moto} to use it."
             )
         for service, name in manifest.parts.items():
-            module, attribute, accounts = pickle.loads(self.folder.read_part(name))
+            module, attribute, accounts, own = pickle.loads(self.folder.read_part(name))
             live: BackendDict[Any] = getattr(importlib.import_module(module), attribute)
+            vars(live).update(own)
             for account, regions in accounts.items():
                 for region, backend in regions.items():
                     live[account][region] = backend
@@ -182,13 +183,20 @@ _REDUCERS: dict[type, Any] = {
 }
 
 
+# What BackendDict itself sets; a subclass may keep more of the service's state beside its backends
+# (S3's: which account holds each bucket name, without which a bucket restored is not found, and
+# creating it again replaces it with an empty one).
+_BACKEND_DICT_OWN = {"backend", "service_name", "_use_boto3_regions", "_additional_regions", "_id"}
+
+
 def _pickle(backend_dict: BackendDict[Any]) -> bytes:
-    """(module, name, {account: {region: backend}}) of one service."""
+    """(module, name, {account: {region: backend}}, its subclass's own attributes) of one service."""
     accounts = {account: dict(regions) for account, regions in dict.items(backend_dict)}
+    own = {name: value for name, value in vars(backend_dict).items() if name not in _BACKEND_DICT_OWN}
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {**copyreg.dispatch_table, **_REDUCERS}
-    pickler.dump((*_where(backend_dict), accounts))
+    pickler.dump((*_where(backend_dict), accounts, own))
     return buffer.getvalue()
 
 
