@@ -115,7 +115,7 @@ def test_a_state_saved_by_another_moto_is_refused_saying_what_to_do(tmp_path):
         _load(tmp_path)
 
 
-def test_a_save_that_dies_before_its_manifest_leaves_the_previous_state_whole(tmp_path, monkeypatch):
+def test_a_save_that_dies_before_its_manifest_leaves_the_previous_state_whole(tmp_path, monkeypatch, capfd):
     with mock_aws():
         provision()
         state = _save(tmp_path)
@@ -127,9 +127,10 @@ def test_a_save_that_dies_before_its_manifest_leaves_the_previous_state_whole(tm
             raise OSError("power cut")
 
         monkeypatch.setattr(Path, "replace", power_cut)
-        with pytest.raises(OSError, match="power cut"):
+        with pytest.raises(RuntimeError, match="saving the state .* failed"):
             state.save()
         monkeypatch.setattr(Path, "replace", real_replace)
+        assert "OSError: power cut" in capfd.readouterr().err  # the saving child said why
     with mock_aws():
         _load(tmp_path)
         assert "Item" not in boto3.client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": "lost"}})
