@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from bench import (  # each imports bench.aws (the fake AWS) before jobdeck
+    api_load,
     compress,
     cost,
     imports,
@@ -14,6 +15,7 @@ from bench import (  # each imports bench.aws (the fake AWS) before jobdeck
     pipeline,
     routing,
     start_lag,
+    state_saves,
     sync,
     tick_scaling,
     writes,
@@ -31,6 +33,8 @@ BENCHMARKS: list[Callable[[], Table]] = [
     start_lag.measure,
     cost.measure,
     compress.measure,
+    api_load.measure,
+    state_saves.measure,
 ]
 
 
