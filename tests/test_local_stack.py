@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import http.client
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -108,3 +111,31 @@ def test_an_upload_to_the_local_bucket_starts_the_subscribed_jobs_within_seconds
         return done and node_index.node(bucket, "inbox/photo.jpg")
 
     assert _wait_for(indexed, timeout=15)["content_type"] == "image/jpeg"
+
+
+def test_the_api_answers_200_requests_from_50_clients_at_once_all_with_200(local_stack):
+    """Run Now pressed by sixty people at once got "connection reset by peer" on some of them."""
+    clients, each = 50, 4
+    token = local_stack.api.tokens.mint("admin")
+    ready = threading.Barrier(clients)
+    statuses: list[object] = []
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", local_stack.api.port, timeout=60)
+        try:
+            ready.wait()
+            for _ in range(each):
+                connection.request("GET", "/jobs", headers={"Authorization": f"Bearer {token}"})
+                response = connection.getresponse()
+                statuses.append(response.status if json.loads(response.read())["items"] else "empty")
+        except OSError as e:
+            statuses.append(repr(e))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * clients * each
