@@ -17,8 +17,8 @@ from pathlib import Path
 import boto3
 
 from bench import aws
+from bench.job_list import finished_task
 from bench.report import Figure, Table
-from jobdeck.domain import Task, TaskStatus, TriggerInfo, TriggerType, new_task_id
 from jobdeck.store.convert import item_from_task
 from jobdeck.store.models import TaskModel
 from jobdeck_local.moto_state import MotoState
@@ -68,19 +68,7 @@ def measure() -> Table:
 def _seed(bucket: str) -> None:
     with TaskModel.batch_write() as batch:
         for index in range(TASKS):
-            job_id = f"job-{index % 400:03}"
-            at = NOW - timedelta(minutes=index)
-            task = Task(
-                job_id=job_id,
-                id=new_task_id(at),
-                status=TaskStatus.FINISHED,
-                trigger=TriggerInfo(TriggerType.SCHEDULE),
-                created_at=at,
-                started_at=at,
-                ended_at=at + timedelta(seconds=2),
-                progress=1.0,
-                message="done",
-            )
+            task = finished_task(f"job-{index % 400:03}", NOW - timedelta(minutes=index))
             batch.save(item_from_task(task, 30))
     s3 = boto3.client("s3")
     body = bytes(range(256)) * (FILE_BYTES // 256)

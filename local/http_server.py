@@ -16,6 +16,7 @@ channel, parser and task classes (hence its exact pin in pyproject.toml):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -103,7 +104,10 @@ class HttpServer:
         """`run` returns soon after: its loop closes the listening socket and every connection
         itself (they are its own to touch)."""
         sockets = self._server._map
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
+        # The thunk is queued before the pipe is written to: a worker thread's pull may wake the
+        # loop in between, which runs it and closes the pipe. The write then fails: done already.
+        with contextlib.suppress(OSError):
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
 
     def close(self) -> None:
         wasyncore.close_all(self._server._map)  # what a loop that never ran still holds

@@ -12,8 +12,9 @@ into the same moto; the manifest records moto's version, and another is refused 
 A snapshot is taken with the request gate closed (request_gate), so it holds no request
 half-applied, by a fork of the process (see `save`), and pickles only the services changed since the
 last one (plus the ones that deliver messages, which a write elsewhere may have used: S3 and
-EventBridge send to SQS); unchanged parts stay on disk as they are. `keep` saves every second while something changed, so that a kill -9
-or a power cut loses at most the last second.
+EventBridge send to SQS); unchanged parts stay on disk as they are. `keep` saves every second
+while something changed, so that a kill -9 or a power cut loses at most the last second (and what
+changed during a save still under way).
 
 At load, messages that were in flight (received by a poller of the stack that stopped, never
 deleted) are visible again at once: nobody holds them any more. In AWS a dead consumer's messages

@@ -3,8 +3,11 @@ receiver and an action context."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
@@ -213,3 +216,44 @@ class TopicInbox:
 
     def messages(self) -> list[dict[str, Any]]:
         return self.queue.bodies()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """The predicate's first true value, looked at every 0.2 s; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def clients_at_once(port: int, token: str, clients: int, each: int, timeout: float = 60) -> list[object]:
+    """`clients` threads connect at the same moment, then send `each` GET /jobs on their one
+    connection: the statuses, then per client "kept alive" (or "reconnected"), or what went wrong."""
+    ready = threading.Barrier(clients)
+    outcomes: list[object] = []
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            ready.wait()
+            connection.connect()
+            first = connection.sock
+            for _ in range(each):
+                connection.request("GET", "/jobs", headers={"Authorization": f"Bearer {token}"})
+                response = connection.getresponse()
+                response.read()
+                outcomes.append(response.status)
+            outcomes.append("kept alive" if connection.sock is first else "reconnected")
+        except OSError as e:  # a reset, a refusal, a timeout
+            outcomes.append(repr(e))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -18,6 +18,7 @@ import pytest
 
 from jobdeck_local.http_front import MAX_PAYLOAD, HttpFront, Route, template_routes
 from jobdeck_local.tokens import TokenIssuer, flatten_claims
+from tests.support import clients_at_once
 
 # How template.yaml routes AdminApi: four public GETs, everything else behind the JWT authorizer.
 ROUTES = [
@@ -399,34 +400,8 @@ def test_one_event_at_a_time_reaches_the_function(front, function):
 def test_a_hundred_clients_connecting_at_once_are_all_answered_on_kept_alive_connections(front):
     """ThreadingHTTPServer's backlog of 5 reset some of 60 connections made at once; waitress's
     holds them. Each client sends its requests on one connection, kept alive between them."""
-    clients, requests = 100, 2
-    token = front.tokens.mint("admin")
-    ready = threading.Barrier(clients)
-    outcomes: list[object] = []
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", front.port, timeout=30)
-        try:
-            ready.wait()
-            connection.connect()  # all at once
-            first = connection.sock
-            for _ in range(requests):
-                connection.request("GET", "/jobs", headers={"Authorization": f"Bearer {token}"})
-                response = connection.getresponse()
-                response.read()
-                outcomes.append(response.status)
-            outcomes.append("kept alive" if connection.sock is first else "reconnected")
-        except OSError as e:  # a reset, a refusal, a timeout
-            outcomes.append(repr(e))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(map(str, outcomes)) == ["200"] * clients * requests + ["kept alive"] * clients
+    outcomes = clients_at_once(front.port, front.tokens.mint("admin"), clients=100, each=2, timeout=30)
+    assert sorted(map(str, outcomes)) == ["200"] * 200 + ["kept alive"] * 100
 
 
 # ------------------------------------------------------------------ the issuer

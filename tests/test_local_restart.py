@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import boto3
 import pytest
 
 from jobdeck_local.stack import free_port
+from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ class Stack:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)  # a full pipe would stall the stack
         self._reader.start()
-        _wait_for(
+        wait_for(
             lambda: any("Ctrl-C stops" in line for line in self.lines) or self.process.poll() is not None, START_TIMEOUT
         )
         assert self.process.poll() is None, self.output
@@ -105,15 +106,6 @@ class Stack:
             self.process.wait(timeout=30)
 
 
-def _wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
-
-
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
     return tmp_path / "state"
@@ -139,7 +131,7 @@ def _make_and_use(stack: Stack) -> str:
     assert stack.api("POST", "/jobs", job)[0] == 201
     status, task = stack.api("POST", "/jobs/kept/run", {})
     assert status == 202, task
-    _wait_for(lambda: [t for t in stack.tasks("kept") if t["status"] == "FINISHED"])
+    wait_for(lambda: [t for t in stack.tasks("kept") if t["status"] == "FINISHED"])
     stack.client("s3").put_object(
         Bucket=BUCKET, Key="inbox/notes.txt", Body=b"notes", ContentType="text/plain", Metadata={"by": "alice"}
     )
@@ -175,8 +167,8 @@ def _due_jobs_ran(stack: Stack, due: datetime) -> None:
         return sorted(datetime.fromisoformat(t["scheduled_for"]) for t in done) if len(done) >= count else None
 
     slots = [due + timedelta(seconds=n) for n in range(3)]
-    assert _wait_for(lambda: finished("once", 1)) == slots[:1]
-    assert _wait_for(lambda: finished("every", 3)) == slots
+    assert wait_for(lambda: finished("once", 1)) == slots[:1]
+    assert wait_for(lambda: finished("every", 3)) == slots
     time.sleep(1)  # and nothing more comes
     assert (len(stack.tasks("once")), len(stack.tasks("every"))) == (1, 3)
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import gc
-import http.client
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +16,7 @@ import pytest
 from jobdeck import store
 from jobdeck.store import nodes as node_index
 from jobdeck_local.stack import LocalStack, free_port
-from tests.support import make_job
+from tests.support import clients_at_once, make_job, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +30,6 @@ def local_stack() -> Iterator[LocalStack]:
         stack.stop()  # also gives the process its environment back
 
 
-def _wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
-
-
 def test_local_stack_fires_a_schedule_and_runs_it_through_the_queue(local_stack):
     from jobdeck import jobs
 
@@ -54,7 +41,7 @@ def test_local_stack_fires_a_schedule_and_runs_it_through_the_queue(local_stack)
     soon = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
     jobs.create(make_job("soon", f"at({soon.isoformat()})"))
 
-    task = _wait_for(lambda: next((t for t in store.list_tasks("soon") if t.status.value == "FINISHED"), None))
+    task = wait_for(lambda: next((t for t in store.list_tasks("soon") if t.status.value == "FINISHED"), None))
     assert task.scheduled_for == soon
     assert task.started_at >= soon  # delivered by DelaySeconds, not before its second
 
@@ -110,32 +97,11 @@ def test_an_upload_to_the_local_bucket_starts_the_subscribed_jobs_within_seconds
         done = [t for t in store.list_tasks("index-new-uploads") if t.status.value == "FINISHED"]
         return done and node_index.node(bucket, "inbox/photo.jpg")
 
-    assert _wait_for(indexed, timeout=15)["content_type"] == "image/jpeg"
+    assert wait_for(indexed, timeout=15)["content_type"] == "image/jpeg"
 
 
 def test_the_api_answers_200_requests_from_50_clients_at_once_all_with_200(local_stack):
     """Run Now pressed by sixty people at once got "connection reset by peer" on some of them."""
-    clients, each = 50, 4
-    token = local_stack.api.tokens.mint("admin")
-    ready = threading.Barrier(clients)
-    statuses: list[object] = []
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", local_stack.api.port, timeout=60)
-        try:
-            ready.wait()
-            for _ in range(each):
-                connection.request("GET", "/jobs", headers={"Authorization": f"Bearer {token}"})
-                response = connection.getresponse()
-                statuses.append(response.status if json.loads(response.read())["items"] else "empty")
-        except OSError as e:
-            statuses.append(repr(e))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [200] * clients * each
+    outcomes = clients_at_once(local_stack.api.port, local_stack.api.tokens.mint("admin"), clients=50, each=4)
+    assert outcomes.count(200) == 200
+    assert sorted(map(str, outcomes)) == ["200"] * 200 + ["kept alive"] * 50

@@ -127,7 +127,7 @@ def test_a_save_that_dies_before_its_manifest_leaves_the_previous_state_whole(tm
             raise OSError("power cut")
 
         monkeypatch.setattr(Path, "replace", power_cut)
-        with pytest.raises(RuntimeError, match="saving the state .* failed"):
+        with pytest.raises(RuntimeError, match=r"saving the state .* failed"):
             state.save()
         monkeypatch.setattr(Path, "replace", real_replace)
         assert "OSError: power cut" in capfd.readouterr().err  # the saving child said why
