@@ -81,7 +81,13 @@ class MotoState:
                 f"not deleted), or install moto=={manifest.moto} to use it."
             )
         for service, name in manifest.parts.items():
-            module, attribute, accounts, own = pickle.loads(self.folder.read_part(name))
+            try:
+                module, attribute, accounts, own = pickle.loads(self.folder.read_part(name))
+            except Exception as e:  # a part damaged, or of another layout: nothing to guess at
+                raise StateRefused(
+                    f"{self.folder.path / name} cannot be loaded ({type(e).__name__}: {e}). Start with --fresh "
+                    f"(the old state is moved aside, not deleted)."
+                ) from e
             live: BackendDict[Any] = getattr(importlib.import_module(module), attribute)
             vars(live).update(own)
             for account, regions in accounts.items():

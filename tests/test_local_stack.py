@@ -61,11 +61,12 @@ def test_local_stack_wires_the_run_queue_to_its_dead_letter_queue(local_stack):
     assert local_stack.resources.queue_arns["RunDeadLetterQueue"] in policy["RedrivePolicy"]
 
 
-def test_run_command_prints_its_endpoint_and_stops_cleanly_on_ctrl_c():
+def test_run_command_prints_its_endpoint_and_stops_cleanly_on_ctrl_c(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
+    ports = ["--port", str(port), "--api-port", str(free_port())]
     process = subprocess.Popen(
-        [sys.executable, "-m", "jobdeck_local", "--port", str(port), "--api-port", str(free_port())],
+        [sys.executable, "-m", "jobdeck_local", *ports, "--state", str(tmp_path / "state")],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

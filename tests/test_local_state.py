@@ -115,6 +115,15 @@ def test_a_state_saved_by_another_moto_is_refused_saying_what_to_do(tmp_path):
         _load(tmp_path)
 
 
+def test_a_damaged_part_is_refused_saying_what_to_do(tmp_path):
+    with mock_aws():
+        provision()
+        state = _save(tmp_path)
+    (tmp_path / state.manifest.parts["dynamodb"]).write_bytes(b"not a pickle")
+    with mock_aws(), pytest.raises(StateRefused, match=r"dynamodb\.1\.pickle cannot be loaded .* --fresh"):
+        _load(tmp_path)
+
+
 def test_a_save_that_dies_before_its_manifest_leaves_the_previous_state_whole(tmp_path, monkeypatch, capfd):
     with mock_aws():
         provision()
