@@ -29,4 +29,5 @@ onSessionChange((ended) => {
   }
 });
 window.addEventListener("hashchange", route);
+window.addEventListener("hashchange", renderTopbar);
 route();

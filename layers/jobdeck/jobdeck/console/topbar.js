@@ -6,11 +6,14 @@ import { $, fill, h } from "./lib/dom.js";
 import { say } from "./lib/notice.js";
 import { reroute } from "./page.js";
 
-/** Show who is signed in now (or nobody). */
+/** Show who is signed in now (or nobody), and which of its links is the page on show. */
 export function renderTopbar() {
   const user = currentUser();
   $("#whoami").hidden = !user;
-  $("#nav-audit").hidden = !user?.admin;
+  const audit = $("#nav-audit");
+  audit.hidden = !user?.admin;
+  if (location.hash.startsWith("#/audit")) audit.setAttribute("aria-current", "page");
+  else audit.removeAttribute("aria-current");
   fill($("#whoami-name"), user?.name, user?.admin && [" ", h("span", { class: "role" }, "admin")]);
 }
 

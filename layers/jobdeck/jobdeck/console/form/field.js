@@ -72,7 +72,9 @@ export function numberValue(input) {
 /**
  * A row's "Remove" button.
  * @param {() => void} onclick
- * @returns {HTMLElement} its aria-label says what it removes ("Remove hook 2"), set by its row
+ * @param {string | null} [label] what it removes, for assistive tech ("Remove hook 2"); a row
+ *   that keeps its button sets it again when its place changes
+ * @returns {HTMLElement}
  */
-export const removeButton = (onclick) =>
-  h("button", { type: "button", class: "small danger-outline", onclick }, "Remove");
+export const removeButton = (onclick, label = null) =>
+  h("button", { type: "button", class: "small danger-outline", "aria-label": label, onclick }, "Remove");

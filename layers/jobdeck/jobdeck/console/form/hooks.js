@@ -30,14 +30,12 @@ export function hooksPart(job) {
       build(index) {
         const at = `hooks[${index}]`;
         rowError.id = `f-h${uid}-error`;
-        const remove = removeButton(() => rows.remove(row));
-        remove.setAttribute("aria-label", `Remove hook ${index + 1}`);
         row.element = h(
           "div",
           { class: "param-row hook-row", "data-field": at },
           field(`${at}.slug`, `f-h${uid}-slug`, "Hook slug", slug, "Started by POST /hooks/<slug>", true),
           field(`${at}.admins_only`, `f-h${uid}-admins_only`, "Admins only", adminsOnly),
-          remove,
+          removeButton(() => rows.remove(row), `Remove hook ${index + 1}`),
           rowError,
         );
       },

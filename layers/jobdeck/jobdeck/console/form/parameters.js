@@ -38,8 +38,6 @@ export function parametersPart(job) {
       element: null,
       build(index) {
         const at = `parameters[${index}]`;
-        const remove = removeButton(() => rows.remove(row));
-        remove.setAttribute("aria-label", `Remove parameter ${index + 1}`);
         row.element = h(
           "div",
           { class: "param-row", "data-field": at },
@@ -48,7 +46,7 @@ export function parametersPart(job) {
           field(`${at}.default`, `f-p${uid}-default`, "Default", def),
           field(`${at}.description`, `f-p${uid}-description`, "Description", desc),
           field(`${at}.required`, `f-p${uid}-required`, "Required", required),
-          remove,
+          removeButton(() => rows.remove(row), `Remove parameter ${index + 1}`),
         );
       },
       value: () => ({

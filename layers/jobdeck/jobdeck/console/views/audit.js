@@ -3,7 +3,8 @@
 
 import { allJobs, api } from "../api.js";
 import { isAdmin } from "../auth.js";
-import { enc, fill, h, keepFocus } from "../lib/dom.js";
+import { enc, h } from "../lib/dom.js";
+import { pagedTable } from "../lib/paged-table.js";
 import { timeAgo } from "../lib/time.js";
 import { AUDIT_ACTIONS } from "../lib/vocabulary.js";
 import { crumbs, current, show, showProblem } from "../page.js";
@@ -18,33 +19,31 @@ function versions(entry) {
   return `${before ?? "new"} → ${after ?? "deleted"}`;
 }
 
-/** The entry's detail, each item as "name value"; a task links to its page. */
+/** The entry's detail, each item as "name value"; a task links to its page; null for none. */
 function detail(entry) {
-  return Object.entries(entry.detail).map(([name, value], i) => {
+  const items = Object.entries(entry.detail).map(([name, value], i) => {
     const shown =
       name === "task" && entry.job_id
         ? h("a", { href: `#/jobs/${enc(entry.job_id)}/tasks/${enc(value)}` }, h("code", {}, value))
         : h("code", {}, typeof value === "object" ? JSON.stringify(value) : String(value));
     return [i ? " · " : "", h("span", { class: "detail-item" }, `${name.replace(/_/g, " ")} `, shown)];
   });
+  return items.length ? h("span", {}, items) : null;
 }
 
 const none = () => h("span", { class: "muted" }, "—");
 
 function entryRow(entry) {
   const words = AUDIT_ACTIONS[entry.action];
+  const name = h("code", { class: words ? "action-name" : "" }, entry.action);
   const job = entry.job_id ? h("a", { href: `#/jobs/${enc(entry.job_id)}` }, entry.job_id) : none();
   return h(
     "tr",
     { "data-entry": entry.id },
     h("td", { "data-label": "When" }, timeAgo(entry.at)),
     h("td", { class: "who", "data-label": "Who" }, entry.actor),
-    h(
-      "td",
-      { class: "what", "data-label": "What" },
-      words || h("code", {}, entry.action),
-      words && [" ", h("code", { class: "action-name" }, entry.action)],
-    ),
+    // One element in each cell: on a phone a cell is a grid of its label and its content.
+    h("td", { class: "what", "data-label": "What" }, h("span", {}, words && [words, " "], name)),
     h("td", { "data-label": "Job" }, job),
     h("td", { class: "versions", "data-label": "Version" }, versions(entry) ?? none()),
     h("td", { class: "detail", "data-label": "Detail" }, detail(entry)),
@@ -56,11 +55,18 @@ export async function auditView(view, jobId) {
   const query = `/audit?limit=${PAGE}${jobId ? `&job_id=${enc(jobId)}` : ""}`;
   const [first, jobs] = await Promise.all([api("GET", query), allJobs()]);
   if (!current(view)) return;
-  const trail = { items: first.items, cursor: first.cursor };
   const job = jobs.find((j) => j.id === jobId);
-
-  const body = h("tbody", { id: "audit-body" });
-  const older = h("button", { type: "button", id: "audit-older", onclick: loadOlder }, "Older");
+  const trail = pagedTable({
+    id: "audit",
+    className: "audit cards",
+    caption: "Audit trail, newest first",
+    headings: HEADINGS,
+    row: entryRow,
+    empty: jobId ? "No change to this job in the trail." : "The trail is empty.",
+    olderId: "audit-older",
+    readOlder: (cursor) => api("GET", `${query}&cursor=${enc(cursor)}`),
+  });
+  trail.show(first);
   const choice = h("input", {
     type: "search",
     id: "audit-job",
@@ -88,27 +94,6 @@ export async function auditView(view, jobId) {
     jobId && h("a", { href: "#/audit", id: "audit-all" }, "All jobs"),
   );
 
-  function render() {
-    const empty = jobId ? "No change to this job in the trail." : "The trail is empty.";
-    keepFocus(() =>
-      fill(
-        body,
-        ...trail.items.map(entryRow),
-        trail.items.length === 0 ? h("tr", { class: "empty" }, h("td", { colspan: HEADINGS.length }, empty)) : [],
-      ),
-    );
-    older.hidden = !trail.cursor;
-  }
-
-  async function loadOlder() {
-    const more = await api("GET", `${query}&cursor=${enc(trail.cursor)}`);
-    trail.items.push(...more.items.filter((e) => !trail.items.some((k) => k.id === e.id)));
-    trail.cursor = more.cursor;
-    render();
-    if (!older.hidden) older.focus();
-  }
-
-  render();
   const whose = jobId && h("a", { href: `#/jobs/${enc(jobId)}`, id: "audit-job-link" }, job?.label || jobId);
   show(
     jobId ? `Audit · ${job?.label || jobId}` : "Audit",
@@ -128,17 +113,6 @@ export async function auditView(view, jobId) {
       ),
     ),
     h("div", { class: "toolbar" }, filter),
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        { class: "audit cards", id: "audit" },
-        h("caption", { class: "visually-hidden" }, "Audit trail, newest first"),
-        h("thead", {}, h("tr", {}, HEADINGS.map((t) => h("th", { scope: "col" }, t)))),
-        body,
-      ),
-    ),
-    h("div", { class: "button-row pager" }, older),
+    trail.elements,
   );
 }

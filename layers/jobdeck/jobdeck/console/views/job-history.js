@@ -3,7 +3,8 @@
 
 import { api } from "../api.js";
 import { statusBadge } from "../lib/badges.js";
-import { enc, fill, h, keepFocus } from "../lib/dom.js";
+import { enc, h } from "../lib/dom.js";
+import { pagedTable } from "../lib/paged-table.js";
 import { duration, timeAgo } from "../lib/time.js";
 import { STATUSES } from "../lib/vocabulary.js";
 
@@ -17,55 +18,38 @@ const HEADINGS = ["Status", "Trigger", "By", "Started", "Duration", "Message"];
  */
 export function jobHistory(jobId) {
   const tasks = `/jobs/${enc(jobId)}/tasks?limit=${PAGE}`;
-  const history = { items: [], cursor: null, status: "" };
-  const body = h("tbody", { id: "history-body" });
-  const older = h("button", { type: "button", id: "older", onclick: loadOlder }, "Older");
+  let status = "";
+  /** The path of the newest page, of the status chosen. */
+  const newest = () => `${tasks}${status ? `&status=${status}` : ""}`;
+  const table = pagedTable({
+    id: "history",
+    className: "history",
+    caption: "Task history, newest first",
+    headings: HEADINGS,
+    row: (task) => taskRow(jobId, task),
+    empty: "No tasks in the history.",
+    olderId: "older",
+    readOlder: (cursor) => api("GET", `${newest()}&cursor=${enc(cursor)}`),
+  });
   const statusFilter = h(
     "select",
-    { id: "history-status", onchange: reload },
+    {
+      id: "history-status",
+      onchange: async () => {
+        status = statusFilter.value;
+        table.show(await api("GET", newest()));
+      },
+    },
     h("option", { value: "" }, "All statuses"),
     STATUSES.map((s) => h("option", { value: s }, s)),
   );
-  /** The path of the newest page, of the status chosen. */
-  const newest = () => `${tasks}${history.status ? `&status=${history.status}` : ""}`;
-
-  function render() {
-    keepFocus(() =>
-      fill(
-        body,
-        ...history.items.map((task) => taskRow(jobId, task)),
-        history.items.length === 0
-          ? h("tr", { class: "empty" }, h("td", { colspan: HEADINGS.length }, "No tasks in the history."))
-          : [],
-      ),
-    );
-    older.hidden = !history.cursor;
-  }
-
-  async function loadOlder() {
-    const more = await api("GET", `${newest()}&cursor=${enc(history.cursor)}`);
-    history.items.push(...more.items.filter((t) => !history.items.some((k) => k.id === t.id)));
-    history.cursor = more.cursor;
-    render();
-    if (!older.hidden) older.focus();
-  }
-
-  async function reload() {
-    history.status = statusFilter.value;
-    const page = await api("GET", newest());
-    history.items = page.items;
-    history.cursor = page.cursor;
-    render();
-  }
 
   /** The newest page (again), merged with older pages already shown (task ids sort by time). */
   function merge(page) {
     const oldest = page.items.at(-1)?.id;
-    const rest = page.cursor && oldest ? history.items.filter((t) => t.id < oldest) : [];
-    history.items = [...page.items, ...rest];
-    if (!page.cursor) history.cursor = null;
-    else if (!rest.length) history.cursor = page.cursor;
-    render();
+    const rest = page.cursor && oldest ? table.list.items.filter((t) => t.id < oldest) : [];
+    const cursor = !page.cursor ? null : rest.length ? table.list.cursor : page.cursor;
+    table.show({ items: [...page.items, ...rest], cursor });
   }
 
   const element = h(
@@ -77,22 +61,10 @@ export function jobHistory(jobId) {
       h("h2", { id: "history-title" }, "History"),
       h("div", { class: "inline-field" }, h("label", { for: "history-status" }, "Status"), statusFilter),
     ),
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        { class: "history", id: "history" },
-        h("caption", { class: "visually-hidden" }, "Task history, newest first"),
-        h("thead", {}, h("tr", {}, HEADINGS.map((t) => h("th", { scope: "col" }, t)))),
-        body,
-      ),
-    ),
-    h("div", { class: "button-row pager" }, older),
+    table.elements,
   );
   return { element, newest, merge };
 }
-
 function taskRow(jobId, task) {
   const link = h(
     "a",

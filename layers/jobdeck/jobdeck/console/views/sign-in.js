@@ -58,7 +58,10 @@ export async function signInView() {
       { class: "card sign-in" },
       h("h1", {}, ended ? "Session expired" : "Sign in to the Scheduler"),
       ended
-        ? h("p", { class: "session-ended", id: "session-ended", role: "alert" }, ended)
+        ? [
+            h("p", { class: "session-ended", id: "session-ended", role: "alert" }, ended),
+            h("p", { class: "muted" }, "Signing in brings you back to the page you were on."),
+          ]
         : h("p", { class: "muted" }, "Jobs, their schedules, runs and history."),
       cognito,
       local,
