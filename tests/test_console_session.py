@@ -170,12 +170,18 @@ def test_a_token_the_api_refuses_is_renewed_and_the_request_sent_again(browser, 
     The browser's clock stands still meanwhile, so that no refresh of the page comes first."""
     with tab(browser, stack) as page:
         page.clock.install()
+        in_flight: set[Any] = set()
+        page.on("request", lambda request: in_flight.add(request))
+        page.on("requestfinished", lambda request: in_flight.discard(request))
+        page.on("requestfailed", lambda request: in_flight.discard(request))
         console = Console(stack, page)
         console.create("refused-session", label="Refused session")
         console.sign_in("admin")
         page.goto(f"{console.url}/#/jobs/refused-session")
         expect(page.locator("h1")).to_contain_text("Refused session")
-        page.clock.pause_at(page.evaluate("Date.now()") / 1000)  # seconds, to Playwright
+        page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)  # a second on (Playwright: seconds)
+        while in_flight:  # a refresh sent before the clocks moved would be refused, and renew first
+            page.wait_for_timeout(50)
         answers: list[tuple[str, str, int]] = []
         page.on("response", lambda response: answers.append((response.request.method, response.url, response.status)))
 
