@@ -14,13 +14,14 @@ CHECKOV_VENV := .venv-checkov
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
 
-.PHONY: help run test unit lint template build bench deploy clean browser
+.PHONY: help run test unit lint template build bench deploy clean browser screenshots
 
 help:
 	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
 	@echo "make test      lint, template checks and the whole test suite"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
+	@echo "make screenshots  the console's browser tests, writing the screenshots docs/console.md shows"
 	@echo "make bench     the benchmarks, printed as tables"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
 	@echo "make deploy    sam deploy --guided"
@@ -70,6 +71,12 @@ browser:
 	    $$sudo apt-get update -qq && \
 	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "no chromium and no apt-get here: the browser tests will be skipped"; fi; }
+
+# docs/console.md shows screenshots the browser tests take: they write them to docs/img/ when asked
+# (JOBDECK_DOCS_IMG), here, not at every `make test`, so that a test run leaves the docs unchanged.
+screenshots: browser $(VENV)/.installed
+	JOBDECK_DOCS_IMG=docs/img $(BIN)/python -m pytest -n 2 -q tests/test_console.py tests/test_console_form.py \
+	  tests/test_console_session.py tests/test_console_audit.py
 
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed
