@@ -199,6 +199,14 @@ def test_the_readme_s_first_screen_has_the_two_commands():
     assert "make run" in commands and "make test" in commands
 
 
+def test_the_readme_s_links_and_pictures_lead_to_files_that_exist():
+    # The site's build checks the links of docs/; the README is outside it.
+    targets = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README.read_text())
+    local = [t for t in targets if "://" not in t]
+    assert local, "the README links to no page"
+    assert [t for t in local if not (ROOT / t).exists()] == []
+
+
 def _cli_examples() -> list[list[str]]:
     text = (ROOT / "docs" / "cli.md").read_text()
     match = re.search(r"<!-- cli-examples.*?-->\s*```sh\n(.*?)```", text, re.DOTALL)

@@ -44,7 +44,7 @@ def render(document: dict[str, Any]) -> str:
         "",
         f"{info['title']}, version {info['version']} (OpenAPI {document['openapi']}). This page is made",
         "at every build of the docs from the OpenAPI document the API serves at `/openapi.json`",
-        f"([the same document]({DOCUMENT})). Every route takes a bearer token (`Authorization: Bearer <JWT>`);",
+        f"([the same document]({DOCUMENT})). Every route below takes a bearer token (`Authorization: Bearer <JWT>`);",
         "[the API page](api.md) has examples and who may call what.",
         "",
     ]
