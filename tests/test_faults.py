@@ -40,7 +40,7 @@ import time_machine
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
-from jobdeck import dispatch, jobs, runner, store, tasks
+from jobdeck import jobs, run_queue, runner, store, tasks
 from jobdeck.domain import ActionStep, Job, Misfire, Overlap, RetryPolicy, Task, TaskStatus
 from jobdeck.runner import run_message
 from jobdeck.store import transactions
@@ -191,7 +191,7 @@ class Killer:
         for name in KILL_POINTS:
             monkeypatch.setattr(store, name, self._wrap(name, getattr(store, name)))
         for name in ("send", "resend"):
-            monkeypatch.setattr(dispatch, name, self._wrap(f"dispatch.{name}", getattr(dispatch, name)))
+            monkeypatch.setattr(run_queue, name, self._wrap(f"run_queue.{name}", getattr(run_queue, name)))
 
     def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:

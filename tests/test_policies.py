@@ -12,7 +12,7 @@ import boto3
 import pytest
 import time_machine
 
-from jobdeck import dispatch, jobs, overlap, runner, store, tasks
+from jobdeck import jobs, overlap, run_queue, runner, store, tasks
 from jobdeck.domain import ActionStep, RetryPolicy, TaskStatus
 from jobdeck_local.events import sample
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
@@ -38,7 +38,7 @@ def _webhook_job(job_id: str, url: str, **fields):
 
 
 def _deliver(task) -> TaskStatus | None:
-    return runner.run_message(dispatch.message(task.job_id, task.id))
+    return runner.run_message(run_queue.message(task.job_id, task.id))
 
 
 # ------------------------------------------------------------------ retries

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from jobdeck import audit, clients, dispatch, parameters, store, telemetry
+from jobdeck import audit, clients, parameters, run_queue, store, telemetry
 from jobdeck.access import Principal
 from jobdeck.domain import EventFilter, Job, Task, TaskStatus, TriggerInfo, TriggerType, derived_task_id, new_task_id
 from jobdeck.errors import Forbidden, NotFound
@@ -95,7 +95,7 @@ def route(incoming: Incoming, now: datetime | None = None) -> list[Task]:
         else:
             logger.info("event already routed to this job: duplicate delivery", extra={"job_id": job.id})
     if queued:
-        dispatch.send(queued, now)
+        run_queue.send(queued, now)
     telemetry.routed(len(queued))
     return queued
 
@@ -121,7 +121,7 @@ def call_hook(slug: str, body: dict[str, Any], who: Principal, now: datetime | N
         store.create_task(job, task, audit.entry(who, "hook.call", job.id, task=task.id, hook=slug))
     tasks = [task for _, task in planned]
     if tasks:
-        dispatch.send(tasks, now)
+        run_queue.send(tasks, now)
     return tasks
 
 

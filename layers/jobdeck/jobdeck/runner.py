@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jobdeck import actions, audit, dispatch, notify, overlap, parameters, store, telemetry
+from jobdeck import actions, audit, notify, overlap, parameters, run_queue, store, telemetry
 from jobdeck.access import SYSTEM
 from jobdeck.config import Settings
 from jobdeck.domain import (
@@ -132,7 +132,7 @@ def run_task(
     due = task.not_before or task.scheduled_for
     if due and due > now + timedelta(seconds=EARLY_SECONDS):
         # A backoff longer than SQS can delay, or a message sent again early: it waits in the queue.
-        dispatch.send([task], now, settings)
+        run_queue.send([task], now, settings)
         return None
     job = store.get_job(job_id)
     now = datetime.now(UTC)  # the reads took time: the wait is what is left after them
@@ -173,7 +173,7 @@ def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
         freed = store.finish_task(task, job.history_days)
     try:
         if freed and result in (Result.RETRY, Result.HANDOVER):
-            dispatch.send([task], datetime.now(UTC), settings)
+            run_queue.send([task], datetime.now(UTC), settings)
             if result is Result.RETRY:
                 telemetry.task_retried()
         elif freed and result is Result.ENDED:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobdeck import audit, dispatch, jobs, overlap, parameters, schedules, store
+from jobdeck import audit, jobs, overlap, parameters, run_queue, schedules, store
 from jobdeck.access import SYSTEM, Principal, require_operator
 from jobdeck.domain import (
     Overlap,
@@ -40,7 +40,7 @@ def run_now(
         parameters=parameters.resolve(job.parameters, values or {}),
     )
     store.create_task(job, task, audit.entry(who, "job.run", job.id, task=task.id))
-    dispatch.send([task], now)
+    run_queue.send([task], now)
     return task
 
 
@@ -106,7 +106,7 @@ def backfill(
     ]
     entry = audit.entry(who, "job.backfill", job.id, start=start.isoformat(), end=end.isoformat(), slots=len(slots))
     created = store.create_tasks(job, planned, entry)
-    dispatch.send(created, now)  # past slots: no delay
+    run_queue.send(created, now)  # past slots: no delay
     return created, len(slots) - len(created)
 
 
@@ -147,7 +147,7 @@ def resume(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | N
     task = get(job_id, task_id, who)
     entry = audit.entry(who, "task.resume", job_id, task=task_id)
     if task.status is TaskStatus.PAUSED and store.resume_task(task, now, entry):
-        dispatch.send([task], now)
+        run_queue.send([task], now)
         return task
     current = get(job_id, task_id, who)
     raise Conflict(f"task {task_id!r} is {current.status.value}: only a PAUSED task can be resumed")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import dispatch, slots, store, telemetry
+from jobdeck import run_queue, slots, store, telemetry
 from jobdeck.config import Settings
 from jobdeck.domain import Job, Task, TaskStatus, TriggerInfo, TriggerType, slot_task_id
 
@@ -43,7 +43,7 @@ class TickReport:
 
 
 class TickFailed(RuntimeError):
-    """Some jobs could not be claimed or dispatched; the others were. Raised so that the invocation
+    """Some jobs could not be claimed or sent; the others were. Raised so that the invocation
     fails and EventBridge retries it (claimed slots are not claimed twice)."""
 
 
@@ -57,7 +57,7 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
     report, now = run.report, run.now
     stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
     if stale:
-        dispatch.resend(stale, run.settings)
+        run_queue.resend(stale, run.settings)
         report.redelivered = len(stale)
         logger.warning("redelivered queued tasks", extra={"tasks": [task_id for _, task_id in stale]})
     logger.info("tick", extra=report.as_dict())
@@ -109,7 +109,7 @@ class _Tick:
                 self.report.failed += 1
                 logger.exception("tick could not fire job", extra={"job_id": claim.job.id})
         self.pending.clear()
-        if len(self.outbox) >= dispatch.BATCH:
+        if len(self.outbox) >= run_queue.BATCH:
             self.send(whole_tens_only=True)  # the rest goes with the next claims, or at the end
 
     def _claim_alone(self, claim: store.Claim, *, unsure: bool) -> bool:
@@ -130,11 +130,11 @@ class _Tick:
         """Ten to a request, each delayed from when it is sent: `now` moved on by the time this tick
         has taken, or the last jobs of a long tick would start as long after their slot. A request
         refused leaves its own tasks, claimed and not sent, to the stale-task redelivery."""
-        end = len(self.outbox) - len(self.outbox) % dispatch.BATCH if whole_tens_only else len(self.outbox)
-        for start in range(0, end, dispatch.BATCH):
-            part = self.outbox[start : min(end, start + dispatch.BATCH)]
+        end = len(self.outbox) - len(self.outbox) % run_queue.BATCH if whole_tens_only else len(self.outbox)
+        for start in range(0, end, run_queue.BATCH):
+            part = self.outbox[start : min(end, start + run_queue.BATCH)]
             try:
-                dispatch.send(part, self.now + timedelta(seconds=clock() - self.began), self.settings)
+                run_queue.send(part, self.now + timedelta(seconds=clock() - self.began), self.settings)
                 self.report.queued += len(part)
             except Exception:
                 self.report.failed += 1

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from jobdeck import actions, audit, dispatch, jobs, store
+from jobdeck import actions, audit, jobs, run_queue, store
 from jobdeck.access import Principal, require_path
 from jobdeck.domain import ActionStep, Job, JobKind, Overlap, Task, TaskStatus, TriggerInfo, TriggerType, new_task_id
 from jobdeck.errors import InvalidJob, NotFound
@@ -85,7 +85,7 @@ def start(
         created_at=now,
     )
     store.create_job(job, audit.entry(who, "user_job.create", job.id, None, 1, kind=kind.value), task)
-    dispatch.send([task], now)
+    run_queue.send([task], now)
     return job, task
 
 

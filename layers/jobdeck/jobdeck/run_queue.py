@@ -14,7 +14,7 @@ MAX_DELAY_SECONDS = 900  # SQS's limit; the tick never looks further ahead than 
 BATCH = 10  # messages in one SendMessageBatch, SQS's limit
 
 
-class DispatchError(RuntimeError):
+class SendError(RuntimeError):
     pass
 
 
@@ -44,7 +44,7 @@ def _send(messages: list[tuple[str, str, int]], settings: Settings | None) -> No
         response = clients.sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)
         if response.get("Failed"):
             failed = [batch[int(f["Id"])][1] for f in response["Failed"]]
-            raise DispatchError(f"RunQueue refused tasks {failed}: {response['Failed'][0].get('Message')}")
+            raise SendError(f"RunQueue refused tasks {failed}: {response['Failed'][0].get('Message')}")
 
 
 def delay_seconds(task: Task, now: datetime) -> int:
