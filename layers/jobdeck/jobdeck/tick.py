@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import run_queue, slots, store, telemetry
+from jobdeck import misfire, run_queue, store, telemetry
 from jobdeck.config import Settings
 from jobdeck.domain import Job, Task, TaskStatus, TriggerInfo, TriggerType, slot_task_id
 
@@ -75,13 +75,13 @@ class _Tick:
     def __init__(self, now: datetime, settings: Settings) -> None:
         self.now, self.settings, self.began = now, settings, clock()
         self.report = TickReport()
-        self.pending: list[tuple[store.Claim, slots.Plan]] = []
+        self.pending: list[tuple[store.Claim, misfire.Plan]] = []
         self.outbox: list[Task] = []
 
     def add(self, job: Job) -> None:
         self.report.due += 1
         try:
-            plan = slots.plan(job, self.now, self.now + LOOKAHEAD)
+            plan = misfire.plan(job, self.now, self.now + LOOKAHEAD)
             claim = store.Claim(job, [scheduled_task(job, slot, self.now) for slot in plan.run], plan.next_fire_at)
         except Exception:
             self.report.failed += 1
@@ -141,7 +141,7 @@ class _Tick:
                 logger.exception("tick could not send tasks", extra={"tasks": [t.id for t in part]})
         del self.outbox[:end]
 
-    def _claimed(self, claim: store.Claim, plan: slots.Plan) -> None:
+    def _claimed(self, claim: store.Claim, plan: misfire.Plan) -> None:
         report = self.report
         report.claimed += 1
         report.skipped_slots += plan.skipped
