@@ -9,7 +9,7 @@ with coldstart.imports():
     from aws_lambda_powertools import Logger
 
     from jobdeck import jobs_as_code, system_jobs
-    from jobdeck.deploy import custom_resource
+    from jobdeck.custom_resource import custom_resource
 
 
 logger = Logger()
