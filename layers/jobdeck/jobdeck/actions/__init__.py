@@ -34,7 +34,6 @@ __all__ = [
     "catalog",
     "datasource",
     "get",
-    "history",
     "images",
     "log",
     "nodes",
@@ -42,6 +41,7 @@ __all__ = [
     "recycle",
     "select",
     "shares",
+    "tasks",
     "tree",
 ]
 
