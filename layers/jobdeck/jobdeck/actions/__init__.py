@@ -40,7 +40,7 @@ __all__ = [
     "notify",
     "recycle",
     "select",
-    "shares",
+    "share",
     "tasks",
     "tree",
 ]
