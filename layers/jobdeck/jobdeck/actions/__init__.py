@@ -34,6 +34,7 @@ __all__ = [
     "catalog",
     "datasource",
     "get",
+    "http",
     "images",
     "log",
     "nodes",

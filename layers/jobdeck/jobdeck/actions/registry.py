@@ -133,7 +133,7 @@ MODULES = {
     "archive.compress": "archive",
     "archive.extract": "archive",
     "datasource.sync": "datasource",
-    "http.webhook": "notify",
+    "http.webhook": "http",
     "images.thumbnail": "images",
     "log.message": "log",
     "nodes.index": "nodes",
