@@ -66,6 +66,9 @@ class TriggerType(StrEnum):
 
 
 SYSTEM_OWNER = "system"
+# S3 user metadata naming the job whose action wrote an object: the actions set it, and routing's loop
+# guard reads it so that a job does not start again on its own writes.
+WRITER_METADATA = "jobdeck-job"
 DEFAULT_HISTORY_DAYS = 30
 
 

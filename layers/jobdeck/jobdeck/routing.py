@@ -19,13 +19,22 @@ from botocore.exceptions import ClientError
 
 from jobdeck import audit, clients, parameters, run_queue, store, telemetry
 from jobdeck.access import Principal
-from jobdeck.domain import EventFilter, Job, Task, TaskStatus, TriggerInfo, TriggerType, derived_task_id, new_task_id
+from jobdeck.domain import (
+    WRITER_METADATA,
+    EventFilter,
+    Job,
+    Task,
+    TaskStatus,
+    TriggerInfo,
+    TriggerType,
+    derived_task_id,
+    new_task_id,
+)
 from jobdeck.errors import Forbidden, NotFound
 from jobdeck.store.convert import event_from_dict
 
 logger = Logger()
 
-WRITER_METADATA = "jobdeck-job"  # S3 user metadata naming the job whose action wrote the object
 _S3_TYPES = {"Object Created": "ObjectCreated", "Object Deleted": "ObjectRemoved"}
 
 

@@ -49,7 +49,7 @@ from jobdeck.actions.archive_tar import TarSink
 from jobdeck.actions.archive_zip import RangeReader, ZipSink
 from jobdeck.actions.objects import delete_nodes, list_nodes
 from jobdeck.actions.registry import ActionContext, ActionError, Node, OutOfTime, TaskPaused, action
-from jobdeck.routing import WRITER_METADATA
+from jobdeck.domain import WRITER_METADATA
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
