@@ -40,7 +40,8 @@ import time_machine
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
-from jobdeck import jobs, run_queue, runner, store, tasks
+from jobdeck import jobs, runner, store, tasks
+from jobdeck import run_queue as queue_messages  # the `run_queue` fixture is the queue itself
 from jobdeck.domain import ActionStep, Job, Misfire, Overlap, RetryPolicy, Task, TaskStatus
 from jobdeck.runner import run_message
 from jobdeck.store import transactions
@@ -191,7 +192,7 @@ class Killer:
         for name in KILL_POINTS:
             monkeypatch.setattr(store, name, self._wrap(name, getattr(store, name)))
         for name in ("send", "resend"):
-            monkeypatch.setattr(run_queue, name, self._wrap(f"run_queue.{name}", getattr(run_queue, name)))
+            monkeypatch.setattr(queue_messages, name, self._wrap(f"run_queue.{name}", getattr(queue_messages, name)))
 
     def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
