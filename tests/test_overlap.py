@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from jobdeck import jobs, notify, overlap, runner, store, tasks
+from jobdeck import execution, jobs, notify, overlap, runner, store, tasks
 from jobdeck.domain import ActionStep, Job, Overlap, Task, TaskStatus
 from jobdeck_local.moto_quirks import serialize_dynamodb
 from tests.harness import WAIT_SECONDS, Ledger, Poller, registered_actions, serialized_sqs
@@ -40,7 +40,7 @@ JOB = "overlapping"
 @pytest.fixture
 def ledger(aws, monkeypatch) -> Iterator[Ledger]:
     serialize_dynamodb()
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)  # every progress report reads stop requests
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # every progress report reads stop requests
     with registered_actions() as ledger, serialized_sqs():
         yield ledger
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 import time_machine
 
-from jobdeck import jobs, overlap, run_queue, runner, store, tasks
+from jobdeck import execution, jobs, overlap, run_queue, runner, store, tasks
 from jobdeck.domain import ActionStep, RetryPolicy, TaskStatus
 from jobdeck_local.events import sample
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
@@ -99,7 +99,7 @@ def test_an_error_not_marked_retryable_is_not_retried(aws, run_queue, hook):
 
 def _clock_advancing(monkeypatch, seconds_per_call: float) -> None:
     ticks = itertools.count(0.0, seconds_per_call)
-    monkeypatch.setattr(runner, "clock", lambda: next(ticks))
+    monkeypatch.setattr(execution, "clock", lambda: next(ticks))
 
 
 def test_a_task_past_its_jobs_timeout_ends_interrupted_saying_so(aws, run_queue, monkeypatch, inbox):
@@ -217,7 +217,7 @@ def _keys(s3, bucket, prefix):
 
 def test_a_paused_task_keeps_its_place_and_resume_continues_from_there(aws, run_queue, five_objects, s3, bucket):
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)  # every item saves, and reads the request
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # every item saves, and reads the request
     api = Api()
     task = tasks.run_now("copier")
     [message] = run_queue.receive()
