@@ -191,7 +191,7 @@ class Killer:
         self.fired: tuple[str, str] | None = None
         for name in KILL_POINTS:
             monkeypatch.setattr(store, name, self._wrap(name, getattr(store, name)))
-        for name in ("send", "resend"):
+        for name in ("send",):
             monkeypatch.setattr(queue_messages, name, self._wrap(f"run_queue.{name}", getattr(queue_messages, name)))
 
     def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:

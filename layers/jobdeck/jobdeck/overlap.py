@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import audit, run_queue, store
+from jobdeck import audit, lifecycle, store
 from jobdeck.access import SYSTEM
 from jobdeck.domain import MAX_WAITING, Job, Overlap, Task, TaskStatus
 from jobdeck.store.runs import Outcome
@@ -139,7 +139,7 @@ def release(job_id: str) -> None:
                 return
             if _drop_dead_head(job):
                 continue
-            run_queue.resend([(job_id, job.waiting[0])])
+            lifecycle.redeliver([(job_id, job.waiting[0])])
             return
     except Exception:
         logger.warning("could not wake the next run in line; the tick will", exc_info=True)

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from jobdeck import audit, clients, parameters, run_queue, store, telemetry
+from jobdeck import audit, clients, lifecycle, parameters, store, telemetry
 from jobdeck.access import Principal
 from jobdeck.domain import (
     WRITER_METADATA,
@@ -93,18 +93,17 @@ def route(incoming: Incoming, now: datetime | None = None) -> list[Task]:
         for job_id, trigger in store.subscribers(incoming.key)
         if _matches(event_from_dict(trigger).filter, incoming) and not _own_write(job_id, incoming)
     ]
-    queued = []
-    for job in store.get_jobs(wanted) if wanted else []:
-        if not job.enabled:
-            continue
-        task = _task(job, derived_task_id(job.id, incoming.at, incoming.id), TriggerType.EVENT, "eventbridge", now)
-        task.trigger.detail = {"event": incoming.data}
-        if store.create_task(job, task):
-            queued.append(task)
-        else:
-            logger.info("event already routed to this job: duplicate delivery", extra={"job_id": job.id})
-    if queued:
-        run_queue.send(queued, now)
+    queued: list[Task] = []
+    with lifecycle.enqueue(now) as queue:
+        for job in store.get_jobs(wanted) if wanted else []:
+            if not job.enabled:
+                continue
+            task = _task(job, derived_task_id(job.id, incoming.at, incoming.id), TriggerType.EVENT, "eventbridge", now)
+            task.trigger.detail = {"event": incoming.data}
+            if queue.add(job, [task]):
+                queued.append(task)
+            else:
+                logger.info("event already routed to this job: duplicate delivery", extra={"job_id": job.id})
     telemetry.routed(len(queued))
     return queued
 
@@ -126,12 +125,10 @@ def call_hook(slug: str, body: dict[str, Any], who: Principal, now: datetime | N
         task.parameters = parameters.resolve(job.parameters, body.get("parameters") or {})
         task.trigger.detail = {"event": event}
         planned.append((job, task))
-    for job, task in planned:
-        store.create_task(job, task, audit.entry(who, "hook.call", job.id, task=task.id, hook=slug))
-    tasks = [task for _, task in planned]
-    if tasks:
-        run_queue.send(tasks, now)
-    return tasks
+    with lifecycle.enqueue(now) as queue:
+        for job, task in planned:
+            queue.add(job, [task], audit.entry(who, "hook.call", job.id, task=task.id, hook=slug))
+    return [task for _, task in planned]
 
 
 def _task(job: Job, task_id: str, kind: TriggerType, by: str, now: datetime) -> Task:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import audit, notify, overlap, run_queue, store, telemetry
+from jobdeck import audit, lifecycle, notify, overlap, store, telemetry
 from jobdeck.access import SYSTEM
 from jobdeck.config import Settings
 from jobdeck.domain import (
@@ -85,7 +85,9 @@ def _external_task(job_id: str, message_id: str, sent_at: datetime) -> str | Non
         trigger=TriggerInfo(TriggerType.EXTERNAL, by="eventbridge", detail={"message_id": message_id}),
         created_at=datetime.now(UTC),
     )
-    store.create_task(job, task)  # False on a redelivery: run_task then finds it already started
+    # Stored, not sent: this delivery is its message (a redelivery derives the same id, and finds it
+    # already started).
+    store.add_tasks(job, [task])
     return task.id
 
 
@@ -106,8 +108,7 @@ def run_task(
         return None
     due = task.not_before or task.scheduled_for
     if due and due > now + timedelta(seconds=EARLY_SECONDS):
-        # A backoff longer than SQS can delay, or a message sent again early: it waits in the queue.
-        run_queue.send([task], now, settings)
+        lifecycle.postpone(task, now, settings)  # a message sent again early: it waits for its time
         return None
     job = store.get_job(job_id)
     now = datetime.now(UTC)  # the reads took time: the wait is what is left after them
@@ -131,19 +132,17 @@ def run_task(
 
 def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
     now = datetime.now(UTC)
-    if result is Result.RETRY:
-        freed = store.requeue_task(task, now + backoff(job, task.attempt), next_attempt=True)
-    elif result is Result.HANDOVER:
-        freed = store.requeue_task(task, now, next_attempt=False)
+    if result in (Result.RETRY, Result.HANDOVER):
+        with lifecycle.enqueue(now, settings) as queue:
+            not_before = now + backoff(job, task.attempt) if result is Result.RETRY else now
+            freed = queue.requeue(task, not_before, next_attempt=result is Result.RETRY)
     elif result is Result.PAUSED:
         freed = store.pause_task(task, task.pause_requested_by or "someone")
     else:
         freed = store.finish_task(task, job.history_days)
     try:
-        if freed and result in (Result.RETRY, Result.HANDOVER):
-            run_queue.send([task], datetime.now(UTC), settings)
-            if result is Result.RETRY:
-                telemetry.task_retried()
+        if freed and result is Result.RETRY:
+            telemetry.task_retried()
         elif freed and result is Result.ENDED:
             _ended(job, task, settings)
     finally:

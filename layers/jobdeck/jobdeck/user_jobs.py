@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from jobdeck import actions, audit, jobs, run_queue, store
+from jobdeck import actions, audit, jobs, lifecycle, store
 from jobdeck.access import Principal, require_path
 from jobdeck.domain import ActionStep, Job, JobKind, Overlap, Task, TaskStatus, TriggerInfo, TriggerType, new_task_id
 from jobdeck.errors import InvalidJob, NotFound
@@ -84,8 +84,8 @@ def start(
         trigger=TriggerInfo(TriggerType.MANUAL, by=who.username, detail={"event": {"source": "user", "keys": keys}}),
         created_at=now,
     )
-    store.create_job(job, audit.entry(who, "user_job.create", job.id, None, 1, kind=kind.value), task)
-    run_queue.send([task], now)
+    with lifecycle.enqueue(now) as queue:
+        queue.add_job(job, task, audit.entry(who, "user_job.create", job.id, None, 1, kind=kind.value))
     return job, task
 
 

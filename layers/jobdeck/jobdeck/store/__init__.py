@@ -16,14 +16,10 @@ from jobdeck.store.jobs import (
     save_job,
     subscribers,
 )
+from jobdeck.store.new_tasks import Claim, add_tasks, claim_slots, claim_together
 from jobdeck.store.runs import (
-    Claim,
     Freed,
     Outcome,
-    claim_slots,
-    claim_together,
-    create_task,
-    create_tasks,
     end_queued,
     finish_task,
     leave_line,
@@ -41,12 +37,15 @@ from jobdeck.store.tasks import (
     active_tasks,
     existing_tasks,
     get_task,
+    held_due,
+    hold,
     list_tasks,
     prune_history,
     requests,
     save_progress,
     stale_queued,
     task_page,
+    unhold,
 )
 from jobdeck.store.transactions import connect, reset
 
@@ -55,13 +54,12 @@ __all__ = [
     "Freed",
     "Outcome",
     "active_tasks",
+    "add_tasks",
     "all_jobs",
     "claim_slots",
     "claim_together",
     "connect",
     "create_job",
-    "create_task",
-    "create_tasks",
     "delete_job",
     "due_jobs",
     "end_queued",
@@ -71,6 +69,8 @@ __all__ = [
     "get_job",
     "get_jobs",
     "get_task",
+    "held_due",
+    "hold",
     "leave_line",
     "list_audit",
     "list_jobs",
@@ -93,4 +93,5 @@ __all__ = [
     "stop_queued",
     "subscribers",
     "task_page",
+    "unhold",
 ]

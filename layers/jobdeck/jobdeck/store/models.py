@@ -24,6 +24,9 @@ REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or
 # is a constant; the attribute exists only on enabled jobs with a next run, which keeps it sparse.
 DUE = "due"
 QUEUED = "queued"  # the same idea for tasks waiting in RunQueue
+# QUEUED tasks whose message is not sent yet: a retry whose backoff is longer than SQS can delay (15
+# minutes) waits in this partition of the queued index until the tick sends it, when it is due.
+HELD = "held"
 
 
 class ScheduleMap(MapAttribute[str, object]):
@@ -154,8 +157,9 @@ class ActiveIndex(GlobalSecondaryIndex["TaskModel"]):
 
 
 class QueuedIndex(GlobalSecondaryIndex["TaskModel"]):
-    """QUEUED tasks by the time they were due: the tick finds those whose message may be lost
-    without reading the others."""
+    """QUEUED tasks by the time they are due, in two partitions: `queued` (their message was sent:
+    the tick finds those whose message may be lost) and `held` (not sent yet: the tick sends them
+    when they come due), each without reading the others."""
 
     class Meta:
         index_name = "queued-index"
@@ -189,7 +193,7 @@ class TaskModel(Model):
     not_before = UTCDateTimeAttribute(null=True)
     resume = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON: a chain's place
     active_job = UnicodeAttribute(null=True)
-    queued = UnicodeAttribute(null=True)  # QUEUED while the task waits for its run
+    queued = UnicodeAttribute(null=True)  # QUEUED or HELD while the task waits for its run
     due_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 

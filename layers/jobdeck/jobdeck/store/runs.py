@@ -1,12 +1,12 @@
-"""The writes of a run, each one DynamoDB transaction that moves a task and its job together: claim
-(QUEUED), start (RUNNING, taking a seat), finish (giving the seat back). Three write requests per
-scheduled run. The job item holds the seats (`running`, `waiting`), so the overlap policy is decided
-by conditions on one item, never by reading the active tasks and then acting (which would race)."""
+"""The writes of a run, each one DynamoDB transaction that moves a task and its job together: start
+(RUNNING, taking a seat), finish (giving the seat back), and the others that docs/run-lifecycle.md
+lists; with the tick's claim (`new_tasks.py`), three write requests per scheduled run. The job item
+holds the seats (`running`, `waiting`), so the overlap policy is decided by conditions on one item,
+never by reading the active tasks and then acting (which would race)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -15,8 +15,8 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition, size
 
 from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
-from jobdeck.store.convert import audit_item, expiry, item_from_task, log_maps, resume_bytes, summary_map
-from jobdeck.store.models import DUE, QUEUED, JobModel, TaskModel
+from jobdeck.store.convert import audit_item, expiry, log_maps, resume_bytes, summary_map
+from jobdeck.store.models import HELD, QUEUED, JobModel, TaskModel
 from jobdeck.store.transactions import transaction
 
 
@@ -39,97 +39,6 @@ class Freed(StrEnum):
 
 
 LINE_EMPTY = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A job's due slots as a tick claims them: their new tasks, and the job's next run after them."""
-
-    job: Job
-    tasks: list[Task]
-    next_fire_at: datetime | None
-
-    @property
-    def items(self) -> int:
-        return 1 + len(self.tasks)
-
-
-def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
-    """Create the QUEUED tasks of due slots and move the job's next run, only if no other tick did
-    it first (the job's next run is still the one we read). False when we lost that race."""
-    return claim_together([Claim(job, tasks, next_fire_at)])
-
-
-def claim_together(claims: Sequence[Claim]) -> bool:
-    """Several jobs' claims in one transaction (up to DynamoDB's 100 items), all or none: False when
-    one of them lost its race or changed since it was read, and then nothing was written."""
-    try:
-        with transaction() as tx:
-            for claim in claims:
-                job, tasks = claim.job, claim.tasks
-                actions = [JobModel.runs_fired.set(job.runs_fired + len(tasks))]
-                if tasks:
-                    actions.append(JobModel.last_task.set(summary_map(tasks[-1].summary())))
-                if claim.next_fire_at is None:
-                    actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
-                else:
-                    actions += [JobModel.next_fire_at.set(claim.next_fire_at), JobModel.due.set(DUE)]
-                tx.update(
-                    JobModel(job.id),
-                    actions=actions,
-                    condition=(JobModel.next_fire_at == job.next_fire_at) & (JobModel.enabled == True),  # noqa: E712
-                )
-                for task in tasks:
-                    tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
-    except TransactWriteError as exc:
-        if tx.failed(exc):
-            return False
-        raise
-    return True
-
-
-def create_tasks(job: Job, tasks: Sequence[Task], audit: AuditEntry | None = None) -> list[Task]:
-    """Store new QUEUED tasks (a backfill) in as few transactions as DynamoDB allows; those whose id
-    exists already are left as they are. The tasks created."""
-    created: list[Task] = []
-    for start in range(0, len(tasks), 90):
-        chunk = tasks[start : start + 90]
-        existing = {item.id for item in TaskModel.batch_get([(job.id, t.id) for t in chunk])}
-        fresh = [t for t in chunk if t.id not in existing]
-        if not fresh:
-            continue
-        with transaction() as tx:
-            for task in fresh:
-                tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
-            tx.update(
-                JobModel(job.id),
-                actions=[JobModel.last_task.set(summary_map(fresh[-1].summary()))],
-                condition=JobModel.id.exists(),
-            )
-            if audit and start == 0:
-                tx.save(audit_item(audit))
-        created += fresh
-    return created
-
-
-def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> bool:
-    """Store a new QUEUED task (Run Now, an event) and show it as the job's last execution. False
-    when a task of that id exists already (the same event delivered twice) or the job is gone."""
-    try:
-        with transaction() as tx:
-            tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
-            tx.update(
-                JobModel(job.id),
-                actions=[JobModel.last_task.set(summary_map(task.summary()))],
-                condition=JobModel.id.exists(),
-            )
-            if audit:
-                tx.save(audit_item(audit))
-    except TransactWriteError as exc:
-        if tx.failed(exc):
-            return False
-        raise
-    return True
 
 
 def start_task(task: Task, at: datetime, job: Job) -> Outcome:
@@ -185,9 +94,10 @@ def finish_task(task: Task, history_days: int) -> Freed:
     )
 
 
-def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool) -> Freed:
+def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool, held: bool = False) -> Freed:
     """RUNNING -> QUEUED, giving its seat back meanwhile: for another attempt after its backoff
-    (`next_attempt`), or to continue where it is (`task.resume`) in a new invocation."""
+    (`next_attempt`), or to continue where it is (`task.resume`) in a new invocation. `held`: its
+    message is left to the tick (models.HELD)."""
     task.status, task.not_before = TaskStatus.QUEUED, not_before
     task.attempt += 1 if next_attempt else 0
     return _give_back(
@@ -200,7 +110,7 @@ def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool) -> Fre
             TaskModel.logs.set(log_maps(task.logs)),
             TaskModel.progress.set(task.progress),
             TaskModel.resume.set(resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
-            TaskModel.queued.set(QUEUED),
+            TaskModel.queued.set(HELD if held else QUEUED),
             TaskModel.due_at.set(not_before),
         ],
         [JobModel.running.add(-1)],
