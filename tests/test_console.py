@@ -807,21 +807,21 @@ def test_a_job_paused_after_failures_shows_paused_and_enable_lifts_it(console, s
     while console.api("GET", "/jobs/fragile-job")["enabled"] and time.monotonic() < deadline:
         time.sleep(0.2)
     paused = console.api("GET", "/jobs/fragile-job")
-    assert paused["paused_reason"] == "paused after 2 failed runs in a row"
+    assert paused["paused_reason"] == "suspended after 2 failed runs in a row"
 
     page = console.sign_in("admin")
     page.get_by_label("Filter").fill("fragile")
     row = console.row("fragile-job")
     badge = row.locator("td.status .badge.job-paused")
     expect(badge).to_contain_text("Paused")
-    expect(badge).to_have_attribute("title", re.compile("paused after 2 failed runs in a row"))
+    expect(badge).to_have_attribute("title", re.compile("suspended after 2 failed runs in a row"))
     expect(row.locator("td.status .badge.disabled")).to_have_count(0)  # paused, said as such
     expect(row.locator("td.status .badge.status-error")).to_have_text("ERROR")
     console.screenshot("console-list-paused.png", page.locator("#jobs"))
 
     row.get_by_role("link").click()
     expect(page.locator("h1 .badge.job-paused")).to_be_visible()
-    expect(page.locator("#paused-note")).to_contain_text("paused after 2 failed runs in a row")
+    expect(page.locator("#paused-note")).to_contain_text("suspended after 2 failed runs in a row")
     console.screenshot("console-job-paused.png")
     page.get_by_role("button", name="Enable", exact=True).click()
     expect(page.locator("#paused-note")).to_have_count(0)

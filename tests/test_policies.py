@@ -141,8 +141,8 @@ def test_a_job_failing_n_times_in_a_row_is_paused_until_enabled(aws, run_queue, 
     assert _deliver(tasks.run_now("fragile")) is TaskStatus.ERROR
 
     paused = store.get_job("fragile")
-    assert not paused.enabled and paused.paused_reason == "paused after 2 failed runs in a row"
-    assert store.list_audit(job_id="fragile").items[0].action == "job.pause"
+    assert not paused.enabled and paused.paused_reason == "suspended after 2 failed runs in a row"
+    assert store.list_audit(job_id="fragile").items[0].action == "job.suspend"
     listed = Api()("GET", "/jobs/fragile").json()
     assert (listed["enabled"], listed["paused_reason"], listed["failures_in_row"]) == (False, paused.paused_reason, 2)
 

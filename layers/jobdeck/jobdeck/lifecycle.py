@@ -91,11 +91,13 @@ class Enqueue:
             self._queue([Message.of(task) for task in claim.tasks])
         return claimed
 
-    def requeue(self, task: Task, not_before: datetime, *, next_attempt: bool) -> store.Freed:
+    def requeue(
+        self, task: Task, not_before: datetime, *, next_attempt: bool, saw: store.Saw | None = None
+    ) -> store.Freed:
         """A RUNNING task QUEUED again, its seat given back: for its next attempt after its backoff,
         or to continue in a new invocation (a hand-over). Held when the backoff outlasts SQS's delay."""
         held = not run_queue.within_reach(not_before, self.now)
-        freed = store.requeue_task(task, not_before, next_attempt=next_attempt, held=held)
+        freed = store.requeue_task(task, not_before, next_attempt=next_attempt, held=held, saw=saw)
         if freed and not held:
             self._queue([Message.of(task)])
         return freed

@@ -125,21 +125,24 @@ def run_task(
         return None
     telemetry.task_started(task, now)
     result = Execution(job, task, settings, time_left).run()
-    _record(job, task, result, settings)
+    record(job, task, result, settings)
     logger.info("task left %s", task.status.value, extra={"task_message": task.message, "attempt": task.attempt})
     return task.status
 
 
-def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
+def record(job: Job, task: Task, result: Result, settings: Settings) -> None:
+    """How a run left its task (its seat given back), and what follows: a retry's message, the end's
+    metrics, notifications and suspension, the wake-up of the first in line."""
     now = datetime.now(UTC)
+    seen: list[Job] = []  # the job with its line, when someone waits: woken without reading it again
     if result in (Result.RETRY, Result.HANDOVER):
         with lifecycle.enqueue(now, settings) as queue:
             not_before = now + backoff(job, task.attempt) if result is Result.RETRY else now
-            freed = queue.requeue(task, not_before, next_attempt=result is Result.RETRY)
+            freed = queue.requeue(task, not_before, next_attempt=result is Result.RETRY, saw=seen.append)
     elif result is Result.PAUSED:
-        freed = store.pause_task(task, task.pause_requested_by or "someone")
+        freed = store.pause_task(task, task.pause_requested_by or "someone", seen.append)
     else:
-        freed = store.finish_task(task, job.history_days)
+        freed = store.finish_task(task, job.history_days, seen.append)
     try:
         if freed and result is Result.RETRY:
             telemetry.task_retried()
@@ -148,7 +151,7 @@ def _record(job: Job, task: Task, result: Result, settings: Settings) -> None:
     finally:
         # Whatever failed after the seat was given back, the first in line is woken.
         if freed is store.Freed.SOMEONE_WAITS:
-            overlap.release(job.id)
+            overlap.release(job.id, seen[-1] if seen else None)
 
 
 def _ended(job: Job, task: Task, settings: Settings) -> None:
@@ -161,23 +164,24 @@ def _ended(job: Job, task: Task, settings: Settings) -> None:
         user_jobs.ended(job, task)
     if _failed_for_good(task):
         notify.task_failed(job, task, settings)
-        _pause_if_failing(job)
+        _suspend_if_failing(job)
 
 
 def _failed_for_good(task: Task) -> bool:
     return task.status is TaskStatus.ERROR or (task.status is TaskStatus.INTERRUPTED and not task.stop_requested_by)
 
 
-def _pause_if_failing(job: Job) -> None:
-    """Pause after N failures in a row (opt-in): the job is disabled until someone enables it."""
+def _suspend_if_failing(job: Job) -> None:
+    """Suspended after N failures in a row (opt-in, `pause_after_failures`): the job is disabled
+    until someone enables it. The store's condition checks the count this run's end left on the
+    job; the count said is the one read when the run started, this failure added (at least N)."""
     if not job.pause_after_failures or job.kind is JobKind.SYSTEM:
         return
-    fresh = store.get_job(job.id)
-    if fresh is None or fresh.failures_in_row < job.pause_after_failures or not fresh.enabled:
-        return
-    reason = f"paused after {fresh.failures_in_row} failed runs in a row"
-    if store.pause_job(job.id, reason, audit.entry(SYSTEM, "job.pause", job.id, reason=reason)):
-        logger.warning("job paused", extra={"job_id": job.id, "reason": reason})
+    failures = max(job.pause_after_failures, job.failures_in_row + 1)
+    reason = f"suspended after {failures} failed runs in a row"
+    entry = audit.entry(SYSTEM, "job.suspend", job.id, reason=reason)
+    if store.suspend_job(job.id, job.pause_after_failures, reason, entry):
+        logger.warning("job suspended", extra={"job_id": job.id, "reason": reason})
 
 
 def backoff(job: Job, attempt: int) -> timedelta:

@@ -20,11 +20,11 @@ from jobdeck.store.new_tasks import Claim, add_tasks, claim_slots, claim_togethe
 from jobdeck.store.runs import (
     Freed,
     Outcome,
+    Saw,
     end_queued,
     finish_task,
     leave_line,
     park,
-    pause_job,
     pause_task,
     rearm,
     request,
@@ -32,6 +32,7 @@ from jobdeck.store.runs import (
     resume_task,
     start_task,
     stop_queued,
+    suspend_job,
 )
 from jobdeck.store.tasks import (
     active_tasks,
@@ -53,6 +54,7 @@ __all__ = [
     "Claim",
     "Freed",
     "Outcome",
+    "Saw",
     "active_tasks",
     "add_tasks",
     "all_jobs",
@@ -76,7 +78,6 @@ __all__ = [
     "list_jobs",
     "list_tasks",
     "park",
-    "pause_job",
     "pause_task",
     "prune_history",
     "rearm",
@@ -92,6 +93,7 @@ __all__ = [
     "start_task",
     "stop_queued",
     "subscribers",
+    "suspend_job",
     "task_page",
     "unhold",
 ]

@@ -6,7 +6,8 @@ never by reading the active tasks and then acting (which would race)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace as copy_with
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -15,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition, size
 
 from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
-from jobdeck.store.convert import audit_item, expiry, log_maps, resume_bytes, summary_map
+from jobdeck.store.convert import audit_item, expiry, job_from_item, log_maps, resume_bytes, summary_map
 from jobdeck.store.models import HELD, QUEUED, JobModel, TaskModel
 from jobdeck.store.transactions import transaction
 
@@ -39,9 +40,12 @@ class Freed(StrEnum):
 
 
 LINE_EMPTY = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
+# Called with the job as DynamoDB saw it when a transition's condition on the job failed (its seats,
+# its line): the caller decides what next from that, without reading the job again.
+Saw = Callable[[Job], None]
 
 
-def start_task(task: Task, at: datetime, job: Job) -> Outcome:
+def start_task(task: Task, at: datetime, job: Job, saw: Saw | None = None) -> Outcome:
     """QUEUED -> RUNNING, taking one of the job's seats: REFUSED when all `concurrency_limit` are
     taken, or when other tasks wait and this one is not first in line (then it leaves the line)."""
     first_in_line = bool(job.waiting) and job.waiting[0] == task.id
@@ -65,13 +69,14 @@ def start_task(task: Task, at: datetime, job: Job) -> Outcome:
         TaskModel.status == TaskStatus.QUEUED.value,
         job_actions=seat,
         job_condition=free & in_turn,
+        saw=saw,
     )
     if outcome is not Outcome.DONE:
         task.status, task.started_at = previous
     return outcome
 
 
-def finish_task(task: Task, history_days: int) -> Freed:
+def finish_task(task: Task, history_days: int, saw: Saw | None = None) -> Freed:
     """Record how a RUNNING task ended (status, message, logs, progress), give its seat back, count
     the job's failures in a row, and start the task's TTL."""
     streak = {
@@ -91,10 +96,13 @@ def finish_task(task: Task, history_days: int) -> Freed:
             TaskModel.expires_at.set(expiry(task, history_days)),
         ],
         [JobModel.running.add(-1), *streak],
+        saw,
     )
 
 
-def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool, held: bool = False) -> Freed:
+def requeue_task(
+    task: Task, not_before: datetime, *, next_attempt: bool, held: bool = False, saw: Saw | None = None
+) -> Freed:
     """RUNNING -> QUEUED, giving its seat back meanwhile: for another attempt after its backoff
     (`next_attempt`), or to continue where it is (`task.resume`) in a new invocation. `held`: its
     message is left to the tick (models.HELD)."""
@@ -114,10 +122,11 @@ def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool, held: 
             TaskModel.due_at.set(not_before),
         ],
         [JobModel.running.add(-1)],
+        saw,
     )
 
 
-def pause_task(task: Task, by: str) -> Freed:
+def pause_task(task: Task, by: str, saw: Saw | None = None) -> Freed:
     """RUNNING -> PAUSED at a checkpoint, keeping the chain's place in `task.resume`; the seat is
     given back (a paused task runs nothing)."""
     task.status, task.message = TaskStatus.PAUSED, f"paused by {by}"
@@ -132,15 +141,18 @@ def pause_task(task: Task, by: str) -> Freed:
             TaskModel.pause_requested_by.remove(),
         ],
         [JobModel.running.add(-1)],
+        saw,
     )
 
 
-def _give_back(task: Task, actions: list[Any], seat: list[Any]) -> Freed:
+def _give_back(task: Task, actions: list[Any], seat: list[Any], saw: Saw | None) -> Freed:
     """A RUNNING task's transition that frees its seat. Tried first on the condition that nobody
     waits for a seat: that, the common case, then knows it has no one to wake without reading the
-    job again. Refused, it is written anyway and says that someone waits."""
+    job again. Refused, it is written anyway and says that someone waits (`saw` gets the job with
+    its line, its seat already given back)."""
     running = TaskModel.status == TaskStatus.RUNNING.value
-    outcome = _transition(task, actions, running, job_actions=seat, job_condition=LINE_EMPTY)
+    given_back = (lambda job: saw(copy_with(job, running=job.running - 1))) if saw else None
+    outcome = _transition(task, actions, running, job_actions=seat, job_condition=LINE_EMPTY, saw=given_back)
     if outcome is Outcome.REFUSED:  # someone waits, or the job is gone: either way, write it anyway
         outcome = _transition(task, actions, running, job_actions=seat)
         return Freed.SOMEONE_WAITS if outcome is Outcome.DONE else Freed.MOVED
@@ -274,8 +286,10 @@ def leave_line(job_id: str, task_id: str, position: int = 0) -> bool:
     return True
 
 
-def pause_job(job_id: str, reason: str, audit: AuditEntry) -> bool:
-    """Disable a job the scheduler gave up on (N failures in a row); Enable lifts it."""
+def suspend_job(job_id: str, after_failures: int, reason: str, audit: AuditEntry) -> bool:
+    """Disable a job the scheduler gave up on: `after_failures` failed runs in a row or more (the
+    count its runs' ends keep on the item, so nothing is read first); Enable lifts it. False when
+    the count is lower, or the job is disabled already."""
     try:
         with transaction() as tx:
             tx.update(
@@ -286,7 +300,7 @@ def pause_job(job_id: str, reason: str, audit: AuditEntry) -> bool:
                     JobModel.next_fire_at.remove(),
                     JobModel.due.remove(),
                 ],
-                condition=JobModel.enabled == True,  # noqa: E712
+                condition=(JobModel.enabled == True) & (JobModel.failures_in_row >= after_failures),  # noqa: E712
             )
             tx.save(audit_item(audit))
     except TransactWriteError as exc:
@@ -303,6 +317,7 @@ def _transition(
     audit: AuditEntry | None = None,
     job_actions: Sequence[Any] = (),
     job_condition: Condition | None = None,
+    saw: Saw | None = None,
 ) -> Outcome:
     """Update the task and, in the same transaction, its job: the seat changes (`job_actions`, under
     `job_condition`) always, the job's summary only while this task is still its newest.
@@ -317,12 +332,14 @@ def _transition(
         attempts.append((list(job_actions), exists))
     if job_condition is None:
         attempts.append(None)
+    seen = "ALL_OLD" if saw else None
     for job_update in attempts:
         try:
             with transaction() as tx:
                 tx.update(TaskModel(task.job_id, task.id), actions=actions, condition=condition)
                 if job_update:
-                    tx.update(JobModel(task.job_id), actions=job_update[0], condition=job_update[1])
+                    job = JobModel(task.job_id)
+                    tx.update(job, actions=job_update[0], condition=job_update[1], return_values=seen)
                 if audit:
                     tx.save(audit_item(audit))
             return Outcome.DONE
@@ -331,4 +348,6 @@ def _transition(
                 return Outcome.MOVED
             if not (job_update and tx.failed(exc, JobModel)):
                 raise
+            if saw and (old := tx.old_item(exc, JobModel)):
+                saw(job_from_item(JobModel.from_raw_data(old)))
     return Outcome.REFUSED
