@@ -103,16 +103,18 @@ class ActionIn(Strict):
 
 
 class RetryIn(Strict):
-    max_attempts: int = Field(1, ge=1, le=10, description="1: no retry")
-    backoff_seconds: int = Field(30, ge=1, le=86_400, description="the wait before attempt 2; doubled each time")
+    """jobdeck.domain.RetryPolicy; each field's meaning: GET /vocabulary."""
+
+    max_attempts: int = Field(1, ge=1, le=10)
+    backoff_seconds: int = Field(30, ge=1, le=86_400)
     max_backoff_seconds: int = Field(3600, ge=1, le=86_400)
 
 
 class NotifyIn(Strict):
-    topic: bool = Field(True, description="publish failures to the stack's notifications topic")
-    webhook: str | None = Field(
-        None, max_length=2048, pattern=r"^https?://", description="and POST them here (public addresses only)"
-    )
+    """jobdeck.domain.NotifyPolicy; each field's meaning: GET /vocabulary."""
+
+    topic: bool = True
+    webhook: str | None = Field(None, max_length=2048, pattern=r"^https?://")
 
 
 class ParameterIn(Strict):
@@ -140,16 +142,17 @@ class JobIn(Strict):
     parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
     timeout_seconds: int = Field(3600, ge=1, le=7 * 86_400)
     history_days: int = Field(30, ge=1, le=3650)
-    overlap: Overlap = Field(
-        Overlap.ALLOW_ALL, description="what a new run does while `max_concurrency` runs are in flight"
-    )
+    overlap: Overlap = Field(Overlap.ALLOW_ALL, description="each policy's meaning: GET /vocabulary (Overlap)")
     max_concurrency: int | None = Field(
         None, ge=1, le=1000, description="null: 1 for skip, buffer_one, buffer_all, cancel_other; 20 for allow_all"
     )
     retry: RetryIn = Field(default_factory=RetryIn)
     notify: NotifyIn = Field(default_factory=NotifyIn)
     pause_after_failures: int | None = Field(
-        None, ge=1, le=1000, description="disable the job after this many failed runs in a row; Enable lifts it"
+        None,
+        ge=1,
+        le=1000,
+        description="suspend (disable) the job after this many failed runs in a row; Enable lifts it",
     )
 
     def to_job(self, job_id: str, owner: str) -> Job:
