@@ -139,7 +139,7 @@ def test_skip_runs_one_and_skips_nine_saying_why(ledger, run_queue, mode):
     assert len(statuses[TaskStatus.FINISHED]) == 1 and len(statuses[TaskStatus.SKIPPED]) == 9
     assert statuses[TaskStatus.FINISHED] == outcome.holders
     for task_id in statuses[TaskStatus.SKIPPED]:
-        assert outcome.ended[task_id].message == "skipped: 1 of 1 run slots taken (overlap policy skip)"
+        assert outcome.ended[task_id].message == "skipped: 1 of 1 seats taken (overlap policy skip)"
     assert ledger.starts(JOB) == outcome.holders  # the skipped ones never ran
     assert (outcome.running, outcome.line) == (1, [])
     if mode == "ordered":

@@ -77,7 +77,7 @@ def _wait_or_skip(job: Job, task: Task, now: datetime) -> bool:
     if policy is Overlap.CANCEL_OTHER:
         return _cancel_others(job, task, now)
     if len(job.waiting) >= MAX_WAITING:
-        return _skip(job, task, now, f"skipped: {MAX_WAITING} runs already wait for a run slot")
+        return _skip(job, task, now, f"skipped: {MAX_WAITING} runs already wait for a seat")
     return store.park(task, job, now)
 
 
@@ -106,7 +106,7 @@ def _skip(job: Job, task: Task, now: datetime, reason: str) -> bool:
 
 
 def _busy(job: Job) -> str:
-    return f"{job.running} of {job.concurrency_limit} run slots taken"
+    return f"{job.running} of {job.concurrency_limit} seats taken"
 
 
 def _drop_dead_head(job: Job) -> bool:

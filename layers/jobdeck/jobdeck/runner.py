@@ -95,7 +95,7 @@ def run_task(
     job_id: str, task_id: str, settings: Settings | None = None, time_left: Callable[[], float] | None = None
 ) -> TaskStatus | None:
     """The status the task is left in, or None when this delivery had nothing to do (a duplicate,
-    or the task waits in line for a free run slot)."""
+    or the task waits in line for a free seat)."""
     logger.append_keys(job_id=job_id, task_id=task_id)
     settings = settings or Settings.from_env()
     now = datetime.now(UTC)

@@ -134,7 +134,7 @@ class JobOut(Schema):
     runs_fired: int
     last_task: TaskSummaryOut | None
     running: int = Field(description="runs in flight now")
-    waiting: int = Field(description="runs waiting for a free run slot")
+    waiting: int = Field(description="runs waiting for a free seat")
     failures_in_row: int
     paused_reason: str | None = Field(description="why the scheduler disabled the job; Enable lifts it")
     origin: str | None = Field(

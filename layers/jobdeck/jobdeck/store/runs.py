@@ -28,7 +28,7 @@ class Outcome(StrEnum):
 
 
 class Freed(StrEnum):
-    """What giving a run slot back found. Falsy when the task had already moved on (another delivery
+    """What giving a seat back found. Falsy when the task had already moved on (another delivery
     or the reaper recorded it), like the False of the other transitions."""
 
     MOVED = "moved"
@@ -198,7 +198,7 @@ def stop_queued(task: Task, by: str, at: datetime, history_days: int, audit: Aud
 def _end_unstarted(
     task: Task, expected: TaskStatus, history_days: int, extra: list[Any] | None = None, audit: AuditEntry | None = None
 ) -> bool:
-    """Record the end (status, time, message set on `task`) of a task that holds no run slot: it
+    """Record the end (status, time, message set on `task`) of a task that holds no seat: it
     leaves the active and queued indexes and starts its TTL."""
     actions = [
         TaskModel.status.set(task.status.value),
@@ -252,7 +252,7 @@ def park(task: Task, job: Job, at: datetime, *, alone: bool = False, replace: li
         rule = JobModel.waiting.does_not_exist() | (
             ~JobModel.waiting.contains(task.id) & (size(JobModel.waiting) < MAX_WAITING)
         )
-    task.message = "waiting for a free run slot"
+    task.message = "waiting for a free seat"
     try:
         with transaction() as tx:
             tx.update(JobModel(job.id), actions=[line], condition=full & rule)
