@@ -9,7 +9,6 @@ second delivery of the same event creates nothing.
 from __future__ import annotations
 
 import fnmatch
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from jobdeck import audit, clients, lifecycle, parameters, store, telemetry
 from jobdeck.access import Principal
+from jobdeck.config import Settings
 from jobdeck.domain import (
     WRITER_METADATA,
     EventFilter,
@@ -79,7 +79,7 @@ def from_eventbridge(event: dict[str, Any]) -> Incoming | None:
         # (a second delivery of the same event repeats all three).
         identity = f"{event['id']}|{kind}|{obj['key']}|{obj.get('sequencer', '')}"
         return Incoming(f"s3:{kind}:{bucket}", identity, at, data)
-    if event.get("source") == os.environ.get("JOBDECK_EVENT_SOURCE", "jobdeck.custom"):
+    if event.get("source") == Settings.from_env().event_source:
         data = {"source": "custom", "type": event["detail-type"], "detail": detail, "id": event["id"]}
         return Incoming(f"custom:{event['detail-type']}", event["id"], at, data)
     return None

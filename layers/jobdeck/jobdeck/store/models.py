@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -18,7 +16,12 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+from jobdeck.config import Settings
+
+# PynamoDB reads a model's table and region from its Meta when the class is made: Settings are
+# read then, at import, from the environment the function (or the local stack) was given.
+SETTINGS = Settings.from_env()
+REGION = SETTINGS.region
 
 # The due index has one partition: the tick asks it "what fires before T?" in one Query. Its value
 # is a constant; the attribute exists only on enabled jobs with a next run, which keeps it sparse.
@@ -86,7 +89,7 @@ class OwnerIndex(GlobalSecondaryIndex["JobModel"]):
 
 class JobModel(Model):
     class Meta:
-        table_name = os.environ.get("JOBDECK_JOBS_TABLE", "jobdeck-jobstable")
+        table_name = SETTINGS.jobs_table
         region = REGION
 
     id = UnicodeAttribute(hash_key=True)
@@ -171,7 +174,7 @@ class QueuedIndex(GlobalSecondaryIndex["TaskModel"]):
 
 class TaskModel(Model):
     class Meta:
-        table_name = os.environ.get("JOBDECK_TASKS_TABLE", "jobdeck-taskstable")
+        table_name = SETTINGS.tasks_table
         region = REGION
 
     job_id = UnicodeAttribute(hash_key=True)
@@ -214,7 +217,7 @@ class AuditModel(Model):
     """The audit trail, partitioned by month so "newest first" is a query, not a scan."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_AUDIT_TABLE", "jobdeck-audittable")
+        table_name = SETTINGS.audit_table
         region = REGION
 
     month = UnicodeAttribute(hash_key=True)  # "2026-11"
@@ -236,7 +239,7 @@ class SubscriptionModel(Model):
     subscribed to it, never the table. Written in the same transaction as the job."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_SUBSCRIPTIONS_TABLE", "jobdeck-subscriptionstable")
+        table_name = SETTINGS.subscriptions_table
         region = REGION
 
     event_key = UnicodeAttribute(hash_key=True)  # "s3:ObjectCreated:<bucket>", "custom:<detail-type>", "hook:<slug>"
@@ -249,7 +252,7 @@ class NodeModel(Model):
     datasource.sync. Bounded by the bucket itself: one item per object."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_NODES_TABLE", "jobdeck-nodestable")
+        table_name = SETTINGS.nodes_table
         region = REGION
 
     bucket = UnicodeAttribute(hash_key=True)
@@ -280,7 +283,7 @@ class ShareModel(Model):
     some time after `expires_at`; share.expire removes the expired ones at once."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_SHARES_TABLE", "jobdeck-sharestable")
+        table_name = SETTINGS.shares_table
         region = REGION
 
     id = UnicodeAttribute(hash_key=True)
