@@ -71,8 +71,8 @@ def delivery_failed(queue: str) -> None:
 
 
 def published(handler: Handler) -> Handler:
-    """`metrics.log_metrics`, and the set emptied after every invocation even when metrics are
-    disabled: Powertools then keeps them, and a long-lived local stack would gather them forever."""
+    """`metrics.log_metrics`, and the set emptied after every invocation (docs/developing.md,
+    "Handler decorators")."""
     logged = metrics.log_metrics(handler)
 
     @functools.wraps(handler)
@@ -86,8 +86,8 @@ def published(handler: Handler) -> Handler:
 
 
 def traced(handler: Handler) -> Handler:
-    """X-Ray capture of a handler when the stack turns tracing on (its `Tracing` parameter).
-    Imported only then: the X-Ray SDK alone costs a cold start some 300 ms."""
+    """X-Ray capture of a handler, only when the stack turns tracing on (docs/developing.md,
+    "Handler decorators")."""
     if not Settings.from_env().tracing:
         return handler
     from aws_lambda_powertools import Tracer
