@@ -216,8 +216,8 @@ def test_a_paused_compress_keeps_its_upload_and_resume_finishes_the_same_archive
     monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # the pause request is read after the first item
     original = store.start_task
 
-    def start_then_pause(task, at, job):
-        started = original(task, at, job)
+    def start_then_pause(task, at, job, *saw):
+        started = original(task, at, job, *saw)
         assert api("POST", f"/jobs/pausable/tasks/{task.id}/pause").status == 202
         return started
 

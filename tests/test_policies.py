@@ -223,8 +223,8 @@ def test_a_paused_task_keeps_its_place_and_resume_continues_from_there(aws, run_
     [message] = run_queue.receive()
     original = store.start_task
 
-    def start_then_pause(task, at, job):  # the user clicks Pause right after the task starts
-        started = original(task, at, job)
+    def start_then_pause(task, at, job, *saw):  # the user clicks Pause right after the task starts
+        started = original(task, at, job, *saw)
         assert api("POST", f"/jobs/copier/tasks/{task.id}/pause").status == 202
         return started
 
