@@ -38,7 +38,7 @@ ENVIRONMENT = re.compile(r"\bJOBDECK_[A-Z0-9_]+\b")
 INDEX = re.compile(r"\b[a-z]+-index\b")
 # Names of AWS's APIs and of products the pages use, which neither the template nor the code spells.
 OUTSIDE_NAMES = {"ClientRequestToken", "CloudFormation", "CopyObject", "DelaySeconds", "DetailType", "MkDocs"}
-OUTSIDE_NAMES |= {"QueueArn", "RoleArn", "SigV4", "CloudTrail"}
+OUTSIDE_NAMES |= {"QueueArn", "RoleArn", "SigV4", "CloudTrail", "ReturnValuesOnConditionCheckFailure"}
 
 
 @cache
