@@ -2,14 +2,15 @@
 the local stack (started once per test module, as fixtures), screenshots.
 
 Screenshots go to test-artifacts/ (each `-390` one at phone width). With JOBDECK_DOCS_IMG set to a
-folder (`make screenshots` sets docs/img), the ones the console's documentation shows are written
-there too (Console.document).
+folder (`make screenshots` sets docs/img), the ones the docs show are written there too, under the
+same names (Console.document; the names must be ones a page of docs/ or the README shows).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from jobdeck_local.stack import LocalStack
 from tests.browser import ARTIFACTS, headless_chromium, local_stack, runner_paused
 
 DOCS_IMG = os.environ.get("JOBDECK_DOCS_IMG")
+ROOT = Path(__file__).resolve().parents[1]
 
 WAIT_MS = 15_000  # a task queued by a click is FINISHED within a poll or two
 expect.set_options(timeout=WAIT_MS)
@@ -119,26 +121,40 @@ class Console:
             self.page.screenshot(path=str(ARTIFACTS / name), full_page=full_page, animations="disabled")
 
     def document(self, name: str, part: Any = None) -> None:
-        """For docs/console.md, only with JOBDECK_DOCS_IMG set: the window as it is (or the `part`
+        """For the docs, only with JOBDECK_DOCS_IMG set: the window as it is (or the `part`
         locator), as a reader of the docs would see it."""
+        # Checked at every run, not only under `make screenshots`: a picture renamed on one side
+        # only would leave the docs showing an old one that no test refreshes.
+        assert name in shown_pictures(), f"no page of docs/ nor the README shows img/{name}"
         if not DOCS_IMG:
             return
         self.page.evaluate("document.activeElement?.blur(); document.getElementById('notice').className = 'notice'")
         Path(DOCS_IMG).mkdir(parents=True, exist_ok=True)
         (part or self.page).screenshot(path=str(Path(DOCS_IMG) / name), animations="disabled")
 
-    def screenshots(self, name: str, part: Any = None, full_page: bool = True) -> None:
+    def screenshots(self, name: str, part: Any = None, full_page: bool = True, document: bool = False) -> None:
         """`name`.png at desktop width, then `name`-390.png at phone width, where nothing may
-        overflow sideways; the desktop width is restored after."""
+        overflow sideways; the desktop width is restored after. With `document`, both are the docs'
+        pictures too (Console.document)."""
         self.screenshot(f"{name}.png", part, full_page)
+        if document:
+            self.document(f"{name}.png", part)
         self.page.set_viewport_size({"width": 390, "height": 844})
         try:
             self.page.wait_for_timeout(100)  # the layout settles
             overflow = self.page.evaluate("document.documentElement.scrollWidth")
             assert overflow <= 390, f"{name} overflows a phone screen: {overflow} px wide"
             self.screenshot(f"{name}-390.png", part, full_page)
+            if document:
+                self.document(f"{name}-390.png", part)
         finally:
             self.page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def shown_pictures() -> set[str]:
+    """The names of the pictures under docs/img/ that a page of docs/ or the README shows."""
+    pages = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    return {name for page in pages for name in re.findall(r"img/([\w.-]+\.png)", page.read_text())}
 
 
 @pytest.fixture

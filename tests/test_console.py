@@ -64,8 +64,8 @@ def test_the_list_shows_the_system_jobs_with_the_five_columns(console):
     expect(page.get_by_label("Select all jobs shown")).to_have_js_property("indeterminate", True)
     expect(console.row("weekly-report").locator("td.status")).to_contain_text("FINISHED")
     expect(console.row("tidy-tmp").locator("td.status")).to_contain_text("disabled")
-    console.screenshot("console-list.png")
-    console.document("console-list.png")
+    console.screenshot("console-jobs.png")
+    console.document("console-jobs.png")
 
 
 def test_run_now_queues_a_task_that_finishes_in_the_history_without_a_reload(console, stack):
@@ -234,22 +234,23 @@ def test_a_job_paused_after_failures_shows_paused_and_enable_lifts_it(console, s
     while console.api("GET", "/jobs/fragile-job")["enabled"] and time.monotonic() < deadline:
         time.sleep(0.2)
     paused = console.api("GET", "/jobs/fragile-job")
-    assert paused["paused_reason"] == "paused after 2 failed runs in a row"
+    assert paused["paused_reason"] == "suspended after 2 failed runs in a row"
 
     page = console.sign_in("admin")
     page.get_by_label("Filter").fill("fragile")
     row = console.row("fragile-job")
     badge = row.locator("td.status .badge.job-paused")
-    expect(badge).to_contain_text("Paused")
-    expect(badge).to_have_attribute("title", re.compile("paused after 2 failed runs in a row"))
+    expect(badge).to_contain_text("Suspended")
+    expect(badge).to_have_attribute("title", re.compile("suspended after 2 failed runs in a row"))
     expect(row.locator("td.status .badge.disabled")).to_have_count(0)  # paused, said as such
     expect(row.locator("td.status .badge.status-error")).to_have_text("ERROR")
     console.screenshot("console-list-paused.png", page.locator("#jobs"))
 
     row.get_by_role("link").click()
     expect(page.locator("h1 .badge.job-paused")).to_be_visible()
-    expect(page.locator("#paused-note")).to_contain_text("paused after 2 failed runs in a row")
+    expect(page.locator("#paused-note")).to_contain_text("suspended after 2 failed runs in a row")
     console.screenshot("console-job-paused.png")
+    console.document("console-job-paused.png")
     page.get_by_role("button", name="Enable", exact=True).click()
     expect(page.locator("#paused-note")).to_have_count(0)
     expect(page.locator("h1 .badge.job-paused")).to_have_count(0)
@@ -263,7 +264,7 @@ def test_a_job_paused_after_failures_shows_paused_and_enable_lifts_it(console, s
     while console.api("GET", "/jobs/fragile-job")["enabled"] and time.monotonic() < deadline:
         time.sleep(0.2)
     page.get_by_role("link", name="Scheduler").first.click()
-    expect(badge).to_contain_text("Paused")
+    expect(badge).to_contain_text("Suspended")
     row.get_by_role("checkbox").check()
     page.get_by_role("button", name="Enable", exact=True).click()
     expect(badge).to_have_count(0)
@@ -309,8 +310,7 @@ def test_backfill_queues_the_slots_of_a_past_range_in_the_browsers_zone(browser,
         dialog.get_by_label("Start").fill(wall(slots[0]))
         dialog.get_by_label("End").fill(wall(slots[0] + timedelta(hours=3)))  # the end is left out
         expect(dialog.locator("#backfill-end-error")).to_be_hidden()  # changed: no longer what was refused
-        console.screenshots("console-backfill", full_page=False)  # the dialog over the job page
-        console.document("console-backfill.png")
+        console.screenshots("console-backfill", full_page=False, document=True)  # the dialog over the job page
         dialog.get_by_role("button", name="Backfill").click()
         expect(dialog).to_have_count(0)
         expect(page.locator("#notice")).to_contain_text("Backfill: queued 3 runs, 0 had run already.")
@@ -347,7 +347,7 @@ def test_the_job_page_says_how_many_runs_are_in_flight(console, stack):
             overlap.admit(store.get_job("busy-line"), store.get_task("busy-line", task_id))
         page.goto(f"{console.url}/#/jobs/busy-line")
         expect(page.locator("#in-flight")).to_have_text("1 running · 1 waiting")
-        expect(page.locator(f'#history-body tr[data-task="{second}"]')).to_contain_text("waiting for a free run slot")
+        expect(page.locator(f'#history-body tr[data-task="{second}"]')).to_contain_text("waiting for a free seat")
         console.screenshot("console-job-in-flight.png")
 
 
@@ -411,8 +411,7 @@ def test_the_task_view_offers_pause_resume_and_stop_by_status_with_its_attempts(
         facts = page.locator("dl.facts")
         expect(facts).to_contain_text("Retries at")
         expect(facts).to_contain_text("2 of 3")
-        console.screenshots("console-task-attempts")
-        console.document("console-task.png")
+        console.screenshots("console-task-attempts", document=True)
 
         stop.click()
         expect(status).to_contain_text("INTERRUPTED")
@@ -429,8 +428,8 @@ def test_at_phone_width_the_list_becomes_cards_without_overflow(browser, stack):
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         cell = console.row("purge-recycle-bin").locator("td.trigger")
         assert cell.evaluate("td => getComputedStyle(td, '::before').content") == '"Trigger"'
-        console.screenshot("console-list-390.png")
-        console.document("console-list-390.png")
+        console.screenshot("console-jobs-390.png")
+        console.document("console-jobs-390.png")
     finally:
         context.close()
 

@@ -35,8 +35,7 @@ def test_the_audit_trail_says_who_changed_what_filtered_by_job(console):
     expect(rows.locator("td.versions")).to_have_text(["—", "2 → 3", "1 → 2", "new → 1"])
     expect(rows.locator("td.who")).to_have_text(["admin"] * 4)
     expect(rows.first.locator("td.detail")).to_contain_text(f"task {task['id']}")
-    console.screenshots("console-audit")
-    console.document("console-audit.png")
+    console.screenshots("console-audit", document=True)
 
     # The task it names is a link to its page.
     rows.first.locator("td.detail a").click()

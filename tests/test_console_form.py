@@ -33,7 +33,6 @@ def test_a_custom_job_made_with_the_form_is_listed_and_runs(console):
     step.get_by_label("message").fill("hello from the form")
     step.get_by_label("level").select_option(label="WARNING")
     console.screenshot("console-form.png")
-    console.document("console-form.png")
     page.get_by_role("button", name="Create job").click()
 
     expect(page.locator("h1")).to_contain_text("Nightly tidy")
@@ -185,7 +184,8 @@ def test_an_edit_saved_unchanged_keeps_templates_where_a_checkbox_or_a_list_woul
     expect(permanent).to_have_value("{{ parameters.wipe }}")
     expect(page.locator("#steps li.step").first.get_by_label("level")).to_have_value("{{ parameters.lvl }}")
     page.get_by_role("button", name="Save changes").click()
-    expect(page.locator("h1")).to_contain_text("Templated")
+    # The edit page's heading ("Edit Templated") holds the label too: wait for the job page's.
+    expect(page.locator("h1")).to_have_text(re.compile(r"^Templated"))
 
     saved = console.api("GET", "/jobs/templated")
     assert saved["version"] == 2
@@ -246,6 +246,7 @@ def test_the_form_sets_a_steps_filter_and_the_on_failure_branch(console):
     failure.first.get_by_label("message").fill("failed at step {{ failure.step }}")
     expect(page.locator("#steps li.step")).to_have_count(1)  # the chain is left as it was
     console.screenshots("console-form-step-filter", page.locator('fieldset[data-field="actions"]'))
+    console.document("console-form-step-filter.png", page.locator('fieldset[data-field="actions"]'))
     console.screenshots("console-form-on-failure", page.locator("#on-failure"))
     page.get_by_role("button", name="Create job").click()
 
@@ -401,11 +402,10 @@ def test_the_form_sets_the_execution_policy_and_the_api_stores_it(console):
     page.get_by_label("Max attempts").fill("3")
     page.get_by_label("Backoff (seconds)", exact=True).fill("10")
     page.get_by_label("Max backoff (seconds)").fill("120")
-    page.get_by_label("Pause after failures").fill("2")
+    page.get_by_label("Suspend after failures").fill("2")
     page.get_by_label("Notify the topic").uncheck()
     page.get_by_label("Notify a webhook").fill("https://hooks.example.com/jobdeck")
-    console.screenshots("console-form-policy", policy)
-    console.document("console-form-policy.png", policy)
+    console.screenshots("console-form-policy", policy, document=True)
     page.get_by_role("button", name="Create job").click()
 
     expect(page.locator("h1")).to_contain_text("Careful sync")
@@ -420,20 +420,20 @@ def test_the_form_sets_the_execution_policy_and_the_api_stores_it(console):
     about = page.locator("section.card dl.facts").first
     expect(about).to_contain_text("skip · at most 2 at a time")
     expect(about).to_contain_text("up to 3 attempts")
-    expect(about).to_contain_text("pause the job after 2 failed runs in a row")
+    expect(about).to_contain_text("suspend the job after 2 failed runs in a row")
     expect(about).to_contain_text("times out after 2 min 0 s")
 
     # Edited, the form shows what was stored; emptied, max concurrency goes back to the default.
     page.goto(f"{console.url}/#/jobs/{job_id}/edit")
     expect(page.get_by_label("Overlap")).to_have_value("skip")
     expect(page.get_by_label("Max concurrency")).to_have_value("2")
-    expect(page.get_by_label("Pause after failures")).to_have_value("2")
+    expect(page.get_by_label("Suspend after failures")).to_have_value("2")
     expect(page.get_by_label("Notify the topic")).not_to_be_checked()
     expect(page.locator("#steps li.step").first.get_by_label("Step timeout (seconds)")).to_have_value("120")
     page.get_by_label("Max concurrency").fill("")
-    page.get_by_label("Pause after failures").fill("")
+    page.get_by_label("Suspend after failures").fill("")
     page.get_by_role("button", name="Save changes").click()
-    expect(page.locator("h1")).to_contain_text("Careful sync")
+    expect(page.locator("h1")).to_have_text(re.compile(r"^Careful sync"))  # the job page's, not "Edit Careful sync"
     saved = console.api("GET", f"/jobs/{job_id}")
     assert (saved["max_concurrency"], saved["concurrency_limit"], saved["pause_after_failures"]) == (None, 1, None)
 

@@ -3,6 +3,7 @@
 
 import { accessToken, afterRefusal } from "./auth.js";
 import { enc } from "./lib/dom.js";
+import { learn } from "./lib/vocabulary.js";
 import { BASE } from "./settings.js";
 
 /** A refusal: `status`, and the API's body (`error`, `message`, `errors`: [{field, problem}]). */
@@ -61,4 +62,18 @@ let catalog = null;
 export async function actionCatalog() {
   catalog ??= await api("GET", "/actions");
   return catalog;
+}
+
+let words = null;
+
+/**
+ * What each enum member and policy field means (GET /vocabulary, from jobdeck.domain's
+ * docstrings), read once and handed to lib/vocabulary.js, whose helpers the views call. A view
+ * that shows a meaning awaits this with its other reads.
+ * @returns {Promise<object>}
+ */
+export async function vocabulary() {
+  words ??= await api("GET", "/vocabulary");
+  learn(words);
+  return words;
 }

@@ -36,7 +36,7 @@ export function runNow(jobs, parameters = {}) {
 }
 
 /**
- * Enable (which lifts a pause after failures) or disable, all in one request.
+ * Enable (which lifts a suspension after failures) or disable, all in one request.
  * @param {object[]} jobs
  * @param {boolean} enabled
  */

@@ -50,7 +50,7 @@ export function identityPart(job, me) {
         "Enabled",
         enabled,
         paused
-          ? `Paused by the scheduler (${job.paused_reason}): enabling lifts the pause`
+          ? `Suspended by the scheduler (${job.paused_reason}): enabling lifts the suspension`
           : "Disabled jobs run only by Run Now",
       ),
     ),

@@ -1,9 +1,9 @@
 // The form's execution policy: overlap (each policy explained beside the select) and max
-// concurrency, retries and their backoff, the timeout, a pause after failures, notifications and
+// concurrency, retries and their backoff, the timeout, a suspension after failures, notifications and
 // how long the history is kept.
 
 import { $, $$, h } from "../lib/dom.js";
-import { OVERLAPS, defaultConcurrency } from "../lib/vocabulary.js";
+import { OVERLAPS, defaultConcurrency, fieldMeaning, overlapMeaning, typeMeaning } from "../lib/vocabulary.js";
 import { formPart } from "./errors.js";
 import { field, numberValue, wholeNumber } from "./field.js";
 
@@ -21,6 +21,9 @@ export function overlapSelect(value) {
   select.value = value || "allow_all";
   return select;
 }
+
+/** A retry field's hint: what jobdeck.domain.RetryPolicy says of it, as GET /vocabulary serves it. */
+const retryMeaning = (name) => fieldMeaning("RetryPolicy", name);
 
 /**
  * @param {object | null} job the job edited, or null for a new one
@@ -46,8 +49,8 @@ export function policyPart(job) {
   const overlapList = h(
     "ul",
     { class: "overlap-list", id: "overlap-list" },
-    OVERLAPS.map(([value, name, meaning]) =>
-      h("li", { "data-overlap": value, id: `overlap-${value}` }, h("strong", {}, name), " ", meaning),
+    OVERLAPS.map(([value, name]) =>
+      h("li", { "data-overlap": value, id: `overlap-${value}` }, h("strong", {}, name), " ", overlapMeaning(value)),
     ),
   );
 
@@ -58,13 +61,7 @@ export function policyPart(job) {
     h(
       "div",
       { class: "overlap-row" },
-      field(
-        "overlap",
-        "f-overlap",
-        "Overlap",
-        overlap,
-        "What a new run does while the job has max concurrency runs in flight",
-      ),
+      field("overlap", "f-overlap", "Overlap", overlap, typeMeaning("Overlap")),
       overlapList,
       field("max_concurrency", "f-max-concurrency", "Max concurrency", maxConcurrency, ""),
     ),
@@ -78,9 +75,15 @@ export function policyPart(job) {
     h(
       "div",
       { class: "grid-3" },
-      field("retry.max_attempts", "f-max-attempts", "Max attempts", maxAttempts, "1: no retry"),
-      field("retry.backoff_seconds", "f-backoff", "Backoff (seconds)", backoff, "The wait before attempt 2"),
-      field("retry.max_backoff_seconds", "f-max-backoff", "Max backoff (seconds)", maxBackoff, "The longest wait"),
+      field("retry.max_attempts", "f-max-attempts", "Max attempts", maxAttempts, retryMeaning("max_attempts")),
+      field("retry.backoff_seconds", "f-backoff", "Backoff (seconds)", backoff, retryMeaning("backoff_seconds")),
+      field(
+        "retry.max_backoff_seconds",
+        "f-max-backoff",
+        "Max backoff (seconds)",
+        maxBackoff,
+        retryMeaning("max_backoff_seconds"),
+      ),
     ),
     h("h3", { class: "trigger-heading policy-heading" }, "Limits and failures"),
     h(
@@ -90,9 +93,9 @@ export function policyPart(job) {
       field(
         "pause_after_failures",
         "f-pause-after",
-        "Pause after failures",
+        "Suspend after failures",
         pauseAfter,
-        "Failed runs in a row before the job is paused; empty: never",
+        "Failed runs in a row before the job is suspended; empty: never",
       ),
       field("history_days", "f-history", "Keep history (days)", historyDays),
     ),
@@ -104,14 +107,14 @@ export function policyPart(job) {
         "f-notify-topic",
         "Notify the topic",
         notifyTopic,
-        "Publish a task that failed for good to the stack's notifications topic",
+        fieldMeaning("NotifyPolicy", "topic"),
       ),
       field(
         "notify.webhook",
         "f-webhook",
         "Notify a webhook",
         webhook,
-        "Optional: and POST the failure here (https://…)",
+        `Optional. ${fieldMeaning("NotifyPolicy", "webhook")}`,
       ),
     ),
   );

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { fill, h } from "../lib/dom.js";
 import { fireTimes } from "../lib/time.js";
-import { MISFIRES } from "../lib/vocabulary.js";
+import { MISFIRES, misfireMeaning } from "../lib/vocabulary.js";
 import { formPart } from "./errors.js";
 import { field } from "./field.js";
 
@@ -43,9 +43,14 @@ export function schedulePart(job) {
   const misfire = h(
     "select",
     {},
-    MISFIRES.map(([value, words]) => h("option", { value }, words)),
+    MISFIRES.map(([value, name]) => h("option", { value }, name)),
   );
   misfire.value = schedule?.misfire || "skip";
+  const misfireField = field("schedule.misfire", "f-misfire", "Missed runs", misfire, misfireMeaning(misfire.value));
+  // The hint says what the chosen policy does, in the words GET /vocabulary serves.
+  misfire.addEventListener("change", () => {
+    misfireField.querySelector(".hint").textContent = misfireMeaning(misfire.value);
+  });
   const preview = h("div", { class: "preview", id: "preview", "aria-live": "polite" });
   const fields = h(
     "div",
@@ -56,7 +61,7 @@ export function schedulePart(job) {
       field("schedule.expression", "f-expression", "Expression", expression, EXPRESSION_HINT, true),
       field("schedule.timezone", "f-timezone", "Time zone", timezone, "IANA name, e.g. Europe/Paris"),
     ),
-    field("schedule.misfire", "f-misfire", "Missed runs", misfire),
+    misfireField,
     preview,
   );
 

@@ -1,4 +1,4 @@
-// The small coloured labels: a job's kind, a task's status, a job disabled or paused.
+// The small coloured labels: a job's kind, a task's status, a job disabled or suspended.
 
 import { h } from "./dom.js";
 
@@ -18,21 +18,21 @@ export const kindBadge = (kind) => badge(kind, `kind-${kind}`);
 export const statusBadge = (status) => badge(status, `status-${status.toLowerCase()}`);
 
 /**
- * A job the scheduler paused (after N failures in a row) or someone disabled; null when enabled.
+ * A job the scheduler suspended (after N failures in a row) or someone disabled; null when enabled.
  * @param {{enabled: boolean, paused_reason?: string | null}} job
  * @returns {HTMLElement | null}
  */
 export function offBadge(job) {
   if (job.enabled) return null;
   if (!job.paused_reason) return badge("disabled", "disabled");
-  const paused = badge("Paused", "job-paused");
-  paused.title = `${job.paused_reason}: Enable lifts the pause`;
+  const paused = badge("Suspended", "job-paused");
+  paused.title = `${job.paused_reason}: Enable lifts the suspension`;
   paused.append(h("span", { class: "visually-hidden" }, ` (${job.paused_reason})`));
   return paused;
 }
 
 /**
- * The list's Status: the last task's, or "never run"; and disabled or Paused.
+ * The list's Status: the last task's, or "never run"; and disabled or Suspended.
  * @param {object} job
  * @returns {HTMLElement}
  */

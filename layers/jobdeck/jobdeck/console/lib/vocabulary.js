@@ -1,6 +1,8 @@
-// The scheduler's words as the console shows them: task statuses, the overlap and misfire policies,
-// a step's input filter, the audit trail's actions. Each is defined in Python (jobdeck.domain and
-// the modules named below); this is the console's one copy, until the API serves them.
+// The scheduler's words as the console shows them. What an enum member or a policy field means is
+// written once, as its docstring in jobdeck.domain, and GET /vocabulary serves it (api.js's
+// vocabulary() reads it and hands it to learn()): the meaning helpers below read that answer. This
+// module keeps only what the API does not serve: display names, the order of a list, and the words
+// of things the API defines no vocabulary for (a step's filter fields, the audit trail's actions).
 
 /** Every task status (jobdeck.domain.TaskStatus), in the order of a task's life. */
 export const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "FINISHED", "ERROR", "INTERRUPTED", "SKIPPED"];
@@ -8,22 +10,76 @@ export const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "FINISHED", "ERROR", "IN
 /** The statuses of a task still in flight: it can be stopped, and its page follows it. */
 export const ACTIVE = new Set(["QUEUED", "RUNNING", "PAUSED"]);
 
-/** The overlap policies (jobdeck.domain.Overlap): what a new run does while the job has
- * `max_concurrency` runs in flight. [value, name, what it means] */
+/** The overlap policies (jobdeck.domain.Overlap) as the form lists them, [value, name]; what each
+ * means is served (overlapMeaning). */
 export const OVERLAPS = [
-  ["allow_all", "Allow all", "No overlap rule: max concurrency is only a safety cap; beyond it, runs wait"],
-  ["skip", "Skip", "The new run ends SKIPPED, with the reason"],
-  ["buffer_one", "Buffer one", "The new run waits, unless one already waits: then it is SKIPPED"],
-  ["buffer_all", "Buffer all", "The new run waits its turn (first come, first started)"],
-  ["cancel_other", "Cancel other", "The oldest running run is stopped; the new one takes its seat"],
+  ["allow_all", "Allow all"],
+  ["skip", "Skip"],
+  ["buffer_one", "Buffer one"],
+  ["buffer_all", "Buffer all"],
+  ["cancel_other", "Cancel other"],
 ];
 
+/** What a schedule does with the slots it missed (jobdeck.domain.Misfire), [value, name]; what
+ * each means is served (misfireMeaning). */
+export const MISFIRES = [
+  ["skip", "Skip"],
+  ["catch_up", "Catch up"],
+];
+
+/** GET /vocabulary's answer, once read: `{Overlap: {doc, members: {skip: "..."}}, RetryPolicy:
+ * {doc, fields: {max_attempts: {doc, default}}}, ...}`; null until then. */
+let served = null;
+
 /**
- * What an overlap policy means, in a sentence ("" for one the console does not know).
+ * Keep GET /vocabulary's answer for the helpers below (api.js's vocabulary() calls it).
+ * @param {object} words
+ */
+export function learn(words) {
+  served = words;
+}
+
+/** A docstring as a line of the page: it is written for Python's readers, wrapped at 100 columns and
+ * with `code` in backticks, which the page would show as they are. */
+const plain = (doc) => (doc || "").replace(/`/g, "").replace(/\s*\n\s*/g, " ");
+
+/**
+ * What a member of one of jobdeck.domain's enums means, as served; "" when the vocabulary is not
+ * read yet or has no such member (a view that shows meanings reads it first).
+ * @param {string} name the enum's name: Overlap, Misfire, TaskStatus, TriggerType, JobKind
+ * @param {string} member its value: "skip", "QUEUED"
+ * @returns {string}
+ */
+export const memberMeaning = (name, member) => plain(served?.[name]?.members[member]);
+
+/**
+ * What a field of one of jobdeck.domain's policies means, as served ("" as above).
+ * @param {string} name the policy's name: ScheduleSpec, RetryPolicy, NotifyPolicy
+ * @param {string} field "max_attempts"
+ * @returns {string}
+ */
+export const fieldMeaning = (name, field) => plain(served?.[name]?.fields[field]?.doc);
+
+/**
+ * What one of jobdeck.domain's enums or policies is, as served ("" as above).
+ * @param {string} name "Overlap", "RetryPolicy"
+ * @returns {string}
+ */
+export const typeMeaning = (name) => plain(served?.[name]?.doc);
+
+/**
+ * What an overlap policy means, in a sentence.
  * @param {string} policy
  * @returns {string}
  */
-export const overlapMeaning = (policy) => OVERLAPS.find(([value]) => value === policy)?.[2] || "";
+export const overlapMeaning = (policy) => memberMeaning("Overlap", policy);
+
+/**
+ * What a misfire policy means, in a sentence.
+ * @param {string} policy
+ * @returns {string}
+ */
+export const misfireMeaning = (policy) => memberMeaning("Misfire", policy);
 
 /**
  * max_concurrency left empty: 20 for allow_all, 1 for the exclusive policies.
@@ -31,12 +87,6 @@ export const overlapMeaning = (policy) => OVERLAPS.find(([value]) => value === p
  * @returns {number}
  */
 export const defaultConcurrency = (overlap) => (overlap === "allow_all" ? 20 : 1);
-
-/** What a schedule does with the slots it missed (jobdeck.domain.Misfire). [value, in words] */
-export const MISFIRES = [
-  ["skip", "Skip: run the newest missed slot once"],
-  ["catch_up", "Catch up: run every missed slot"],
-];
 
 /** The S3 events that can start a job. */
 export const S3_EVENT_TYPES = ["ObjectCreated", "ObjectRemoved"];
@@ -63,7 +113,10 @@ export const AUDIT_ACTIONS = {
   "job.delete": "Deleted the job",
   "job.enable": "Enabled the job",
   "job.disable": "Disabled the job",
-  "job.pause": "Paused the job after failures",
+  "job.suspend": "Suspended the job after failures",
+  // What job.suspend was called before the run lifecycle's words: the entries written under that
+  // name stay in the trail.
+  "job.pause": "Suspended the job after failures",
   "job.run": "Run Now",
   "job.backfill": "Backfill",
   "hook.call": "Called a hook",

@@ -102,7 +102,7 @@ function executionFacts(job) {
     fact(
       "When a run fails",
       notify.length ? `notify ${notify.join(" and ")}` : none("no notification"),
-      pause ? `; pause the job after ${pause} failed run${pause === 1 ? "" : "s"} in a row` : "",
+      pause ? `; suspend the job after ${pause} failed run${pause === 1 ? "" : "s"} in a row` : "",
     ),
   ];
 }

@@ -2,7 +2,7 @@
 // its element, its share of the request body and the API's refusals of its fields. An edit sends
 // the version it read, and says so when someone else saved first.
 
-import { actionCatalog, api } from "../api.js";
+import { actionCatalog, api, vocabulary } from "../api.js";
 import { currentUser, isAdmin } from "../auth.js";
 import { clearFieldErrors, problemsOf, unplaced } from "../form/errors.js";
 import { eventsPart } from "../form/events.js";
@@ -18,7 +18,11 @@ import { crumbs, current, reroute, show, showProblem } from "../page.js";
 
 export async function formView(view, jobId) {
   if (!isAdmin()) return showProblem("Not allowed", null, "Only admins create and edit jobs");
-  const [catalog, job] = await Promise.all([actionCatalog(), jobId ? api("GET", `/jobs/${enc(jobId)}`) : null]);
+  const [catalog, job] = await Promise.all([
+    actionCatalog(),
+    jobId ? api("GET", `/jobs/${enc(jobId)}`) : null,
+    vocabulary(), // the hints of the schedule and the policy say what each choice means
+  ]);
   if (!current(view)) return;
 
   const identity = identityPart(job, currentUser().name);

@@ -2,7 +2,7 @@
 // history (views/job-history.js); Run Now, Enable or Disable, Backfill, Clear All, Edit, Delete as
 // the caller may. Refreshed every 3 s.
 
-import { api } from "../api.js";
+import { api, vocabulary } from "../api.js";
 import { canEdit, canOperate, isAdmin } from "../auth.js";
 import { backfillDialog } from "../dialogs/backfill.js";
 import { runWithParameters } from "../dialogs/run-now.js";
@@ -21,7 +21,8 @@ export async function jobView(view, jobId) {
   const path = `/jobs/${enc(jobId)}`;
   const previewPath = `${path}/schedule/preview?count=5`;
   const history = jobHistory(jobId);
-  const read = [api("GET", path), api("GET", previewPath), api("GET", history.newest())];
+  // The vocabulary: the facts say what the overlap policy means, and so does Backfill's dialog.
+  const read = [api("GET", path), api("GET", previewPath), api("GET", history.newest()), vocabulary()];
   let [job, preview, newest] = await Promise.all(read);
   if (!current(view)) return;
   history.merge(newest);
@@ -55,9 +56,9 @@ export async function jobView(view, jobId) {
       h(
         "p",
         { class: "paused-note", id: "paused-note" },
-        h("strong", {}, "Paused by the scheduler"),
+        h("strong", {}, "Suspended by the scheduler"),
         ` (${job.paused_reason}). `,
-        isAdmin() ? "Enable lifts the pause." : "An admin can enable it again.",
+        isAdmin() ? "Enable lifts the suspension." : "An admin can enable it again.",
       );
     keepFocus(() =>
       fill(

@@ -38,7 +38,7 @@ function shownJobs() {
         job.kind,
         job.last_task?.status,
         job.enabled ? "enabled" : "disabled",
-        job.paused_reason && "paused",
+        job.paused_reason && "suspended",
       ]
         .join(" ")
         .toLowerCase();
