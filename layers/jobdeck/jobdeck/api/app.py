@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from jobdeck.api import catalog, console, hooks, jobs, tasks, user_jobs
 from jobdeck.api.auth import Unauthorized
 from jobdeck.api.schemas import ErrorOut, Problem
-from jobdeck.errors import Conflict, Forbidden, InvalidJob, InvalidSchedule, NotFound
+from jobdeck.errors import Conflict, Forbidden, InvalidCursor, InvalidJob, InvalidSchedule, NotFound
 
 MAX_BODY_BYTES = 256 * 1024
 TITLE = "Jobdeck admin API"
@@ -75,6 +75,11 @@ def invalid_request(exc: RequestValidationError) -> Response[Any]:
         for error in exc.errors()
     ]
     return _error(422, "invalid", "; ".join(f"{p.field}: {p.problem}" for p in problems), problems)
+
+
+@app.exception_handler(InvalidCursor)
+def invalid_cursor(exc: InvalidCursor) -> Response[Any]:
+    return _error(422, "invalid", str(exc), [Problem(field="query.cursor", problem=exc.reason)])
 
 
 @app.exception_handler(InvalidJob)
