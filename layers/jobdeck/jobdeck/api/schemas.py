@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobdeck.domain import (
     ActionStep,
@@ -31,8 +31,25 @@ from jobdeck.domain import (
     TaskStatus,
     TaskSummary,
 )
+from jobdeck.store import limits
 
 JOB_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+def _storable[T](value: T) -> T:
+    """`value` if DynamoDB can hold it (see jobdeck.store.limits); the 422 names where it cannot."""
+    if (why := limits.problem(value)) is not None:
+        raise ValueError(why)
+    return value
+
+
+# A free-form JSON object a client sends and Jobdeck stores as it is.
+Document = Annotated[dict[str, Any], AfterValidator(_storable)]
+# A parameter's default or choice: JSON scalars, numbers as DynamoDB holds them.
+Scalar = Annotated[str | int | float | bool, AfterValidator(_storable)]
+# Bounds on a filter's numbers, which DynamoDB stores as they come: S3 objects are at most 5 TiB.
+MAX_OBJECT_BYTES = 5 * 1024**4
+Days = Annotated[float, Field(ge=0, le=36_500), AfterValidator(_storable)]
 
 
 class Schema(BaseModel):
@@ -60,10 +77,10 @@ class EventFilterIn(Strict):
     prefix: str | None = Field(None, max_length=1024, examples=["inbox/"])
     suffix: str | None = Field(None, max_length=64, examples=[".jpg"])
     glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.png"])
-    min_size: int | None = Field(None, ge=0)
-    max_size: int | None = Field(None, ge=0)
+    min_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
+    max_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
     content_type: str | None = Field(None, max_length=128, examples=["image/*"])
-    detail: dict[str, Any] | None = Field(None, description="custom events: dotted path -> value or list of values")
+    detail: Document | None = Field(None, description="custom events: dotted path -> value or list of values")
 
 
 class EventIn(Strict):
@@ -85,16 +102,16 @@ class HookIn(Strict):
 
 class NodeFilterIn(Strict):
     glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.jpg"])
-    min_size: int | None = Field(None, ge=0)
-    max_size: int | None = Field(None, ge=0)
-    older_than_days: float | None = Field(None, ge=0)
-    newer_than_days: float | None = Field(None, ge=0)
+    min_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
+    max_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
+    older_than_days: Days | None = None
+    newer_than_days: Days | None = None
     content_type: str | None = Field(None, max_length=128, examples=["image/*"])
 
 
 class ActionIn(Strict):
     action: str = Field(min_length=1, max_length=64, examples=["tree.delete"])
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: Document = Field(default_factory=dict)
     timeout_seconds: int | None = Field(
         None, ge=1, le=7 * 86_400, description="this step alone ends INTERRUPTED past it; null: the job's timeout"
     )
@@ -127,9 +144,9 @@ class ParameterIn(Strict):
     name: str = Field(min_length=1, max_length=64)
     type: ParameterType = ParameterType.STRING
     description: str = Field("", max_length=1000)
-    default: str | int | float | bool | None = None
+    default: Scalar | None = None
     required: bool = False
-    choices: list[str | int | float | bool] | None = Field(None, max_length=100)
+    choices: list[Scalar] | None = Field(None, max_length=100)
 
 
 class JobIn(Strict):
@@ -189,7 +206,7 @@ class JobReplace(JobIn):
 
 
 class RunIn(Strict):
-    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
+    parameters: Document = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
 JobId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -201,11 +218,11 @@ class BackfillIn(Strict):
     overlap: Overlap = Field(
         Overlap.BUFFER_ALL, description="how the backfilled runs overlap; buffer_all runs them one after another"
     )
-    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
+    parameters: Document = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
 class UserJobIn(Strict):
-    parameters: dict[str, Any] = Field(
+    parameters: Document = Field(
         default_factory=dict,
         description="the action's parameters (GET /actions): archive.compress, archive.extract, tree.copy, "
         "tree.move, tree.delete or share.create",
