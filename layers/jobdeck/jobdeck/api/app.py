@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from jobdeck.api import bodies, catalog, console, hooks, jobs, tasks, user_jobs
 from jobdeck.api.auth import Unauthorized
+from jobdeck.api.responses import InvalidParameter
 from jobdeck.api.schemas import ErrorOut, Problem
 from jobdeck.errors import Conflict, Forbidden, InvalidCursor, InvalidJob, InvalidSchedule, NotFound
 
@@ -93,6 +94,11 @@ def _problem(error: dict[str, Any]) -> Problem:
 @app.exception_handler(InvalidCursor)
 def invalid_cursor(exc: InvalidCursor) -> Response[Any]:
     return _error(422, "invalid", str(exc), [Problem(field="query.cursor", problem=exc.reason)])
+
+
+@app.exception_handler(InvalidParameter)
+def invalid_parameter(exc: InvalidParameter) -> Response[Any]:
+    return _error(422, "invalid", str(exc), [Problem(field=exc.field, problem=exc.reason)])
 
 
 @app.exception_handler(InvalidJob)
