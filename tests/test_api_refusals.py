@@ -47,6 +47,7 @@ def task_ids(job_id: str) -> list[str]:
 
 HAND_MADE = [
     ("/jobs", {}, [1, 2]),  # JSON, not an object
+    ("/jobs", {}, None),  # null: no cursor? Not one this API returned
     ("/jobs", {}, {}),
     ("/jobs", {}, {"id": "nightly"}),  # a value that is no attribute value
     ("/jobs", {}, {"id": {"N": "1"}}),  # the wrong type

@@ -43,9 +43,9 @@ def list_audit(job_id: str | None = None, limit: int = 50, cursor: str | None = 
 def _position(cursor: str | None, this_month: str) -> tuple[str, dict[str, Any] | None]:
     """The month and the start key in it that a cursor of the whole trail holds, checked: a month
     after this one would have the listing query every month in between."""
-    state = pages.load(cursor)
-    if state is None:
+    if not cursor:
         return this_month, None
+    state = pages.load(cursor)
     if not isinstance(state, dict) or set(state) != {"month", "key"}:
         raise InvalidCursor(f"{pages.NOT_A_CURSOR} for this listing")
     month = state["month"]

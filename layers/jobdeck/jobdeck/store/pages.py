@@ -30,10 +30,8 @@ def encode(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def load(cursor: str | None) -> Any:
-    """The JSON a cursor holds; None for no cursor. InvalidCursor if it holds no JSON at all."""
-    if not cursor:
-        return None
+def load(cursor: str) -> Any:
+    """The JSON a cursor holds; InvalidCursor if it holds no JSON at all."""
     try:
         return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
@@ -44,8 +42,7 @@ def start_key(
     cursor: str | None, attributes: Sequence[Attribute[Any]], partition: tuple[Attribute[Any], str] | None = None
 ) -> dict[str, Any] | None:
     """The start key a listing's cursor holds (None for no cursor), checked: see the module."""
-    value = load(cursor)
-    return None if value is None else checked_key(value, attributes, partition)
+    return checked_key(load(cursor), attributes, partition) if cursor else None
 
 
 def checked_key(
