@@ -1,12 +1,12 @@
-"""How the API reads a request body: as JSON text, whatever its Content-Type says, and only JSON
-that DynamoDB can hold.
+"""How the API reads a request body: as JSON text, whatever its Content-Type says.
 
 Every body the API takes is JSON. `curl -d` declares it `application/x-www-form-urlencoded`, and
 API Gateway hands bodies of such types over base64-encoded; read as a form, `{}` became the field
 `{}`. A body that is not UTF-8 text failed in Powertools' decoding (a 500), so did a multipart type
-without its boundary. Python's json module also takes what JSON does not have: NaN, Infinity and
-numbers past a float's range (which DynamoDB refuses to store), integers past the 4,300 digits
-Python converts (a ValueError, so a 500), and lone UTF-16 surrogates (`"\\ud800"`, no character).
+without its boundary. Python's json module also takes what JSON does not have (NaN, Infinity), reads
+numbers past a float's range as infinity (which DynamoDB refuses to store) and lone UTF-16
+surrogates (`"\\ud800"`, no character), and fails with a ValueError on integers past 4,300 digits
+and a RecursionError on deep nesting (500s): each is a 422 naming the body here.
 """
 
 from __future__ import annotations
