@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jobdeck import jobs, store, system_jobs, tasks
-from jobdeck.domain import HookTrigger, JobParameter
+from jobdeck.domain import EventFilter, EventSource, EventTrigger, HookTrigger, JobParameter
 from tests.support import Api, ApiReply, make_job
 
 
@@ -204,3 +204,21 @@ def test_a_preview_names_the_query_parameter_that_is_wrong(api):
     assert "Mars/Base" in refused(zone, "query.timezone")
     expression = api("GET", "/schedule/preview", query={"expression": "0 3 * *", "timezone": "Europe/Paris"})
     assert "'0 3 * *'" in refused(expression, "query.expression")
+
+
+def test_a_job_stored_before_these_bounds_is_still_shown(api):
+    # The bounds are on input; what is stored (by an older version, or jobs kept as code) is shown
+    # as it is, or one such job would make the whole list a 500.
+    deep: Any = "leaf"
+    for _ in range(20):
+        deep = [deep]
+    big = 10 * 1024**4
+    triggers = [
+        EventTrigger(EventSource.S3, "ObjectCreated", filter=EventFilter(max_size=big)),
+        EventTrigger(EventSource.CUSTOM, "Deep", filter=EventFilter(detail={"a": deep})),
+    ]
+    jobs.create(make_job("older", None, events=triggers))
+    shown = api("GET", "/jobs/older")
+    assert shown.status == 200, shown
+    assert [e["filter"]["max_size"] for e in shown.json()["events"]] == [big, None]
+    assert "older" in [j["id"] for j in api("GET", "/jobs", query={"limit": "200"}).json()["items"]]

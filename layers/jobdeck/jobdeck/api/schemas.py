@@ -123,8 +123,11 @@ class ActionIn(Strict):
 
     @classmethod
     def of(cls, step: ActionStep) -> ActionIn:
-        rule = NodeFilterIn(**vars(step.filter)) if step.filter else None
-        return cls(action=step.action, parameters=step.parameters, timeout_seconds=step.timeout_seconds, filter=rule)
+        """A stored step, as the API shows it: not checked again (see JobOut.of)."""
+        rule = NodeFilterIn.model_construct(**vars(step.filter)) if step.filter else None
+        return cls.model_construct(
+            action=step.action, parameters=step.parameters, timeout_seconds=step.timeout_seconds, filter=rule
+        )
 
 
 class RetryIn(Strict):
@@ -317,14 +320,21 @@ class JobOut(Schema):
             enabled=job.enabled,
             trigger=job.trigger_summary,
             schedule=ScheduleOut(**vars(job.schedule)) if job.schedule else None,
+            # What is stored is shown as it is, not checked again as input: a job stored before a
+            # bound was added (a deeper value, a larger size filter) must still be listed.
             events=[
-                EventIn(source=e.source, type=e.type, bucket=e.bucket, filter=EventFilterIn(**vars(e.filter)))
+                EventIn.model_construct(
+                    source=e.source,
+                    type=e.type,
+                    bucket=e.bucket,
+                    filter=EventFilterIn.model_construct(**vars(e.filter)),
+                )
                 for e in job.events
             ],
             hooks=[HookIn(**vars(h)) for h in job.hooks],
             actions=[ActionIn.of(a) for a in job.actions],
             on_failure=[ActionIn.of(a) for a in job.on_failure],
-            parameters=[ParameterIn(**vars(p)) for p in job.parameters],
+            parameters=[ParameterIn.model_construct(**vars(p)) for p in job.parameters],
             timeout_seconds=job.timeout_seconds,
             history_days=job.history_days,
             overlap=job.overlap,
