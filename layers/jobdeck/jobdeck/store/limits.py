@@ -2,7 +2,7 @@
 body, a custom event filter): its number range and precision, map keys that are not empty, and a
 bound on nesting. DynamoDB answers a write that breaks one with a ValidationException, after every
 check of ours has passed, so the caller got a 500; moto stores all of them. The API refuses such a
-value with a 422 naming it (jobdeck.api.schemas.Document).
+value with a 422 naming it (jobdeck.job_schema.Document).
 
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html
 """
