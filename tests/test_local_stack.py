@@ -1,4 +1,4 @@
-"""The README's run command: moto endpoint, the template's resources, system jobs, clock, pollers."""
+"""`make run` (docs/local-stack.md): moto endpoint, the template's resources, system jobs, clock, pollers."""
 
 from __future__ import annotations
 
