@@ -5,7 +5,7 @@ import { allJobs } from "../api.js";
 import { canEdit, canOperate, isAdmin } from "../auth.js";
 import { clearAll, deleteJobs, runNow, setEnabled } from "../job-actions.js";
 import { jobStatus, kindBadge } from "../lib/badges.js";
-import { $, $$, enc, fill, h, keepFocus } from "../lib/dom.js";
+import { $$, enc, fill, h, keepFocus } from "../lib/dom.js";
 import { lastTime, triggerText } from "../lib/job-words.js";
 import { poll } from "../lib/poll.js";
 import { timeAgo } from "../lib/time.js";
@@ -147,8 +147,8 @@ export async function listView(view) {
     );
     for (const th of $$("th[data-key]", head)) {
       const sorted = th.dataset.key === list.sort.key;
+      // The arrow is drawn by css/list.css from aria-sort: the header's text stays the column's name.
       th.setAttribute("aria-sort", sorted ? (list.sort.dir > 0 ? "ascending" : "descending") : "none");
-      $(".sort-mark", th).textContent = sorted ? (list.sort.dir > 0 ? "▲" : "▼") : "";
     }
     const picked = selectedJobs();
     const shownPicked = jobs.filter((j) => list.selected.has(j.id)).length;
