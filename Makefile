@@ -13,15 +13,20 @@ SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
+# Material for MkDocs prints a banner about its successor at every build; the build's own
+# warnings (which --strict turns into failures) stay.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help run test unit lint template build bench deploy clean browser
+.PHONY: help run test unit lint template build bench deploy clean browser docs screenshots
 
 help:
 	@echo "make run       Jobdeck locally, its state kept in .jobdeck/state (Ctrl-C stops; ARGS=\"--fresh\" starts empty)"
-	@echo "make test      lint, template checks and the whole test suite"
+	@echo "make test      lint, template checks, the docs build and the whole test suite"
+	@echo "make docs      the documentation site, into site/ (mkdocs build --strict)"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
-	@echo "make bench     the benchmarks, printed as tables"
+	@echo "make screenshots  the console's browser tests, writing the docs' pictures of it to docs/img/"
+	@echo "make bench     the benchmarks, printed as tables; the summary into bench/results/"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
 	@echo "make deploy    sam deploy --guided"
 
@@ -49,7 +54,7 @@ $(CHECKOV_VENV)/.installed:
 run: $(VENV)/.installed
 	$(BIN)/python -m jobdeck_local $(ARGS)
 
-test: lint template browser $(CHECKOV_VENV)/.installed
+test: lint template docs browser $(CHECKOV_VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q
 
 unit: $(VENV)/.installed
@@ -61,6 +66,11 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
 
+# The site of docs/ (mkdocs.yml). --strict: a broken link, a page left out of the nav or a missing
+# include fails the build, and so `make test`.
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict
+
 # The web console's browser tests drive Debian's Chromium through Playwright (which must never
 # download a browser of its own). Installed once, with sudo when not root; without apt-get the
 # tests are skipped, saying so (under CI=true they fail instead).
@@ -71,6 +81,13 @@ browser:
 	    $$sudo apt-get update -qq && \
 	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "no chromium and no apt-get here: the browser tests will be skipped"; fi; }
+
+# The docs (console.md, index.md, operating.md) and the README show screenshots the browser tests
+# take: they write them to docs/img/ when asked (JOBDECK_DOCS_IMG), here, not at every `make test`,
+# so that a test run leaves the docs unchanged.
+screenshots: browser $(VENV)/.installed
+	JOBDECK_DOCS_IMG=docs/img $(BIN)/python -m pytest -n 2 -q tests/test_console.py tests/test_console_form.py \
+	  tests/test_console_session.py tests/test_console_audit.py
 
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed
@@ -88,4 +105,4 @@ deploy: build
 	$(SAM) deploy --guided
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache site

@@ -2,10 +2,11 @@
 
 In the stack's process, moto would share one interpreter lock with everything that calls it: the
 clock, the pollers and every function invocation. In AWS those do not wait on the service's CPU,
-and on a laptop's cores they need not either. The child installs the quirks (see moto_quirks),
-binds, says `ready` on its standard output once it answers, and stops when its standard input
-closes, so it ends with the stack even when the stack's process is killed. It runs in a session of
-its own: a Ctrl-C at the terminal reaches the stack, which stops its runs first and moto last.
+and on a laptop's cores they need not either. The child installs the quirks (see moto_quirks) and
+AWS's event shapes (moto_event_shapes), binds, says `ready` on its standard output once it
+answers, and stops when its standard input closes, so it ends with the stack even when the stack's
+process is killed. It runs in a session of its own: a Ctrl-C at the terminal reaches the stack,
+which stops its runs first and moto last.
 
 Given a state folder (state_dir), it owns it while it runs: it loads the state saved there before it
 says `ready` (or says `refused: <why>` and exits 2, for a state it cannot load), saves every second
@@ -118,6 +119,7 @@ def serve(host: str, port: int, state: Path | None = None) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from jobdeck_local import moto_event_shapes
     from jobdeck_local.moto_quirks import install_all
     from jobdeck_local.moto_state import MotoState
     from jobdeck_local.request_gate import Gate
@@ -125,6 +127,7 @@ def serve(host: str, port: int, state: Path | None = None) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     install_all()
+    moto_event_shapes.install()
     gate = Gate()
     gate.let_long_polls_step_out()
     with contextlib.ExitStack() as owned:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobdeck import dispatch, overlap, store
-from jobdeck.actions.history import end_stuck
+from jobdeck import lifecycle, overlap, store
+from jobdeck.actions.tasks import end_stuck
 from jobdeck.domain import TaskStatus
 
 
@@ -37,9 +37,9 @@ def recover_runs(now: datetime) -> Recovered:
         job = store.get_job(task.job_id)
         if task.resume and job is not None:
             task.message = "continues where it last checkpointed: the local stack stopped while it ran"
-            freed = store.requeue_task(task, now, next_attempt=False)
+            with lifecycle.enqueue(now) as queue:
+                freed = queue.requeue(task, now, next_attempt=False)
             if freed:
-                dispatch.send([task], now)
                 recovered.resumed += 1
             if freed is store.Freed.SOMEONE_WAITS:
                 overlap.release(task.job_id)
