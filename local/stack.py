@@ -13,6 +13,7 @@ from typing import Any
 
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
+from jobdeck_local.iam import guard
 from jobdeck_local.lambda_runtime import freeze_held, load_handler
 from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.provision import Resources, provision
@@ -62,6 +63,9 @@ class LocalStack:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalStack:
+        # Each handler's requests are checked against its role: what it would be denied in AWS is
+        # denied here (jobdeck_local.iam). Before any client, which would otherwise miss the hook.
+        guard.install()
         self.moto = MotoProcess(self.host, self.port).start()
         self._environ = dict(os.environ)
         os.environ.update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,12 @@ from jobdeck_local.moto_quirks import cheap_requests  # noqa: E402
 # items, not its tables; reading an item, finding it, not a walk of its shape; an expression is
 # parsed once; a receive does not count the queue; a request does not list its handler's methods.
 cheap_requests()
+
+from jobdeck_local.iam import guard  # noqa: E402
+
+# Every request a function's code makes is checked against that function's role, as in AWS (before
+# any client exists: sessions made earlier would miss the hook); `make iam` reports what was seen.
+guard.install()
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -60,3 +67,8 @@ def s3(aws: Resources) -> Any:
 @pytest.fixture
 def run_queue(aws: Resources) -> RunQueue:
     return RunQueue(aws.queues["RunQueue"])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process's checked requests, for `make iam`'s report (only when JOBDECK_IAM_RECORDS is set)."""
+    guard.dump_records(os.environ.get("PYTEST_XDIST_WORKER", "main"))
