@@ -79,7 +79,6 @@ class Guard:
                 need.action,
                 need.resource,
                 verdict.allowed,
-                tuple(s.key for s in verdict.allowed_by),
                 "" if verdict.allowed else verdict.reason(need.action),
                 "" if verdict.allowed else caller,
             )

@@ -21,8 +21,7 @@ class Record:
     operation: str  # "<service>:<Operation>", botocore's names
     action: str = ""  # what IAM checks, "dynamodb:PutItem"
     resource: str = ""
-    allowed: bool = True
-    statements: tuple[str, ...] = ()  # the keys of the statements that allowed it
+    allowed: bool = True  # by the role the process checked with (the report evaluates again)
     reason: str = ""  # why it was denied
     caller: str = ""  # where in Jobdeck's code the request was made (file:line), for the denied
 
@@ -56,6 +55,5 @@ def load(folder: Path) -> Counter[Record]:
     for path in sorted(folder.glob("*.json")):
         for row in json.loads(path.read_text()):
             count = row.pop("count")
-            row["statements"] = tuple(row["statements"])
             total[Record(**row)] += count
     return total

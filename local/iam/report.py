@@ -20,7 +20,7 @@ import yaml
 
 from jobdeck_local import template
 from jobdeck_local.iam import records, roles
-from jobdeck_local.iam.policy import Effect, Statement
+from jobdeck_local.iam.policy import Effect, Statement, evaluate
 from jobdeck_local.iam.records import UNMAPPED, Record
 
 EXPLAINED = Path(__file__).with_name("unused.yaml")
@@ -58,12 +58,8 @@ def explanations(path: Path = EXPLAINED) -> list[Explanation]:
     return [Explanation(r["function"], r["action"], r.get("resource", "*"), " ".join(r["why"].split())) for r in rows]
 
 
-def unused(seen: Counter[Record], role: roles.Role) -> list[Unused]:
-    used: dict[str, set[str]] = defaultdict(set)  # statement key -> actions it allowed
-    for record in seen:
-        if record.function == role.function and record.allowed:
-            for key in record.statements:
-                used[key].add(record.action)
+def unused(role: roles.Role, used: dict[str, set[str]]) -> list[Unused]:
+    """The actions of the role's Allow statements that no request used (`used`: statement key -> actions)."""
     found = []
     for statement in role.statements:
         if statement.effect is not Effect.ALLOW:
@@ -75,46 +71,54 @@ def unused(seen: Counter[Record], role: roles.Role) -> list[Unused]:
 
 
 def report(seen: Counter[Record], path: Path = template.TEMPLATE, explained: Path = EXPLAINED) -> tuple[str, bool]:
-    """The report's text, and whether the check passed."""
+    """The report's text, and whether the check passed. Every recorded need is evaluated again here,
+    against the roles of `path`: the records of one run can be checked against another template."""
     lines: list[str] = []
     failed = False
     reasons = explanations(explained)
     matched: set[Explanation] = set()
     for function, role in sorted(roles.roles(path).items()):
-        mine = {r: n for r, n in seen.items() if r.function == function}
+        mine = Counter({r: n for r, n in seen.items() if r.function == function})
         lines.append(f"{function} (role {role.name}): {sum(mine.values())} checks")
-        by_action: Counter[tuple[str, str]] = Counter()
-        for record, count in mine.items():
-            if record.allowed:
-                by_action[(record.action, record.resource)] += count
-        for (action, resource), count in sorted(by_action.items()):
-            lines.append(f"  used     {action} on {resource} ({count})")
-        for record, count in sorted(mine.items(), key=lambda rc: (rc[0].action, rc[0].resource)):
+        used: dict[str, set[str]] = defaultdict(set)
+        allowed: Counter[tuple[str, str]] = Counter()
+        for record, count in sorted(mine.items(), key=lambda rc: (rc[0].action, rc[0].resource, rc[0].operation)):
             if record.action == UNMAPPED:
                 failed = True
                 lines.append(
                     f"  UNMAPPED {record.operation}: not in authorization.OPERATIONS ({record.caller}; {count})"
                 )
-            elif not record.allowed:
+                continue
+            verdict = evaluate(role.statements, record.action, record.resource)
+            if verdict.allowed:
+                allowed[(record.action, record.resource)] += count
+                for statement in verdict.allowed_by:
+                    used[statement.key].add(record.action)
+            else:
                 failed = True
                 lines.append(
                     f"  DENIED   {function}: {record.action} on {record.resource} "
                     f"({record.operation} at {record.caller or '?'}; {count})"
                 )
-        for item in unused(seen, role):
+        for (action, resource), count in sorted(allowed.items()):
+            lines.append(f"  used     {action} on {resource} ({count})")
+        for item in unused(role, used):
             why = next((e for e in reasons if e.covers(item)), None)
             if why is None:
                 failed = True
                 lines.append(f"  UNUSED, NOT EXPLAINED {item}")
             else:
                 matched.add(why)
-                lines.append(f"  unused   {item}: {why.why}")
-    stale = [e for e in reasons if e not in matched]
-    for e in stale:
-        lines.append(f"note: {EXPLAINED.name} explains {e.function} {e.action} on {e.resource}, which is used or gone")
-    nobody = Counter({r.operation: n for r, n in seen.items() if r.function is None})
-    total = sum(nobody.values())
-    lines.append(f"not any function's (tests' set-up and assertions, the local stack's provisioning): {total} requests")
+                lines.append(f"  unused   {item}: explained ({why.function} {why.action})")
+    lines.append(f"Explained in {explained.name}:")
+    for e in reasons:
+        lines.append(f"  {e.function} {e.action} on {e.resource}: {e.why}")
+        if e not in matched:
+            lines.append("    (matches no unused grant any more: remove it)")
+    nobody = sum(n for r, n in seen.items() if r.function is None)
+    lines.append(
+        f"not any function's (tests' set-up and assertions, the local stack's provisioning): {nobody} requests"
+    )
     lines.append("PASS: every request allowed, every unused grant explained" if not failed else "FAIL")
     return "\n".join(lines), not failed
 
