@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from jobdeck_local import template
 from jobdeck_local.iam import authorization, roles
@@ -80,7 +81,7 @@ class Guard:
                 need.resource,
                 verdict.allowed,
                 "" if verdict.allowed else verdict.reason(need.action),
-                "" if verdict.allowed else caller,
+                caller,
             )
             self.ledger.add(record)
             found.append(record)
@@ -113,7 +114,10 @@ def _access_denied(service: str, role: roles.Role, record: Record) -> tuple[AWSR
         "Error": {"Code": denial.code, "Message": message},
         "ResponseMetadata": {"HTTPStatusCode": denial.status, "HTTPHeaders": headers, "RetryAttempts": 0},
     }
-    return AWSResponse("https://jobdeck-iam-check.local/", denial.status, headers, _Body(body)), parsed
+    http_headers = HTTPHeaders()
+    for name, value in headers.items():
+        http_headers[name] = value
+    return AWSResponse("https://jobdeck-iam-check.local/", denial.status, http_headers, _Body(body)), parsed
 
 
 class _Body:

@@ -23,7 +23,7 @@ class Record:
     resource: str = ""
     allowed: bool = True  # by the role the process checked with (the report evaluates again)
     reason: str = ""  # why it was denied
-    caller: str = ""  # where in Jobdeck's code the request was made (file:line), for the denied
+    caller: str = ""  # where in Jobdeck's code the request was made (file:line), to name it if denied
 
 
 class Ledger:
