@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from botocore.compat import HTTPHeaders
 from jobdeck_local import template
 from jobdeck_local.iam import authorization, roles
 from jobdeck_local.iam.attribution import acting_function
-from jobdeck_local.iam.policy import evaluate
+from jobdeck_local.iam.policy import Verdict, evaluate
 from jobdeck_local.iam.records import UNMAPPED, Ledger, Record
 
 RECORDS_ENV = "JOBDECK_IAM_RECORDS"
@@ -59,11 +60,24 @@ class Guard:
     def __init__(self, path: Path = template.TEMPLATE, enforce: bool = True) -> None:
         self.path, self.enforce = path, enforce
         self.ledger = Ledger()
+        # The same few actions on the same tables and queues, again and again: each evaluated once.
+        self.verdict = lru_cache(maxsize=4096)(self._evaluate)
+
+    def _evaluate(self, function: str, action: str, resource: str) -> Verdict:
+        return evaluate(self.roles[function].statements, action, resource)
+
+    @cached_property
+    def roles(self) -> dict[str, roles.Role]:
+        """The functions' roles, read once: the template does not change under a running check."""
+        return roles.roles(self.path)
+
+    @cached_property
+    def keys(self) -> dict[str, str]:
+        return roles.customer_keys(self.path)
 
     def decide(self, function: str, service: str, operation: str, params: dict[str, Any], region: str) -> list[Record]:
         """The records of one request made by `function` (one per action and resource it needs)."""
-        role = roles.roles(self.path)[function]
-        place = authorization.Place(region, keys=roles.customer_keys(self.path))
+        place = authorization.Place(region, keys=self.keys)
         name = f"{service}:{operation}"
         caller = _caller()
         try:
@@ -73,7 +87,7 @@ class Guard:
             raise
         found = []
         for need in needs:
-            verdict = evaluate(role.statements, need.action, need.resource)
+            verdict = self.verdict(function, need.action, need.resource)
             record = Record(
                 function,
                 name,
@@ -99,7 +113,7 @@ class Guard:
         ]
         if not denied or not self.enforce:
             return None
-        return _access_denied(service, roles.roles(self.path)[function], denied[0])
+        return _access_denied(service, self.roles[function], denied[0])
 
 
 def _access_denied(service: str, role: roles.Role, record: Record) -> tuple[AWSResponse, dict[str, Any]]:
