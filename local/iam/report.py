@@ -81,7 +81,9 @@ def report(seen: Counter[Record], path: Path = template.TEMPLATE, explained: Pat
         mine = Counter({r: n for r, n in seen.items() if r.function == function})
         lines.append(f"{function} (role {role.name}): {sum(mine.values())} checks")
         used: dict[str, set[str]] = defaultdict(set)
+        # action and the grant's resources -> requests, and the distinct resources they named (objects...)
         allowed: Counter[tuple[str, str]] = Counter()
+        named: dict[tuple[str, str], set[str]] = defaultdict(set)
         for record, count in sorted(mine.items(), key=lambda rc: (rc[0].action, rc[0].resource, rc[0].operation)):
             if record.action == UNMAPPED:
                 failed = True
@@ -91,7 +93,9 @@ def report(seen: Counter[Record], path: Path = template.TEMPLATE, explained: Pat
                 continue
             verdict = evaluate(role.statements, record.action, record.resource)
             if verdict.allowed:
-                allowed[(record.action, record.resource)] += count
+                grant = (record.action, ", ".join(verdict.allowed_by[0].resources))
+                allowed[grant] += count
+                named[grant].add(record.resource)
                 for statement in verdict.allowed_by:
                     used[statement.key].add(record.action)
             else:
@@ -100,8 +104,11 @@ def report(seen: Counter[Record], path: Path = template.TEMPLATE, explained: Pat
                     f"  DENIED   {function}: {record.action} on {record.resource} "
                     f"({record.operation} at {record.caller or '?'}; {count})"
                 )
-        for (action, resource), count in sorted(allowed.items()):
-            lines.append(f"  used     {action} on {resource} ({count})")
+        for (action, resources), count in sorted(allowed.items()):
+            spread = len(named[(action, resources)])
+            lines.append(
+                f"  used     {action} on {resources} ({count}" + (f", {spread} resources)" if spread > 1 else ")")
+            )
         for item in unused(role, used):
             why = next((e for e in reasons if e.covers(item)), None)
             if why is None:
