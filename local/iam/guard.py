@@ -77,6 +77,8 @@ class Guard:
 
     def decide(self, function: str, service: str, operation: str, params: dict[str, Any], region: str) -> list[Record]:
         """The records of one request made by `function` (one per action and resource it needs)."""
+        if function not in self.roles:
+            raise LookupError(f"{function} made an AWS request, but {self.path.name} has no function of that name")
         place = authorization.Place(region, keys=self.keys)
         name = f"{service}:{operation}"
         caller = _caller()
