@@ -40,7 +40,7 @@ def test_runner_function_runs_its_batch_and_reports_only_the_failed_record(aws):
         trigger=TriggerInfo(TriggerType.MANUAL, by="admin"),
         created_at=at("2026-11-25T10:00:00Z"),
     )
-    store.create_task(store.get_job(body["job_id"]), task)
+    store.add_tasks(store.get_job(body["job_id"]), [task])
     poison = copy.deepcopy(event["Records"][0])
     poison.update(messageId="poison", body="{not json")
     event["Records"].append(poison)

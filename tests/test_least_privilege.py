@@ -276,7 +276,7 @@ def test_a_template_without_a_permission_the_code_needs_fails_naming_function_ac
 
     text, passed = report.report(seen, _without(tmp_path, "ApiFunction", "sqs:SendMessage"))
     assert not passed
-    assert f"  DENIED   ApiFunction: sqs:SendMessage on {QUEUE} (sqs:SendMessageBatch at jobdeck/dispatch.py:" in text
+    assert f"  DENIED   ApiFunction: sqs:SendMessage on {QUEUE} (sqs:SendMessageBatch at jobdeck/run_queue.py:" in text
 
 
 def test_the_check_refuses_as_aws_does_naming_role_action_and_resource(aws, tmp_path):

@@ -12,7 +12,8 @@ from jobdeck import jobs, runner, store, tasks
 from jobdeck import tick as tick_module
 from jobdeck.access import Principal
 from jobdeck.domain import ActionStep, TaskStatus, slot_task_id
-from jobdeck.runner import MAX_LOG_LINES, MalformedMessage, run_message
+from jobdeck.execution import MAX_LOG_LINES
+from jobdeck.runner import MalformedMessage, run_message
 from jobdeck.tick import tick
 from tests.support import at, make_job
 

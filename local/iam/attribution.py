@@ -29,17 +29,18 @@ _acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("jobdeck_ia
 ENTRY_POINTS: dict[str, str] = {
     "jobdeck.tick.tick": "TickFunction",
     "jobdeck.runner": "RunnerFunction",
+    "jobdeck.execution": "RunnerFunction",  # the step engine, which only the runner drives
     "jobdeck.actions": "RunnerFunction",  # every action runs in the runner
     "jobdeck.overlap": "RunnerFunction",
     "jobdeck.notify.task_failed": "RunnerFunction",
     "jobdeck.routing.route": "EventsFunction",
     "jobdeck.routing.call_hook": "ApiFunction",  # POST /hooks/{slug}
     "jobdeck.system_jobs.ensure": "SetupFunction",
-    "jobdeck.definitions.install": "SetupFunction",
+    "jobdeck.jobs_as_code.install": "SetupFunction",
     "jobdeck.jobs": "ApiFunction",
     "jobdeck.tasks": "ApiFunction",
     "jobdeck.user_jobs.start": "ApiFunction",
-    "jobdeck.external": "ApiFunction",
+    "jobdeck.external_triggers": "ApiFunction",
     "jobdeck.api": "ApiFunction",
 }
 

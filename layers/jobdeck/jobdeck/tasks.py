@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobdeck import audit, dispatch, jobs, overlap, parameters, schedules, store
+from jobdeck import audit, jobs, lifecycle, overlap, parameters, schedules, store
 from jobdeck.access import SYSTEM, Principal, require_operator
 from jobdeck.domain import (
     Overlap,
@@ -39,8 +39,8 @@ def run_now(
         created_at=now,
         parameters=parameters.resolve(job.parameters, values or {}),
     )
-    store.create_task(job, task, audit.entry(who, "job.run", job.id, task=task.id))
-    dispatch.send([task], now)
+    with lifecycle.enqueue(now) as queue:
+        queue.add(job, [task], audit.entry(who, "job.run", job.id, task=task.id))
     return task
 
 
@@ -105,8 +105,8 @@ def backfill(
         if slot_task_id(job.id, slot) not in ran
     ]
     entry = audit.entry(who, "job.backfill", job.id, start=start.isoformat(), end=end.isoformat(), slots=len(slots))
-    created = store.create_tasks(job, planned, entry)
-    dispatch.send(created, now)  # past slots: no delay
+    with lifecycle.enqueue(now) as queue:
+        created = queue.add(job, planned, entry)  # past slots: sent with no delay
     return created, len(slots) - len(created)
 
 
@@ -146,9 +146,11 @@ def resume(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | N
     require_operator(who, job)
     task = get(job_id, task_id, who)
     entry = audit.entry(who, "task.resume", job_id, task=task_id)
-    if task.status is TaskStatus.PAUSED and store.resume_task(task, now, entry):
-        dispatch.send([task], now)
-        return task
+    if task.status is TaskStatus.PAUSED:
+        with lifecycle.enqueue(now) as queue:
+            resumed = queue.resume(task, entry)
+        if resumed:
+            return task
     current = get(job_id, task_id, who)
     raise Conflict(f"task {task_id!r} is {current.status.value}: only a PAUSED task can be resumed")
 

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from jobdeck.api import catalog, console, hooks, jobs, tasks, user_jobs
+from jobdeck.api import catalog, console, hooks, jobs, tasks, user_jobs, vocabulary
 from jobdeck.api.auth import Unauthorized
 from jobdeck.api.schemas import ErrorOut, Problem
 from jobdeck.errors import Conflict, Forbidden, InvalidJob, InvalidSchedule, NotFound
@@ -18,7 +18,15 @@ TITLE = "Jobdeck admin API"
 DOCS = "/docs"
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for router in (jobs.router, tasks.router, user_jobs.router, hooks.router, catalog.router, console.router):
+for router in (
+    jobs.router,
+    tasks.router,
+    user_jobs.router,
+    hooks.router,
+    catalog.router,
+    vocabulary.router,
+    console.router,
+):
     app.include_router(router)
 
 

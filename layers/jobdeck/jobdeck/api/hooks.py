@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from jobdeck import external, jobs, routing
+from jobdeck import jobs, routing
 from jobdeck.api.auth import caller
 from jobdeck.api.responses import documented
 from jobdeck.api.schemas import ExternalTrigger, JobIdPath, TaskOut
+from jobdeck.external_triggers import targeting
 
 router = Router()
 
@@ -37,4 +38,4 @@ def call_hook(slug: Slug, body: Annotated[dict[str, Any], Body()]) -> Response[l
 )
 def external_triggers(job_id: JobIdPath) -> list[ExternalTrigger]:
     jobs.get(job_id, caller(router))
-    return [ExternalTrigger(**vars(t)) for t in external.targeting(job_id)]
+    return [ExternalTrigger(**vars(t)) for t in targeting(job_id)]

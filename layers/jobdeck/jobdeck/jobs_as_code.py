@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from jobdeck import jobs, store
 from jobdeck.access import Principal
-from jobdeck.api.schemas import JobIn
 from jobdeck.domain import Job
 from jobdeck.errors import InvalidJob, InvalidSchedule, JobdeckError
+from jobdeck.job_schema import JobIn
 
 AS_CODE = Principal("jobs-as-code", is_admin=True)
 
