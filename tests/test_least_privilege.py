@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -319,6 +320,27 @@ def test_requests_are_attributed_to_the_outermost_entry_point_or_to_no_function(
         system_jobs.ensure()  # calls jobs.create (the API's), inside the setup function's entry point
     functions = {r.function for r in seen.ledger.counts()}
     assert functions == {"SetupFunction"}
+
+
+def test_a_lifecycle_verb_one_function_alone_uses_is_its_own_and_a_shared_one_its_callers(aws):
+    from jobdeck import lifecycle
+    from jobdeck.tick import tick
+
+    now = datetime.now(UTC)
+    held = guard.Guard(enforce=False)
+    with guard.using(held), lifecycle.enqueue(now) as queue:
+        queue.send_held(now)  # only the tick sends the held retries
+    assert {r.function for r in held.ledger.counts()} == {"TickFunction"}
+
+    redelivered = guard.Guard(enforce=False)
+    with guard.using(redelivered):
+        lifecycle.redeliver([("nightly", "a-task")])  # the tick's and the runner's: called alone, no function's
+    assert {r.function for r in redelivered.ledger.counts()} == {None}
+
+    ticked = guard.Guard(enforce=False)
+    with guard.using(ticked):
+        tick(now)
+    assert {r.function for r in ticked.ledger.counts()} == {"TickFunction"}
 
 
 @pytest.mark.slow

@@ -28,6 +28,15 @@ _acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("jobdeck_ia
 # system_jobs.ensure calls jobs.create, and that creation is the setup function's.
 ENTRY_POINTS: dict[str, str] = {
     "jobdeck.tick.tick": "TickFunction",
+    # The run lifecycle's verbs that one function alone uses; the shared ones (Enqueue.add,
+    # redeliver, run_queue.send) are whichever function's calls them.
+    "jobdeck.lifecycle.Enqueue.claim": "TickFunction",
+    "jobdeck.lifecycle.Enqueue.claim_alone": "TickFunction",
+    "jobdeck.lifecycle.Enqueue.send_held": "TickFunction",
+    "jobdeck.lifecycle.Enqueue.requeue": "RunnerFunction",
+    "jobdeck.lifecycle.postpone": "RunnerFunction",
+    "jobdeck.lifecycle.Enqueue.resume": "ApiFunction",
+    "jobdeck.lifecycle.Enqueue.add_job": "ApiFunction",  # a user job
     "jobdeck.runner": "RunnerFunction",
     "jobdeck.execution": "RunnerFunction",  # the step engine, which only the runner drives
     "jobdeck.actions": "RunnerFunction",  # every action runs in the runner
