@@ -66,6 +66,11 @@ def test_a_changed_file_replaces_its_job_in_place_keeping_its_history(aws, run_q
         ("id: x\nlabel: X\nactions: [{action: no.such}]\n", "bad.yaml: actions[0].action: unknown action 'no.such'"),
         ("id: x\nlabel: X\nretry: {max_attempts: 99}\n", "bad.yaml: retry.max_attempts: Input should be less"),
         ("id: x\nlabel: X\ncolour: blue\n", "bad.yaml: colour: Extra inputs are not permitted"),
+        # The bounds of what DynamoDB holds apply to files as to the API: job_schema has them.
+        (
+            "id: x\nlabel: X\nactions: [{action: tree.delete, parameters: {days: 1.0e+200}}]\n",
+            "bad.yaml: actions.0.parameters: days: out of range",
+        ),
         ("id: [unclosed\n", "bad.yaml: not YAML"),
     ],
 )

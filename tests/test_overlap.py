@@ -1,4 +1,4 @@
-"""Overlap policies under 10 concurrent triggers, as the README's "Execution policies" documents them.
+"""Overlap policies under 10 concurrent triggers, as docs/policies.md documents them.
 
 Each test queues 10 runs of one job (Run Now, 10 times) and delivers the 10 messages on 10 runner
 threads while the first run holds its seat (the `faults.hold` action waits until the test lets go).

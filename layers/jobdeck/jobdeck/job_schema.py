@@ -5,9 +5,9 @@ installing jobs kept as code does not import the HTTP layer."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jobdeck.domain import (
     ActionStep,
@@ -26,8 +26,25 @@ from jobdeck.domain import (
     RetryPolicy,
     ScheduleSpec,
 )
+from jobdeck.store import limits
 
 JOB_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+def _storable[T](value: T) -> T:
+    """`value` if DynamoDB can hold it (see jobdeck.store.limits); the 422 names where it cannot."""
+    if (why := limits.problem(value)) is not None:
+        raise ValueError(why)
+    return value
+
+
+# A free-form JSON object a client sends and Jobdeck stores as it is (here and in the API's bodies).
+Document = Annotated[dict[str, Any], AfterValidator(_storable)]
+# A parameter's default or choice: JSON scalars, numbers as DynamoDB holds them.
+Scalar = Annotated[str | int | float | bool, AfterValidator(_storable)]
+# Bounds on a filter's numbers, which DynamoDB stores as they come: S3 objects are at most 5 TiB.
+MAX_OBJECT_BYTES = 5 * 1024**4
+Days = Annotated[float, Field(ge=0, le=36_500), AfterValidator(_storable)]
 
 
 class Schema(BaseModel):
@@ -52,10 +69,10 @@ class EventFilterIn(Strict):
     prefix: str | None = Field(None, max_length=1024, examples=["inbox/"])
     suffix: str | None = Field(None, max_length=64, examples=[".jpg"])
     glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.png"])
-    min_size: int | None = Field(None, ge=0)
-    max_size: int | None = Field(None, ge=0)
+    min_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
+    max_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
     content_type: str | None = Field(None, max_length=128, examples=["image/*"])
-    detail: dict[str, Any] | None = Field(None, description="custom events: dotted path -> value or list of values")
+    detail: Document | None = Field(None, description="custom events: dotted path -> value or list of values")
 
 
 class EventIn(Strict):
@@ -77,16 +94,16 @@ class HookIn(Strict):
 
 class NodeFilterIn(Strict):
     glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.jpg"])
-    min_size: int | None = Field(None, ge=0)
-    max_size: int | None = Field(None, ge=0)
-    older_than_days: float | None = Field(None, ge=0)
-    newer_than_days: float | None = Field(None, ge=0)
+    min_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
+    max_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
+    older_than_days: Days | None = None
+    newer_than_days: Days | None = None
     content_type: str | None = Field(None, max_length=128, examples=["image/*"])
 
 
 class ActionIn(Strict):
     action: str = Field(min_length=1, max_length=64, examples=["tree.delete"])
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: Document = Field(default_factory=dict)
     timeout_seconds: int | None = Field(
         None, ge=1, le=7 * 86_400, description="this step alone ends INTERRUPTED past it; null: the job's timeout"
     )
@@ -98,8 +115,11 @@ class ActionIn(Strict):
 
     @classmethod
     def of(cls, step: ActionStep) -> ActionIn:
-        rule = NodeFilterIn(**vars(step.filter)) if step.filter else None
-        return cls(action=step.action, parameters=step.parameters, timeout_seconds=step.timeout_seconds, filter=rule)
+        """A stored step, as the API shows it: not checked again (see jobdeck.api.schemas.JobOut.of)."""
+        rule = NodeFilterIn.model_construct(**vars(step.filter)) if step.filter else None
+        return cls.model_construct(
+            action=step.action, parameters=step.parameters, timeout_seconds=step.timeout_seconds, filter=rule
+        )
 
 
 class RetryIn(Strict):
@@ -121,9 +141,9 @@ class ParameterIn(Strict):
     name: str = Field(min_length=1, max_length=64)
     type: ParameterType = ParameterType.STRING
     description: str = Field("", max_length=1000)
-    default: str | int | float | bool | None = None
+    default: Scalar | None = None
     required: bool = False
-    choices: list[str | int | float | bool] | None = Field(None, max_length=100)
+    choices: list[Scalar] | None = Field(None, max_length=100)
 
 
 class JobIn(Strict):

@@ -30,7 +30,7 @@ from jobdeck.domain import (
     derived_task_id,
     new_task_id,
 )
-from jobdeck.errors import Forbidden, NotFound
+from jobdeck.errors import Forbidden, InvalidJob, NotFound
 from jobdeck.store.convert import event_from_dict
 
 logger = Logger()
@@ -117,12 +117,15 @@ def call_hook(slug: str, body: dict[str, Any], who: Principal, now: datetime | N
         raise NotFound(f"no job listens to hook {slug!r}")
     if any(trigger.get("admins_only") for _, trigger in bound) and not who.is_admin:
         raise Forbidden(f"only admins may call hook {slug!r}")
+    given = body.get("parameters")
+    if not isinstance(given, dict | None):
+        raise InvalidJob("parameters", "must be an object of the jobs' parameter values")
     jobs = [job for job in store.get_jobs([job_id for job_id, _ in bound]) if job.enabled]
     event = {"source": "hook", "type": slug, "body": body, "by": who.username}
     planned = []
     for job in jobs:
         task = _task(job, new_task_id(now), TriggerType.HOOK, who.username, now)
-        task.parameters = parameters.resolve(job.parameters, body.get("parameters") or {})
+        task.parameters = parameters.resolve(job.parameters, given or {})
         task.trigger.detail = {"event": event}
         planned.append((job, task))
     with lifecycle.enqueue(now) as queue:

@@ -80,14 +80,7 @@ def backfill(
         raise InvalidJob("end", "must be after start")
     if end > now:
         raise InvalidJob("end", "must not be in the future: the schedule itself runs those slots")
-    schedule = schedules.parse(job.schedule.expression, job.schedule.timezone)
-    slots: list[datetime] = []
-    moment = schedule.next(start - timedelta(microseconds=1))
-    while moment is not None and moment < end:
-        if len(slots) == MAX_BACKFILL:
-            raise InvalidJob("end", f"the range holds more than {MAX_BACKFILL} slots: backfill a shorter one")
-        slots.append(moment)
-        moment = schedule.next(moment)
+    slots = _slots(schedules.parse(job.schedule.expression, job.schedule.timezone), start, end)
     chosen = parameters.resolve(job.parameters, values or {})
     ran = store.existing_tasks(job.id, [slot_task_id(job.id, slot) for slot in slots])
     planned = [
@@ -108,6 +101,21 @@ def backfill(
     with lifecycle.enqueue(now) as queue:
         created = queue.add(job, planned, entry)  # past slots: sent with no delay
     return created, len(slots) - len(created)
+
+
+def _slots(schedule: schedules.Schedule, start: datetime, end: datetime) -> list[datetime]:
+    """The slots of [start, end), at most MAX_BACKFILL."""
+    slots: list[datetime] = []
+    try:
+        moment = schedule.next(start - timedelta(microseconds=1))
+        while moment is not None and moment < end:
+            if len(slots) == MAX_BACKFILL:
+                raise InvalidJob("end", f"the range holds more than {MAX_BACKFILL} slots: backfill a shorter one")
+            slots.append(moment)
+            moment = schedule.next(moment)
+    except OverflowError:  # a start in the first hours of year 1, in UTC
+        raise InvalidJob("start", "too early: dates begin on 0001-01-01 in UTC") from None
+    return slots
 
 
 def stop(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | None = None) -> Task:

@@ -22,6 +22,7 @@ from jobdeck.domain import (
 )
 from jobdeck.job_schema import (
     ActionIn,
+    Document,
     EventFilterIn,
     EventIn,
     HookIn,
@@ -41,7 +42,7 @@ class JobReplace(JobIn):
 
 
 class RunIn(Strict):
-    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
+    parameters: Document = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
 JobId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -53,11 +54,11 @@ class BackfillIn(Strict):
     overlap: Overlap = Field(
         Overlap.BUFFER_ALL, description="how the backfilled runs overlap; buffer_all runs them one after another"
     )
-    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
+    parameters: Document = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
 class UserJobIn(Strict):
-    parameters: dict[str, Any] = Field(
+    parameters: Document = Field(
         default_factory=dict,
         description="the action's parameters (GET /actions): archive.compress, archive.extract, tree.copy, "
         "tree.move, tree.delete or share.create",
@@ -152,14 +153,21 @@ class JobOut(Schema):
             enabled=job.enabled,
             trigger=job.trigger_summary,
             schedule=ScheduleOut(**vars(job.schedule)) if job.schedule else None,
+            # What is stored is shown as it is, not checked again as input: a job stored before a
+            # bound was added (a deeper value, a larger size filter) must still be listed.
             events=[
-                EventIn(source=e.source, type=e.type, bucket=e.bucket, filter=EventFilterIn(**vars(e.filter)))
+                EventIn.model_construct(
+                    source=e.source,
+                    type=e.type,
+                    bucket=e.bucket,
+                    filter=EventFilterIn.model_construct(**vars(e.filter)),
+                )
                 for e in job.events
             ],
             hooks=[HookIn(**vars(h)) for h in job.hooks],
             actions=[ActionIn.of(a) for a in job.actions],
             on_failure=[ActionIn.of(a) for a in job.on_failure],
-            parameters=[ParameterIn(**vars(p)) for p in job.parameters],
+            parameters=[ParameterIn.model_construct(**vars(p)) for p in job.parameters],
             timeout_seconds=job.timeout_seconds,
             history_days=job.history_days,
             overlap=job.overlap,

@@ -31,7 +31,7 @@ def list_tasks(job_id: str, limit: int = 50) -> list[Task]:
 def task_page(job_id: str, limit: int = 50, cursor: str | None = None, status: str | None = None) -> Page[Task]:
     """A job's history newest first, optionally of one status."""
     found: list[Task] = []
-    last_key = pages.decode(cursor)
+    last_key = pages.start_key(cursor, [TaskModel.job_id, TaskModel.id], partition=(TaskModel.job_id, job_id))
     while True:
         result = TaskModel.query(
             job_id,
