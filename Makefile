@@ -23,7 +23,7 @@ help:
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
 	@echo "make bench     the benchmarks, printed as tables"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
-	@echo "make deploy    sam deploy --guided"
+	@echo "make deploy    guided: sam build and deploy, the first admin, the console's URL, then jobdeck smoke"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.12 found"; exit 1; }
@@ -83,8 +83,11 @@ build: template
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
-deploy: build
-	$(SAM) deploy --guided
+# Guided, from nothing to a working console: account and region, stack name, first admin; sam
+# validate --lint, build and deploy; the console's URL and sign-in; then jobdeck smoke against it.
+# Unattended: make deploy DEPLOY_ARGS="--yes --admin-email ops@example.com" (--help for the rest).
+deploy: $(SAM_VENV)/.installed $(VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" $(BIN)/python -m jobdeck_local.guided_deploy --sam $(SAM_VENV)/bin/sam $(DEPLOY_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

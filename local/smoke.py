@@ -20,6 +20,7 @@ run still going) is swept at the start of the next one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import secrets
 import sys
@@ -381,11 +382,12 @@ def add_parser(commands: Any, connection: argparse.ArgumentParser) -> None:
 def cmd_smoke(api: Api, args: argparse.Namespace) -> int:
     import boto3  # only smoke needs the AWS SDK; the other commands speak HTTP alone
 
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    bucket = args.bucket
-    if args.stack:
-        from jobdeck_local.deployed_stack import DeployedStack
+    from jobdeck_local.deployed_stack import DeployedStack
+    from jobdeck_local.temporary_admin import can_make, temporary_admin
 
+    session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    bucket, stack = args.bucket, None
+    if args.stack:
         try:
             stack = DeployedStack.describe(session, args.stack)
             if stack is None:
@@ -403,8 +405,12 @@ def cmd_smoke(api: Api, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if not api.token:
-        print("jobdeck smoke: error: no token: pass --token or set JOBDECK_TOKEN (an admin's)", file=sys.stderr)
+    if not api.token and not (stack and can_make(stack)):
+        print(
+            "jobdeck smoke: error: no token: pass an admin's --token or set JOBDECK_TOKEN "
+            "(or name a stack with a Cognito pool: --stack, and smoke signs in as a temporary admin)",
+            file=sys.stderr,
+        )
         return 2
 
     @functools.cache
@@ -414,7 +420,18 @@ def cmd_smoke(api: Api, args: argparse.Namespace) -> int:
 
     smoke = Smoke(api, bucket=bucket, s3=s3, timeout=args.timeout)
     try:
-        return 0 if smoke.run(frozenset(args.skip)) else 1
+        with contextlib.ExitStack() as scope:
+            if not api.token:
+                assert stack is not None
+                try:
+                    admin = scope.enter_context(temporary_admin(session, stack))
+                except Exception as error:
+                    why = f"a temporary admin in {args.stack}'s pool: {_why(error)}"
+                    print(f"jobdeck smoke: error: {why}", file=sys.stderr)
+                    return 1
+                api.token = admin.token
+                print(f"signed in as {admin.username}, a temporary admin deleted at the end", flush=True)
+            return 0 if smoke.run(frozenset(args.skip)) else 1
     except KeyboardInterrupt:
         left = ", ".join(smoke.made) or "nothing"
         print(f"\ninterrupted; jobs possibly left: {left} (the next run sweeps them after an hour)", file=sys.stderr)
