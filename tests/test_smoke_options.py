@@ -67,7 +67,8 @@ def test_the_upload_needs_a_bucket_and_every_check_a_token(capsys):
     assert main(["smoke", "--token", "t"]) == 2
     assert "the upload check needs the datasource bucket: --bucket NAME or --stack NAME" in capsys.readouterr().err
     assert main(["smoke", "--skip", "upload"]) == 2
-    assert "no token: pass --token or set JOBDECK_TOKEN" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no token: pass an admin's --token or set JOBDECK_TOKEN (or name a stack with a Cognito pool" in err
     with pytest.raises(SystemExit) as exit_:
         main(["smoke", "--skip", "everything"])
     assert exit_.value.code == 2
