@@ -13,15 +13,19 @@ SAM := SAM_CLI_TELEMETRY=0 PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
+# Material for MkDocs prints a banner about its successor at every build; the build's own
+# warnings (which --strict turns into failures) stay.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help run test unit lint template build bench deploy clean browser
+.PHONY: help run test unit lint template build bench deploy clean browser docs
 
 help:
 	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
-	@echo "make test      lint, template checks and the whole test suite"
+	@echo "make test      lint, template checks, the docs build and the whole test suite"
+	@echo "make docs      the documentation site, into site/ (mkdocs build --strict)"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
-	@echo "make bench     the benchmarks, printed as tables"
+	@echo "make bench     the benchmarks, printed as tables; the summary into bench/results/"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
 	@echo "make deploy    guided: sam build and deploy, the first admin, the console's URL, then jobdeck smoke"
 
@@ -48,7 +52,7 @@ $(CHECKOV_VENV)/.installed:
 run: $(VENV)/.installed
 	$(BIN)/python -m jobdeck_local
 
-test: lint template browser $(CHECKOV_VENV)/.installed
+test: lint template docs browser $(CHECKOV_VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q
 
 unit: $(VENV)/.installed
@@ -59,6 +63,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
+
+# The site of docs/ (mkdocs.yml). --strict: a broken link, a page left out of the nav or a missing
+# include fails the build, and so `make test`.
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict
 
 # The web console's browser tests drive Debian's Chromium through Playwright (which must never
 # download a browser of its own). Installed once, with sudo when not root; without apt-get the
@@ -90,4 +99,4 @@ deploy: $(SAM_VENV)/.installed $(VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" $(BIN)/python -m jobdeck_local.guided_deploy --sam $(SAM_VENV)/bin/sam $(DEPLOY_ARGS)
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache site

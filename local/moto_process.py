@@ -2,10 +2,11 @@
 
 In the stack's process, moto would share one interpreter lock with everything that calls it: the
 clock, the pollers and every function invocation. In AWS those do not wait on the service's CPU,
-and on a laptop's cores they need not either. The child installs the quirks (see moto_quirks),
-binds, says `ready` on its standard output once it answers, and stops when its standard input
-closes, so it ends with the stack even when the stack's process is killed. It runs in a session of
-its own: a Ctrl-C at the terminal reaches the stack, which stops its runs first and moto last.
+and on a laptop's cores they need not either. The child installs the quirks (see moto_quirks) and
+AWS's event shapes (moto_event_shapes), binds, says `ready` on its standard output once it
+answers, and stops when its standard input closes, so it ends with the stack even when the stack's
+process is killed. It runs in a session of its own: a Ctrl-C at the terminal reaches the stack,
+which stops its runs first and moto last.
 """
 
 from __future__ import annotations
@@ -98,10 +99,12 @@ def serve(host: str, port: int) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from jobdeck_local import moto_event_shapes
     from jobdeck_local.moto_quirks import install_all
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     install_all()
+    moto_event_shapes.install()
     # Bound here, not on a thread as moto's ThreadedMotoServer does: there a failure would go unheard,
     # and the check that the server answers would find whoever holds the port. werkzeug says why
     # on standard error and exits.

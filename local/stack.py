@@ -77,7 +77,7 @@ class LocalStack:
         for function_id in template.resources("AWS::Serverless::Function"):
             os.environ.update(self.resources.environment(function_id))
 
-        from jobdeck import clients, definitions, store, system_jobs  # after the environment names tables and endpoint
+        from jobdeck import clients, jobs_as_code, store, system_jobs  # after the environment names tables and endpoint
 
         clients.reset()
         store.reset()
@@ -85,7 +85,7 @@ class LocalStack:
         # Every queue's invocations at once, and a margin for the clocks' and the API's requests.
         store.connect(at_once=sum(poller.concurrency for poller in self.pollers) + 10)
         system_jobs.ensure()
-        definitions.install(template.ROOT / "jobs")
+        jobs_as_code.install(template.ROOT / "jobs")
         for thread in [*self.clocks, *self.pollers]:
             thread.start()
         if self.run_api and function_available("ApiFunction"):

@@ -97,8 +97,9 @@ class QueuePoller(threading.Thread):
                 if not self._free.acquire(timeout=1):
                     continue
                 batch, held = held[: self.batch_size], held[self.batch_size :]
-                # A thread per invocation, bounded by the slots; daemons, as Lambda's environments
-                # are to a laptop: stopping the stack does not wait for a 15-minute run.
+                # A thread per invocation, bounded by the mapping's maximum concurrency; daemons, as
+                # Lambda's environments are to a laptop: stopping the stack does not wait for a
+                # 15-minute run.
                 name = f"invoke-{self.function_id}"
                 try:
                     threading.Thread(target=self._invoke_then_free, args=(batch,), name=name, daemon=True).start()

@@ -12,12 +12,14 @@ from jobdeck_local.offline import use_fake_aws
 
 use_fake_aws("WARNING")
 
+from jobdeck_local import moto_event_shapes  # noqa: E402
 from jobdeck_local.moto_quirks import cheap_requests  # noqa: E402
 
 # What moto's requests cost, as the local stack's moto (see moto_quirks): a transaction costs its
 # items, not its tables; reading an item, finding it, not a walk of its shape; an expression is
 # parsed once; a receive does not count the queue; a request does not list its handler's methods.
 cheap_requests()
+moto_event_shapes.install()  # S3's and custom events as AWS shapes them, as the local stack's moto
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402

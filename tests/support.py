@@ -3,6 +3,7 @@ receiver and an action context."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from datetime import UTC, datetime
@@ -99,7 +100,11 @@ class Api:
         user: str | None = "admin",
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        content_type: str = "application/json",
+        binary: bytes | None = None,
     ) -> ApiReply:
+        """`raw_body` is sent as text, `binary` base64-encoded (as HTTP APIs send bodies whose type
+        is not text), `body` as JSON."""
         import copy
         from urllib.parse import urlencode
 
@@ -111,9 +116,12 @@ class Api:
         event["pathParameters"] = {"proxy": path.lstrip("/")}
         event["queryStringParameters"] = query or None
         event["rawQueryString"] = urlencode(query or {})
-        if raw_body is not None or body is not None:
+        if binary is not None:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(binary).decode(), True
+            event["headers"]["content-type"] = content_type
+        elif raw_body is not None or body is not None:
             event["body"] = raw_body if raw_body is not None else json.dumps(body)
-            event["headers"]["content-type"] = "application/json"
+            event["headers"]["content-type"] = content_type
         if user is None:
             del event["requestContext"]["authorizer"]
             del event["headers"]["authorization"]

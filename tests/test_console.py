@@ -460,7 +460,8 @@ def test_an_edit_saved_unchanged_keeps_templates_where_a_checkbox_or_a_list_woul
     expect(permanent).to_have_value("{{ parameters.wipe }}")
     expect(page.locator("#steps li.step").first.get_by_label("level")).to_have_value("{{ parameters.lvl }}")
     page.get_by_role("button", name="Save changes").click()
-    expect(page.locator("h1")).to_contain_text("Templated")
+    # The edit page's heading ("Edit Templated") holds the label too: wait for the job page's.
+    expect(page.locator("h1")).to_have_text(re.compile(r"^Templated"))
 
     saved = console.api("GET", "/jobs/templated")
     assert saved["version"] == 2
@@ -729,7 +730,7 @@ def test_the_form_sets_the_execution_policy_and_the_api_stores_it(console):
     page.get_by_label("Max attempts").fill("3")
     page.get_by_label("Backoff (seconds)", exact=True).fill("10")
     page.get_by_label("Max backoff (seconds)").fill("120")
-    page.get_by_label("Pause after failures").fill("2")
+    page.get_by_label("Suspend after failures").fill("2")
     page.get_by_label("Notify the topic").uncheck()
     page.get_by_label("Notify a webhook").fill("https://hooks.example.com/jobdeck")
     console.screenshots("console-form-policy", policy)
@@ -747,20 +748,20 @@ def test_the_form_sets_the_execution_policy_and_the_api_stores_it(console):
     about = page.locator("section.card dl.facts").first
     expect(about).to_contain_text("skip · at most 2 at a time")
     expect(about).to_contain_text("up to 3 attempts")
-    expect(about).to_contain_text("pause the job after 2 failed runs in a row")
+    expect(about).to_contain_text("suspend the job after 2 failed runs in a row")
     expect(about).to_contain_text("times out after 2 min 0 s")
 
     # Edited, the form shows what was stored; emptied, max concurrency goes back to the default.
     page.goto(f"{console.url}/#/jobs/{job_id}/edit")
     expect(page.get_by_label("Overlap")).to_have_value("skip")
     expect(page.get_by_label("Max concurrency")).to_have_value("2")
-    expect(page.get_by_label("Pause after failures")).to_have_value("2")
+    expect(page.get_by_label("Suspend after failures")).to_have_value("2")
     expect(page.get_by_label("Notify the topic")).not_to_be_checked()
     expect(page.locator("#steps li.step").first.get_by_label("Step timeout (seconds)")).to_have_value("120")
     page.get_by_label("Max concurrency").fill("")
-    page.get_by_label("Pause after failures").fill("")
+    page.get_by_label("Suspend after failures").fill("")
     page.get_by_role("button", name="Save changes").click()
-    expect(page.locator("h1")).to_contain_text("Careful sync")
+    expect(page.locator("h1")).to_have_text(re.compile(r"^Careful sync"))  # the job page's, not "Edit Careful sync"
     saved = console.api("GET", f"/jobs/{job_id}")
     assert (saved["max_concurrency"], saved["concurrency_limit"], saved["pause_after_failures"]) == (None, 1, None)
 
@@ -807,21 +808,21 @@ def test_a_job_paused_after_failures_shows_paused_and_enable_lifts_it(console, s
     while console.api("GET", "/jobs/fragile-job")["enabled"] and time.monotonic() < deadline:
         time.sleep(0.2)
     paused = console.api("GET", "/jobs/fragile-job")
-    assert paused["paused_reason"] == "paused after 2 failed runs in a row"
+    assert paused["paused_reason"] == "suspended after 2 failed runs in a row"
 
     page = console.sign_in("admin")
     page.get_by_label("Filter").fill("fragile")
     row = console.row("fragile-job")
     badge = row.locator("td.status .badge.job-paused")
-    expect(badge).to_contain_text("Paused")
-    expect(badge).to_have_attribute("title", re.compile("paused after 2 failed runs in a row"))
+    expect(badge).to_contain_text("Suspended")
+    expect(badge).to_have_attribute("title", re.compile("suspended after 2 failed runs in a row"))
     expect(row.locator("td.status .badge.disabled")).to_have_count(0)  # paused, said as such
     expect(row.locator("td.status .badge.status-error")).to_have_text("ERROR")
     console.screenshot("console-list-paused.png", page.locator("#jobs"))
 
     row.get_by_role("link").click()
     expect(page.locator("h1 .badge.job-paused")).to_be_visible()
-    expect(page.locator("#paused-note")).to_contain_text("paused after 2 failed runs in a row")
+    expect(page.locator("#paused-note")).to_contain_text("suspended after 2 failed runs in a row")
     console.screenshot("console-job-paused.png")
     page.get_by_role("button", name="Enable", exact=True).click()
     expect(page.locator("#paused-note")).to_have_count(0)
@@ -836,7 +837,7 @@ def test_a_job_paused_after_failures_shows_paused_and_enable_lifts_it(console, s
     while console.api("GET", "/jobs/fragile-job")["enabled"] and time.monotonic() < deadline:
         time.sleep(0.2)
     page.get_by_role("link", name="Scheduler").first.click()
-    expect(badge).to_contain_text("Paused")
+    expect(badge).to_contain_text("Suspended")
     row.get_by_role("checkbox").check()
     page.get_by_role("button", name="Enable", exact=True).click()
     expect(badge).to_have_count(0)
@@ -919,7 +920,7 @@ def test_the_job_page_says_how_many_runs_are_in_flight(console, stack):
             overlap.admit(store.get_job("busy-line"), store.get_task("busy-line", task_id))
         page.goto(f"{console.url}/#/jobs/busy-line")
         expect(page.locator("#in-flight")).to_have_text("1 running · 1 waiting")
-        expect(page.locator(f'#history-body tr[data-task="{second}"]')).to_contain_text("waiting for a free run slot")
+        expect(page.locator(f'#history-body tr[data-task="{second}"]')).to_contain_text("waiting for a free seat")
         console.screenshot("console-job-in-flight.png")
 
 

@@ -10,7 +10,7 @@ import re
 import pytest
 import time_machine
 
-from jobdeck import actions, jobs, runner, store, tasks
+from jobdeck import actions, execution, jobs, runner, store, tasks
 from jobdeck.domain import ActionStep, TaskStatus
 from jobdeck.store import nodes as node_index
 from tests.support import action_context, at, make_job
@@ -155,7 +155,7 @@ def test_a_sync_through_hand_overs_ends_with_the_counts_of_one_uninterrupted_run
     [message] = run_queue.receive()
     assert runner.run_message(message["Body"]) is TaskStatus.FINISHED
 
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)
     handed = tasks.run_now("handed")
     invocations = 0
     while messages := run_queue.receive():

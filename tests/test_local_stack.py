@@ -1,4 +1,4 @@
-"""The README's run command: moto endpoint, the template's resources, system jobs, clock, pollers."""
+"""`make run` (docs/local-stack.md): moto endpoint, the template's resources, system jobs, clock, pollers."""
 
 from __future__ import annotations
 
@@ -108,3 +108,8 @@ def test_an_upload_to_the_local_bucket_starts_the_subscribed_jobs_within_seconds
         return done and node_index.node(bucket, "inbox/photo.jpg")
 
     assert _wait_for(indexed, timeout=15)["content_type"] == "image/jpeg"
+    # The event came in AWS's shape from moto's own process too (moto_event_shapes): with its etag.
+    [task] = [t for t in store.list_tasks("index-new-uploads") if t.status.value == "FINISHED"]
+    assert task.trigger.detail["event"]["etag"] == s3.head_object(Bucket=bucket, Key="inbox/photo.jpg")["ETag"].strip(
+        '"'
+    )

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from jobdeck import clients, user_pool
-from jobdeck.deploy import DEADLINE_MARGIN_SECONDS, custom_resource
+from jobdeck.custom_resource import DEADLINE_MARGIN_SECONDS, custom_resource
 from jobdeck_local import template
 from jobdeck_local.events import sample
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler

@@ -7,7 +7,7 @@ with coldstart.imports():
     from aws_lambda_powertools import Logger
 
     from jobdeck import user_pool
-    from jobdeck.deploy import custom_resource
+    from jobdeck.custom_resource import custom_resource
 
 
 logger = Logger()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from jobdeck.actions.archive import PartWriter
+    from jobdeck.actions.multipart import PartWriter
 
 READ_CHUNK = 1024 * 1024
 SKIP_BY_READING = 1024 * 1024  # a seek ahead by at most this much reads on rather than opening a new GET

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from s3transfer.manager import TransferManager
 
 from jobdeck.actions.registry import ActionContext, ActionError, Node
-from jobdeck.routing import WRITER_METADATA
+from jobdeck.domain import WRITER_METADATA
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

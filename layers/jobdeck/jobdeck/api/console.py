@@ -8,7 +8,6 @@ content (`console/app.js?v=1a2b3c4d`), so they can be cached for a day and a new
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from jobdeck.config import Settings
 from jobdeck.errors import NotFound
 
 router = Router()
@@ -55,14 +55,14 @@ def _page() -> str:
 
 def settings() -> dict[str, Any]:
     """What the page needs to sign in and to know who is an admin (from ApiFunction's environment)."""
-    domain = os.environ.get("JOBDECK_COGNITO_DOMAIN", "").strip().rstrip("/")
-    client_id = os.environ.get("JOBDECK_COGNITO_CLIENT_ID", "").strip()
+    configured = Settings.from_env()
+    domain, client_id = configured.cognito_domain.rstrip("/"), configured.cognito_client_id
     if domain and "://" not in domain:
         domain = f"https://{domain}"
     return {
         "cognito": {"domain": domain, "client_id": client_id, "scope": SIGN_IN_SCOPE} if domain and client_id else None,
-        "admin_group": os.environ.get("JOBDECK_ADMIN_GROUP", "admins"),
-        "groups_claim": os.environ.get("JOBDECK_GROUPS_CLAIM", "cognito:groups"),
+        "admin_group": configured.admin_group,
+        "groups_claim": configured.groups_claim,
     }
 
 

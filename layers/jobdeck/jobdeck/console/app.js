@@ -15,19 +15,19 @@ const PREVIEW_DELAY_MS = 350;
 const HISTORY_PAGE = 20;
 const ACTIVE = new Set(["QUEUED", "RUNNING", "PAUSED"]);
 const STATUSES = ["QUEUED", "RUNNING", "PAUSED", "FINISHED", "ERROR", "INTERRUPTED", "SKIPPED"];
-/** The overlap policies (jobdeck.domain.Overlap): what a new run does while the job has
- * `max_concurrency` runs in flight. [value, name, what it means] */
+/** The overlap policies (jobdeck.domain.Overlap), [value, name]; what each means is served by
+ * GET /vocabulary, from the docstrings where they are defined (see overlapMeaning). */
 const OVERLAPS = [
-  ["allow_all", "Allow all", "No overlap rule: max concurrency is only a safety cap; beyond it, runs wait"],
-  ["skip", "Skip", "The new run ends SKIPPED, with the reason"],
-  ["buffer_one", "Buffer one", "The new run waits, unless one already waits: then it is SKIPPED"],
-  ["buffer_all", "Buffer all", "The new run waits its turn (first come, first started)"],
-  ["cancel_other", "Cancel other", "The oldest running run is stopped; the new one takes its seat"],
+  ["allow_all", "Allow all"],
+  ["skip", "Skip"],
+  ["buffer_one", "Buffer one"],
+  ["buffer_all", "Buffer all"],
+  ["cancel_other", "Cancel other"],
 ];
 /** max_concurrency left empty: 20 for allow_all, 1 for the exclusive policies. */
 const defaultConcurrency = (overlap) => (overlap === "allow_all" ? 20 : 1);
 
-const state = { config: null, token: null, user: null, local: false, catalog: null, view: 0 };
+const state = { config: null, token: null, user: null, local: false, catalog: null, vocabulary: null, view: 0 };
 
 // ------------------------------------------------------------------ DOM helpers
 
@@ -184,12 +184,12 @@ function triggerText(text) {
   return h("span", {}, parts);
 }
 
-/** A job the scheduler paused (after N failures in a row) or someone disabled; null when enabled. */
+/** A job the scheduler suspended (after N failures in a row) or someone disabled; null when enabled. */
 function offBadge(job) {
   if (job.enabled) return null;
   if (!job.paused_reason) return badge("disabled", "disabled");
-  const paused = badge("Paused", "job-paused");
-  paused.title = `${job.paused_reason}: Enable lifts the pause`;
+  const paused = badge("Suspended", "job-paused");
+  paused.title = `${job.paused_reason}: Enable lifts the suspension`;
   paused.append(h("span", { class: "visually-hidden" }, ` (${job.paused_reason})`));
   return paused;
 }
@@ -357,6 +357,12 @@ async function allJobs() {
 async function actionCatalog() {
   state.catalog ??= await api("GET", "/actions");
   return state.catalog;
+}
+
+/** What each enum member and policy field means (GET /vocabulary), read once. */
+async function vocabulary() {
+  state.vocabulary ??= await api("GET", "/vocabulary");
+  return state.vocabulary;
 }
 
 const isAdmin = () => state.user?.admin;
@@ -556,7 +562,7 @@ function shownJobs() {
         job.kind,
         job.last_task?.status,
         job.enabled ? "enabled" : "disabled",
-        job.paused_reason && "paused",
+        job.paused_reason && "suspended",
       ]
         .join(" ")
         .toLowerCase();
@@ -834,6 +840,7 @@ async function jobView(view, jobId) {
     api("GET", path),
     api("GET", `${path}/schedule/preview?count=5`),
     api("GET", `${path}/tasks?limit=${HISTORY_PAGE}`),
+    vocabulary(),
   ]);
   if (!current(view)) return;
   const history = { items: page.items, cursor: page.cursor, status: "" };
@@ -897,9 +904,9 @@ async function jobView(view, jobId) {
             h(
               "p",
               { class: "paused-note", id: "paused-note" },
-              h("strong", {}, "Paused by the scheduler"),
+              h("strong", {}, "Suspended by the scheduler"),
               ` (${job.paused_reason}). `,
-              isAdmin() ? "Enable lifts the pause." : "An admin can enable it again.",
+              isAdmin() ? "Enable lifts the suspension." : "An admin can enable it again.",
             ),
         ),
         h("div", { class: "button-row" }, buttons),
@@ -1107,7 +1114,7 @@ function executionFacts(job) {
     fact(
       "When a run fails",
       notify.length ? `notify ${notify.join(" and ")}` : h("span", { class: "muted" }, "no notification"),
-      pause ? `; pause the job after ${pause} failed run${pause === 1 ? "" : "s"} in a row` : "",
+      pause ? `; suspend the job after ${pause} failed run${pause === 1 ? "" : "s"} in a row` : "",
     ),
   ];
 }
@@ -1585,7 +1592,7 @@ function overlapSelect(value) {
   return select;
 }
 
-const overlapMeaning = (policy) => OVERLAPS.find(([value]) => value === policy)?.[2] || "";
+const overlapMeaning = (policy) => state.vocabulary?.Overlap.members[policy] || "";
 
 /** A step's input filter (jobdeck.domain.NodeFilter) as the form edits it: [key, label, hint,
  * kind], kind "text", "size" (whole bytes) or "days" (a number). In this order they make two
@@ -1662,7 +1669,11 @@ async function formView(view, jobId) {
     );
     return;
   }
-  const [catalog, job] = await Promise.all([actionCatalog(), jobId ? api("GET", `/jobs/${enc(jobId)}`) : null]);
+  const [catalog, job] = await Promise.all([
+    actionCatalog(),
+    jobId ? api("GET", `/jobs/${enc(jobId)}`) : null,
+    vocabulary(),
+  ]);
   if (!current(view)) return;
   const actionsByName = Object.fromEntries(catalog.map((a) => [a.name, a]));
   const schedule = job?.schedule;
@@ -1757,8 +1768,8 @@ async function formView(view, jobId) {
   const overlapList = h(
     "ul",
     { class: "overlap-list", id: "overlap-list" },
-    OVERLAPS.map(([value, name, meaning]) =>
-      h("li", { "data-overlap": value, id: `overlap-${value}` }, h("strong", {}, name), " ", meaning),
+    OVERLAPS.map(([value, name]) =>
+      h("li", { "data-overlap": value, id: `overlap-${value}` }, h("strong", {}, name), " ", overlapMeaning(value)),
     ),
   );
   /** The chosen policy stands out in the list beside the select; the seats' default follows it. */
@@ -2333,7 +2344,7 @@ async function formView(view, jobId) {
           "Enabled",
           enabled,
           job?.paused_reason && !job.enabled
-            ? `Paused by the scheduler (${job.paused_reason}): enabling lifts the pause`
+            ? `Suspended by the scheduler (${job.paused_reason}): enabling lifts the suspension`
             : "Disabled jobs run only by Run Now",
         ),
       ),
@@ -2455,9 +2466,9 @@ async function formView(view, jobId) {
         field(
           "pause_after_failures",
           "f-pause-after",
-          "Pause after failures",
+          "Suspend after failures",
           pauseAfter,
-          "Failed runs in a row before the job is paused; empty: never",
+          "Failed runs in a row before the job is suspended; empty: never",
         ),
         field("history_days", "f-history", "Keep history (days)", historyDays),
       ),

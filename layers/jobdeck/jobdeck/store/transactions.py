@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -53,14 +54,23 @@ class Transaction(TransactWrite):
         condition checks, deletes, puts, then updates, whatever order they were added in: the
         reasons are matched to the items by that order, and an item is known by its table (no
         transaction of ours writes two items of one table under different conditions)."""
+        return any(True for _ in self._refused(exc, model))
+
+    def old_item(self, exc: TransactWriteError, model: type[Model]) -> dict[str, Any] | None:
+        """The item of `model`'s table that failed its condition, as it was then (raw), when it was
+        sent with `return_values="ALL_OLD"`: what DynamoDB saw, without reading it again."""
+        return next((reason.raw_item for reason in self._refused(exc, model) if reason.raw_item), None)
+
+    def _refused(self, exc: TransactWriteError, model: type[Model] | None) -> Iterator[CancellationReason]:
         sent = [*self._condition_check_items, *self._delete_items, *self._put_items, *self._update_items]
         table = model.Meta.table_name if model else None
-        return any(
-            reason is not None
-            and reason.code == "ConditionalCheckFailed"
-            and (table is None or sent[index].get("TableName") == table)
-            for index, reason in enumerate(exc.cancellation_reasons or [])
-        )
+        for index, reason in enumerate(exc.cancellation_reasons or []):
+            if (
+                reason is not None
+                and reason.code == "ConditionalCheckFailed"
+                and (table is None or sent[index].get("TableName") == table)
+            ):
+                yield reason
 
 
 def transaction() -> Transaction:

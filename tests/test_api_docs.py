@@ -1,4 +1,4 @@
-"""The README's curl examples, run as written against the local stack."""
+"""The curl examples of the API page (docs/api.md), run as written against the local stack."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import pytest
 from jobdeck_local.stack import LocalStack, free_port
 
 pytestmark = pytest.mark.slow
-README = Path(__file__).resolve().parents[1] / "README.md"
+API_PAGE = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 
 def _curl_block() -> str:
-    text = README.read_text()
+    text = API_PAGE.read_text()
     match = re.search(r"<!-- curl-examples.*?-->\s*```sh\n(.*?)```", text, re.DOTALL)
-    assert match, "the README lost its curl examples block"
+    assert match, "the API page lost its curl examples block"
     return match.group(1).replace("http://127.0.0.1:8000", "$LOCAL_API")
 
 
@@ -33,7 +33,7 @@ def stack() -> Iterator[LocalStack]:
         running.stop()  # also gives the process its environment back
 
 
-def test_the_readme_curl_examples_work_against_the_local_stack(stack):
+def test_the_api_page_curl_examples_work_against_the_local_stack(stack):
     assert stack.api is not None
     env = {**os.environ, "LOCAL_API": stack.api.url, "JOBDECK_ADMIN_TOKEN": stack.api.tokens.mint("admin")}
     script = "set -e\n" + _curl_block().replace("curl -sf", 'curl -sf -w "\\n"')

@@ -4,7 +4,6 @@ rule or an EventBridge Scheduler schedule targeting RunQueue with the input {"jo
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -23,8 +22,7 @@ class ExternalTrigger:
 def run_queue_arn(settings: Settings) -> str:
     """RunQueue's ARN from its URL (https://sqs.<region>.amazonaws.com/<account>/<name>)."""
     account, name = urlparse(settings.run_queue_url).path.strip("/").split("/")[-2:]
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-    return f"arn:aws:sqs:{region}:{account}:{name}"
+    return f"arn:aws:sqs:{settings.region}:{account}:{name}"
 
 
 def targeting(job_id: str, settings: Settings | None = None) -> list[ExternalTrigger]:

@@ -1,4 +1,4 @@
-"""Which slots of a job's schedule run, and when it fires next: the misfire policy lives here."""
+"""The misfire policy: which fire times (slots) of a job's schedule the tick runs, and when the job fires next."""
 
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from jobdeck import jobs, store
 from jobdeck.access import Principal
-from jobdeck.api.schemas import JobIn
 from jobdeck.domain import Job
 from jobdeck.errors import InvalidJob, InvalidSchedule, JobdeckError
+from jobdeck.job_schema import JobIn
 
 AS_CODE = Principal("jobs-as-code", is_admin=True)
 
@@ -54,7 +54,8 @@ def _read(path: Path) -> Job:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(the file)"
-        raise InvalidDefinition(f"{path.name}: {where}: {first['msg']}") from None
+        problem = first["msg"].removeprefix("Value error, ")  # pydantic's words before job_schema's own
+        raise InvalidDefinition(f"{path.name}: {where}: {problem}") from None
     if not body.id:
         raise InvalidDefinition(f"{path.name}: id: required in a job file (it is how a deploy finds the job again)")
     job = body.to_job(body.id, body.owner or "admin")
