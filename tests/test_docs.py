@@ -40,6 +40,8 @@ INDEX = re.compile(r"\b[a-z]+-index\b")
 # Names of AWS's APIs and of products the pages use, which neither the template nor the code spells.
 OUTSIDE_NAMES = {"ClientRequestToken", "CloudFormation", "CopyObject", "DelaySeconds", "DetailType", "MkDocs"}
 OUTSIDE_NAMES |= {"QueueArn", "RoleArn", "SigV4", "CloudTrail", "ReturnValuesOnConditionCheckFailure"}
+# What an operator's credentials call (make deploy, jobdeck smoke), which no function's role grants.
+OUTSIDE_NAMES |= {"GetCallerIdentity", "AdminSetUserPassword", "AdminDeleteUser"}
 # Powertools' models of AWS's events (`SqsModel`, `EventBridgeModel`), which event-shapes.md names as
 # what tests/test_event_shapes.py holds each event to: read from the installed Powertools, so a
 # name it does not have still fails.
@@ -51,6 +53,25 @@ def template_ids() -> set[str]:
     """Logical ids of resources, parameters, outputs and conditions."""
     t = template.load()
     return {name for section in ("Resources", "Parameters", "Outputs", "Conditions") for name in t.get(section, {})}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+@cache
+def granted_actions() -> set[str]:
+    """The operations the template's policies grant (`ListBucket` of `s3:ListBucket`): AWS's names,
+    which a page may use although some are shaped like a logical id (`AdminAddUserToGroup`)."""
+    granted = (re.fullmatch(r"[a-z0-9-]+:([A-Za-z0-9]+)", text) for text in _strings(template.load()))
+    return {match.group(1) for match in granted if match}
 
 
 def _words(value: Any) -> Iterator[str]:
@@ -95,7 +116,8 @@ def index_names() -> set[str]:
 
 def unknown_names(text: str) -> list[str]:
     """What `text` names that the template (or, for other names, the code) does not have."""
-    problems = [f"{w} (not a logical id of template.yaml)" for w in LOGICAL_ID.findall(text) if w not in template_ids()]
+    logical = [w for w in LOGICAL_ID.findall(text) if w not in template_ids() and w not in granted_actions()]
+    problems = [f"{w} (not a logical id of template.yaml)" for w in logical]
     camel = set(LONG_CAMEL.findall(text)) | set(CODE_CAMEL.findall(text))
     problems += [f"{w} (in neither template.yaml nor the code)" for w in sorted(camel - known_names())]
     variables = set(ENVIRONMENT.findall(text)) - environment_names()
