@@ -22,13 +22,14 @@ import pytest
 from jobdeck import clients, user_pool
 from jobdeck.custom_resource import DEADLINE_MARGIN_SECONDS, custom_resource
 from jobdeck_local import template
-from jobdeck_local.events import sample
+from jobdeck_local.events import custom_resource_request
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
 from tests.support import HookServer
 
 FUNCTION = "UserPoolSetupFunction"
 CONSOLE = "https://a1b2c3d4e5.execute-api.eu-west-3.amazonaws.com/"
 READ_ONLY = {"ClientSecret", "CreationDate", "LastModifiedDate"}
+SERVICE_TOKEN = f"arn:aws:lambda:us-east-1:123456789012:function:jobdeck-{FUNCTION}"
 
 
 @pytest.fixture
@@ -69,13 +70,19 @@ def pool(aws) -> dict[str, str]:
 
 
 def _request(kind: str, request: str, props: dict[str, Any], old: dict[str, Any] | None = None) -> dict[str, Any]:
-    event = {**sample("setup-create"), "RequestType": request, "ResourceType": f"Custom::{kind}"}
-    event.update(LogicalResourceId=kind, ResourceProperties={"ServiceToken": "arn:fn", **props})
+    """CloudFormation's request for one of the pool's resources, in the shape of events/ (the answer
+    fixture puts its own ResponseURL in)."""
+    fields: dict[str, Any] = {
+        "ServiceToken": SERVICE_TOKEN,
+        "ResourceType": f"Custom::{kind}",
+        "LogicalResourceId": kind,
+        "ResourceProperties": {"ServiceToken": SERVICE_TOKEN, **props},
+    }
     if request != "Create":
-        event["PhysicalResourceId"] = kind
-    if old is not None:
-        event["OldResourceProperties"] = {"ServiceToken": "arn:fn", **old}
-    return event
+        fields["PhysicalResourceId"] = kind
+    if request == "Update":
+        fields["OldResourceProperties"] = {"ServiceToken": SERVICE_TOKEN, **(old or {})}
+    return custom_resource_request(request, "http://127.0.0.1:9/unused", **fields)
 
 
 def _client(pool: dict[str, str]) -> dict[str, Any]:
