@@ -177,7 +177,9 @@ class Smoke:
             raise CheckFailed("no datasource bucket: pass --bucket or --stack (or --skip upload)")
         index = self.api.call("GET", f"/jobs/{INDEX_JOB}")
         if not index["enabled"]:
-            raise CheckFailed(f"{INDEX_JOB} is disabled: enable it, or --skip upload")
+            # Suspended by the scheduler after failures, or disabled by an operator: Enable lifts either.
+            state = f"suspended ({index['paused_reason']})" if index.get("paused_reason") else "disabled"
+            raise CheckFailed(f"{INDEX_JOB} is {state}: enable it, or --skip upload")
         key = f"{OBJECT_PREFIX}{self.run_id}.txt"
         since = datetime.now(UTC)
         self.s3().put_object(
