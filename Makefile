@@ -17,7 +17,7 @@ export POWERTOOLS_DEV := false
 # warnings (which --strict turns into failures) stay.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help run test unit lint template build bench deploy clean browser docs
+.PHONY: help run test unit lint template build bench deploy clean browser docs screenshots
 
 help:
 	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
@@ -25,6 +25,7 @@ help:
 	@echo "make docs      the documentation site, into site/ (mkdocs build --strict)"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
+	@echo "make screenshots  the console's browser tests, writing the docs' pictures of it to docs/img/"
 	@echo "make bench     the benchmarks, printed as tables; the summary into bench/results/"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
 	@echo "make deploy    guided: sam build and deploy, the first admin, the console's URL, then jobdeck smoke"
@@ -79,6 +80,13 @@ browser:
 	    $$sudo apt-get update -qq && \
 	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "no chromium and no apt-get here: the browser tests will be skipped"; fi; }
+
+# The docs (console.md, index.md, operating.md) and the README show screenshots the browser tests
+# take: they write them to docs/img/ when asked (JOBDECK_DOCS_IMG), here, not at every `make test`,
+# so that a test run leaves the docs unchanged.
+screenshots: browser $(VENV)/.installed
+	JOBDECK_DOCS_IMG=docs/img $(BIN)/python -m pytest -n 2 -q tests/test_console.py tests/test_console_form.py \
+	  tests/test_console_session.py tests/test_console_audit.py
 
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed

@@ -234,6 +234,13 @@ def test_the_readme_s_links_and_pictures_lead_to_files_that_exist():
     assert [t for t in local if not (ROOT / t).exists()] == []
 
 
+def test_every_picture_in_docs_img_is_shown_by_a_page():
+    # `make screenshots` writes the console's pictures under the names the pages show: one no page
+    # shows any more (renamed, or its section gone) would stay in the repository, never refreshed.
+    shown = {name for page in PAGES for name in re.findall(r"img/([\w.-]+\.png)", page.read_text())}
+    assert sorted(p.name for p in (ROOT / "docs" / "img").glob("*.png") if p.name not in shown) == []
+
+
 def _cli_examples() -> list[list[str]]:
     text = (ROOT / "docs" / "cli.md").read_text()
     match = re.search(r"<!-- cli-examples.*?-->\s*```sh\n(.*?)```", text, re.DOTALL)
