@@ -17,7 +17,7 @@ export POWERTOOLS_DEV := false
 # warnings (which --strict turns into failures) stay.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help run test unit iam lint template build bench deploy clean browser docs
+.PHONY: help run test unit iam lint template build bench deploy clean browser docs screenshots
 
 help:
 	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
@@ -26,9 +26,10 @@ help:
 	@echo "make docs      the documentation site, into site/ (mkdocs build --strict)"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
+	@echo "make screenshots  the console's browser tests, writing the docs' pictures of it to docs/img/"
 	@echo "make bench     the benchmarks, printed as tables; the summary into bench/results/"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
-	@echo "make deploy    sam deploy --guided"
+	@echo "make deploy    guided: sam build and deploy, the first admin, the console's URL, then jobdeck smoke"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.12 found"; exit 1; }
@@ -90,6 +91,13 @@ browser:
 	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "no chromium and no apt-get here: the browser tests will be skipped"; fi; }
 
+# The docs (console.md, index.md, operating.md) and the README show screenshots the browser tests
+# take: they write them to docs/img/ when asked (JOBDECK_DOCS_IMG), here, not at every `make test`,
+# so that a test run leaves the docs unchanged.
+screenshots: browser $(VENV)/.installed
+	JOBDECK_DOCS_IMG=docs/img $(BIN)/python -m pytest -n 2 -q tests/test_console.py tests/test_console_form.py \
+	  tests/test_console_session.py tests/test_console_audit.py
+
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed
 	$(SAM) validate --lint
@@ -102,8 +110,11 @@ build: template
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
-deploy: build
-	$(SAM) deploy --guided
+# Guided, from nothing to a working console: account and region, stack name, first admin; sam
+# validate --lint, build and deploy; the console's URL and sign-in; then jobdeck smoke against it.
+# Unattended: make deploy DEPLOY_ARGS="--yes --admin-email ops@example.com" (--help for the rest).
+deploy: $(SAM_VENV)/.installed $(VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" $(BIN)/python -m jobdeck_local.guided_deploy --sam $(SAM_VENV)/bin/sam $(DEPLOY_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache site $(IAM_RECORDS)

@@ -199,8 +199,8 @@ class HttpFront:
         return Reply(status, [*headers, ("apigw-requestid", request_id)], body)
 
     def _respond(self, request: Request, request_id: str) -> Reply:
-        if (document := self.tokens.document(request.path, request.query)) is not None:
-            return _json(200, document)
+        if (issued := self.tokens.answer(request.method, request.path, request.query, request.body)) is not None:
+            return _json(*issued)
         matched = self.route(request.method, request.path)
         if matched is None:
             return _json(404, {"message": "Not Found"})

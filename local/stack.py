@@ -171,6 +171,9 @@ class LocalStack:
                 "    export JOBDECK_TOKEN=$JOBDECK_ADMIN_TOKEN",
                 f'    curl -H "Authorization: Bearer $JOBDECK_TOKEN" {url}/jobs',
                 f"  another user: curl '{tokens.issuer}/dev-token?username=bob&groups=admins'",
+                "  prove it works end to end (about a minute; it cleans up after itself):",
+                f"    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local jobdeck smoke --api {url} "
+                f"--token $JOBDECK_ADMIN_TOKEN --endpoint-url {self.endpoint} --bucket {bucket}",
             ]
         lines.append("  the tick fires every minute; Ctrl-C stops everything.")
         return "\n".join(lines)

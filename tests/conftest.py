@@ -34,6 +34,7 @@ from moto import mock_aws  # noqa: E402
 from jobdeck import clients, store  # noqa: E402
 from jobdeck.config import Settings  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
+from tests.console_tab import browser, console, stack  # noqa: E402, F401 (the console's browser tests' fixtures)
 from tests.support import RunQueue  # noqa: E402
 
 

@@ -45,6 +45,8 @@ INDEX = re.compile(r"\b[a-z]+-index\b")
 # Names of AWS's APIs and of products the pages use, which neither the template nor the code spells.
 OUTSIDE_NAMES = {"ClientRequestToken", "CloudFormation", "CopyObject", "DelaySeconds", "DetailType", "MkDocs"}
 OUTSIDE_NAMES |= {"QueueArn", "RoleArn", "SigV4", "CloudTrail", "ReturnValuesOnConditionCheckFailure"}
+# What an operator's credentials call (make deploy, jobdeck smoke), which no function's role grants.
+OUTSIDE_NAMES |= {"GetCallerIdentity", "AdminSetUserPassword", "AdminDeleteUser"}
 # Powertools' models of AWS's events (`SqsModel`, `EventBridgeModel`), which event-shapes.md names as
 # what tests/test_event_shapes.py holds each event to: read from the installed Powertools, so a
 # name it does not have still fails.
@@ -244,6 +246,13 @@ def test_the_readme_s_links_and_pictures_lead_to_files_that_exist():
     local = [t for t in targets if "://" not in t]
     assert local, "the README links to no page"
     assert [t for t in local if not (ROOT / t).exists()] == []
+
+
+def test_every_picture_in_docs_img_is_shown_by_a_page():
+    # `make screenshots` writes the console's pictures under the names the pages show: one no page
+    # shows any more (renamed, or its section gone) would stay in the repository, never refreshed.
+    shown = {name for page in PAGES for name in re.findall(r"img/([\w.-]+\.png)", page.read_text())}
+    assert sorted(p.name for p in (ROOT / "docs" / "img").glob("*.png") if p.name not in shown) == []
 
 
 def _cli_examples() -> list[list[str]]:

@@ -46,6 +46,7 @@ ENTRY_POINTS: dict[str, str] = {
     "jobdeck.routing.call_hook": "ApiFunction",  # POST /hooks/{slug}
     "jobdeck.system_jobs.ensure": "SetupFunction",
     "jobdeck.jobs_as_code.install": "SetupFunction",
+    "jobdeck.user_pool": "UserPoolSetupFunction",  # the console's URLs and the first admin, at deploy
     "jobdeck.jobs": "ApiFunction",
     "jobdeck.tasks": "ApiFunction",
     "jobdeck.user_jobs.start": "ApiFunction",

@@ -223,6 +223,8 @@ OPERATIONS: dict[tuple[str, str], Rule] = {
     ("cognito-idp", "AdminAddUserToGroup"): on("cognito-idp:AdminAddUserToGroup", user_pool),
     ("cognito-idp", "AdminCreateUser"): on("cognito-idp:AdminCreateUser", user_pool),
     ("cognito-idp", "AdminGetUser"): on("cognito-idp:AdminGetUser", user_pool),
+    ("cognito-idp", "DescribeUserPoolClient"): on("cognito-idp:DescribeUserPoolClient", user_pool),
+    ("cognito-idp", "UpdateUserPoolClient"): on("cognito-idp:UpdateUserPoolClient", user_pool),
     ("dynamodb", "BatchGetItem"): on("dynamodb:BatchGetItem", each_table),
     ("dynamodb", "BatchWriteItem"): on("dynamodb:BatchWriteItem", each_table),
     ("dynamodb", "DeleteItem"): on("dynamodb:DeleteItem", table),

@@ -190,7 +190,7 @@ class Resolver:
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         kind = self.resources[logical_id]["Type"]
-        name = physical_name(logical_id)
+        name = "*" if kind in _NAMED_BY_THE_SERVICE else physical_name(logical_id)
         if attribute == "Arn" or (kind == "AWS::SNS::Topic" and attribute == "TopicArn"):
             arn = _ARNS.get(kind)
             if arn is None:
@@ -232,6 +232,11 @@ class Resolver:
 
 
 _NO_VALUE = object()
+# Resources whose id the service makes up when it creates them (a user pool is `us-east-1_AbC123`):
+# locally such an ARN ends in `*`, any of the account and region's, where in AWS the policy names
+# the one the stack made. The action and the kind of resource are still checked.
+_NAMED_BY_THE_SERVICE = {"AWS::Cognito::UserPool"}
+
 # What Fn::GetAtt <resource>.Arn gives, by resource type (the Service Authorization Reference's forms).
 _ARNS = {
     "AWS::DynamoDB::Table": "arn:{partition}:dynamodb:{region}:{account}:table/{name}",
