@@ -17,18 +17,19 @@ export POWERTOOLS_DEV := false
 # warnings (which --strict turns into failures) stay.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help run test unit lint template build bench deploy clean browser docs screenshots
+.PHONY: help run test unit iam lint template build bench deploy clean browser docs screenshots
 
 help:
 	@echo "make run       Jobdeck locally, its state kept in .jobdeck/state (Ctrl-C stops; ARGS=\"--fresh\" starts empty)"
-	@echo "make test      lint, template checks, the docs build and the whole test suite"
+	@echo "make test      lint, template checks, the docs build and the whole test suite, with make iam's report"
+	@echo "make iam       the test suite, each function's AWS requests checked against its role, and the report"
 	@echo "make docs      the documentation site, into site/ (mkdocs build --strict)"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
 	@echo "make screenshots  the console's browser tests, writing the docs' pictures of it to docs/img/"
 	@echo "make bench     the benchmarks, printed as tables; the summary into bench/results/"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
-	@echo "make deploy    sam deploy --guided"
+	@echo "make deploy    guided: sam build and deploy, the first admin, the console's URL, then jobdeck smoke"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "no Python >= 3.12 found"; exit 1; }
@@ -54,8 +55,17 @@ $(CHECKOV_VENV)/.installed:
 run: $(VENV)/.installed
 	$(BIN)/python -m jobdeck_local $(ARGS)
 
-test: lint template docs browser $(CHECKOV_VENV)/.installed
-	$(BIN)/python -m pytest -n 2 -q
+test: lint template docs iam
+
+# The suite runs once: each process records the AWS requests it checked against the functions' roles
+# (jobdeck_local.iam), then the report fails on a denied request or an unused grant not explained in
+# local/iam/unused.yaml. The report runs even when a test failed: a denial is often why.
+IAM_RECORDS := .iam-records
+iam: browser $(CHECKOV_VENV)/.installed $(VENV)/.installed
+	rm -rf $(IAM_RECORDS)
+	JOBDECK_IAM_RECORDS=$(IAM_RECORDS) $(BIN)/python -m pytest -n 2 -q; tests=$$?; \
+	  $(BIN)/python -m jobdeck_local.iam $(IAM_RECORDS); report=$$?; \
+	  exit $$(( tests || report ))
 
 unit: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
@@ -101,8 +111,11 @@ build: template
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
-deploy: build
-	$(SAM) deploy --guided
+# Guided, from nothing to a working console: account and region, stack name, first admin; sam
+# validate --lint, build and deploy; the console's URL and sign-in; then jobdeck smoke against it.
+# Unattended: make deploy DEPLOY_ARGS="--yes --admin-email ops@example.com" (--help for the rest).
+deploy: $(SAM_VENV)/.installed $(VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" $(BIN)/python -m jobdeck_local.guided_deploy --sam $(SAM_VENV)/bin/sam $(DEPLOY_ARGS)
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache site $(IAM_RECORDS)

@@ -15,6 +15,7 @@ from typing import Any
 
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
+from jobdeck_local.iam import guard
 from jobdeck_local.lambda_runtime import freeze_held, load_handler
 from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.provision import Resources, provision
@@ -71,6 +72,9 @@ class LocalStack:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalStack:
+        # Each handler's requests are checked against its role: what it would be denied in AWS is
+        # denied here (jobdeck_local.iam). Before any client, which would otherwise miss the hook.
+        guard.install()
         if self.state is not None:
             self.state = self.state.resolve()
             self.restored_bytes = StateDir(self.state).size()
@@ -184,6 +188,9 @@ class LocalStack:
                 "    export JOBDECK_TOKEN=$JOBDECK_ADMIN_TOKEN",
                 f'    curl -H "Authorization: Bearer $JOBDECK_TOKEN" {url}/jobs',
                 f"  another user: curl '{tokens.issuer}/dev-token?username=bob&groups=admins'",
+                "  prove it works end to end (about a minute; it cleans up after itself):",
+                f"    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local jobdeck smoke --api {url} "
+                f"--token $JOBDECK_ADMIN_TOKEN --endpoint-url {self.endpoint} --bucket {bucket}",
             ]
         lines.append("  the tick fires every minute; Ctrl-C stops everything and saves the state.")
         return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,12 @@ from jobdeck_local.moto_quirks import cheap_requests  # noqa: E402
 # parsed once; a receive does not count the queue; a request does not list its handler's methods.
 cheap_requests()
 moto_event_shapes.install()  # S3's and custom events as AWS shapes them, as the local stack's moto
+
+from jobdeck_local.iam import guard  # noqa: E402
+
+# Every request a function's code makes is checked against that function's role, as in AWS (before
+# any client exists: sessions made earlier would miss the hook); `make iam` reports what was seen.
+guard.install()
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -63,3 +70,8 @@ def s3(aws: Resources) -> Any:
 @pytest.fixture
 def run_queue(aws: Resources) -> RunQueue:
     return RunQueue(aws.queues["RunQueue"])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process's checked requests, for `make iam`'s report (only when JOBDECK_IAM_RECORDS is set)."""
+    guard.dump_records(os.environ.get("PYTEST_XDIST_WORKER", "main"))

@@ -136,8 +136,8 @@ class Api:
 
 
 class HookServer:
-    """A real HTTP server on 127.0.0.1, in a thread, that records every POST it receives and
-    answers `status` (with `reply_headers`)."""
+    """A real HTTP server on 127.0.0.1, in a thread, that records every POST (webhooks) or PUT (a
+    custom resource's answer to CloudFormation) it receives and answers `status` (with `reply_headers`)."""
 
     def __init__(self, status: int = 204, reply_headers: dict[str, str] | None = None) -> None:
         self.status = status
@@ -149,12 +149,14 @@ class HookServer:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                recorder.requests.append({"path": self.path, "headers": headers, "body": body})
+                recorder.requests.append({"method": self.command, "path": self.path, "headers": headers, "body": body})
                 self.send_response(recorder.status)
                 for name, value in recorder.reply_headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_PUT = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

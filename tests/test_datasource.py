@@ -114,15 +114,15 @@ def test_keys_beyond_ascii_are_merged_in_the_order_both_services_use(aws, settin
     assert _counts(lines) == (len(keys), 0, 0, 0)  # an order mismatch would show as created and deleted
 
 
-def test_a_missing_bucket_fails_the_task_saying_so(aws, run_queue, monkeypatch):
-    monkeypatch.setenv("JOBDECK_DATASOURCE_BUCKET", "no-such-bucket")
+def test_a_missing_bucket_fails_the_task_saying_so(aws, run_queue, s3, bucket):
+    s3.delete_bucket(Bucket=bucket)  # the runner's own (a bucket outside its role would be AccessDenied)
     jobs.create(make_job("sync", None, actions=[ActionStep("datasource.sync", {})]))
     task = tasks.run_now("sync")
     for message in run_queue.receive():
         runner.run_message(message["Body"])
     done = store.get_task("sync", task.id)
     assert done.status is TaskStatus.ERROR
-    assert "cannot read the datasource bucket no-such-bucket" in done.message
+    assert f"cannot read the datasource bucket {bucket}" in done.message
 
 
 def _dataset(s3, bucket: str, prefix: str) -> None:

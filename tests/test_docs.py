@@ -13,12 +13,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 from aws_lambda_powertools.utilities.parser import models as powertools_models
 
 from jobdeck.actions import registry
 from jobdeck_local import template
 from jobdeck_local.cli import parser as cli_parser
+from jobdeck_local.iam import roles
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -28,7 +30,10 @@ CODE_DIRS = ["layers/jobdeck/jobdeck", "local", "functions", "bench"]
 # A word shaped like a logical id of the template (JobsTable, TickFunction, RunDeadLetterAlarm...):
 # CamelCase ending in the word for a kind of resource. Such a word must be the template's.
 KINDS = ("Table", "Function", "Queue", "Alarm", "Rule", "Topic", "Bucket", "Layer", "Pool", "Group", "Client", "Api")
-LOGICAL_ID = re.compile(r"\b(?:[A-Z][a-z0-9]+)+(?:" + "|".join(KINDS) + r")\b")
+# A dotted Python name (`jobdeck.workers.ContextThreadPool`) is the code's, not the template's.
+LOGICAL_ID = re.compile(r"(?<![.\w])(?:[A-Z][a-z0-9]+)+(?:" + "|".join(KINDS) + r")\b")
+# An IAM action (`s3:ListBucket`, `logs:CreateLogGroup`) names AWS's API, not the template's.
+IAM_ACTION = re.compile(r"\b[a-z0-9-]+:[A-Za-z*]+")
 # CamelCase of three humps or more (RunnerMaxConcurrency, NotificationsTopicArn), anywhere, or of two
 # in a code span (`UserPrefixes`): a parameter, output, metric, property or API name. It must be
 # known to the template or the code, or be one of OUTSIDE_NAMES.
@@ -40,10 +45,17 @@ INDEX = re.compile(r"\b[a-z]+-index\b")
 # Names of AWS's APIs and of products the pages use, which neither the template nor the code spells.
 OUTSIDE_NAMES = {"ClientRequestToken", "CloudFormation", "CopyObject", "DelaySeconds", "DetailType", "MkDocs"}
 OUTSIDE_NAMES |= {"QueueArn", "RoleArn", "SigV4", "CloudTrail", "ReturnValuesOnConditionCheckFailure"}
+# What an operator's credentials call (make deploy, jobdeck smoke), which no function's role grants.
+OUTSIDE_NAMES |= {"GetCallerIdentity", "AdminSetUserPassword", "AdminDeleteUser"}
 # Powertools' models of AWS's events (`SqsModel`, `EventBridgeModel`), which event-shapes.md names as
 # what tests/test_event_shapes.py holds each event to: read from the installed Powertools, so a
 # name it does not have still fails.
 POWERTOOLS_MODELS = {name for name in dir(powertools_models) if name.endswith("Model")}
+# The operations and their parameters of the AWS APIs Jobdeck calls (`HeadBucket`, `VersionId`),
+# which permissions.md maps to IAM actions: read from botocore's models, so a misspelt one fails.
+AWS_SERVICES = ("s3", "dynamodb", "sqs", "events", "scheduler", "cognito-idp")
+# SAM's own words: properties of AWS::Serverless::Function and the names its transform writes.
+SAM_NAMES = {"DeadLetterQueue"}
 
 
 @cache
@@ -74,7 +86,26 @@ def known_names() -> set[str]:
         for path in (ROOT / folder).rglob("*.py")
         for word in re.findall(CAMEL, path.read_text())
     }
-    return template_ids() | set(_words(template.load())) | in_code | OUTSIDE_NAMES | POWERTOOLS_MODELS
+    translated = set(_words(roles.translate(template.TEMPLATE.read_text())))
+    return template_ids() | set(_words(template.load())) | in_code | translated | outside_names()
+
+
+@cache
+def aws_api_names() -> set[str]:
+    session = botocore.session.get_session()
+    names: set[str] = set()
+    for service in AWS_SERVICES:
+        model = session.get_service_model(service)
+        for operation in model.operation_names:
+            names.add(operation)
+            shape = model.operation_model(operation).input_shape
+            names |= set(shape.members) if shape is not None else set()
+    return names
+
+
+@cache
+def outside_names() -> set[str]:
+    return OUTSIDE_NAMES | POWERTOOLS_MODELS | SAM_NAMES | aws_api_names()
 
 
 @cache
@@ -95,7 +126,12 @@ def index_names() -> set[str]:
 
 def unknown_names(text: str) -> list[str]:
     """What `text` names that the template (or, for other names, the code) does not have."""
-    problems = [f"{w} (not a logical id of template.yaml)" for w in LOGICAL_ID.findall(text) if w not in template_ids()]
+    text = IAM_ACTION.sub("", text)
+    problems = [
+        f"{w} (not a logical id of template.yaml)"
+        for w in LOGICAL_ID.findall(text)
+        if w not in template_ids() and w not in outside_names()
+    ]
     camel = set(LONG_CAMEL.findall(text)) | set(CODE_CAMEL.findall(text))
     problems += [f"{w} (in neither template.yaml nor the code)" for w in sorted(camel - known_names())]
     variables = set(ENVIRONMENT.findall(text)) - environment_names()

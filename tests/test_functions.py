@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
+import boto3
 import pytest
 
 from jobdeck import store, system_jobs
@@ -95,10 +96,11 @@ def test_setup_function_registers_system_jobs_and_answers_cloudformation(aws, re
     assert purge.schedule.expression == "0 0 1 * *" and purge.next_fire_at is not None
 
 
-def test_setup_function_reports_failure_instead_of_hanging_the_stack(aws, response_url, monkeypatch):
+def test_setup_function_reports_failure_instead_of_hanging_the_stack(aws, response_url):
     from jobdeck.store.models import JobModel
 
-    monkeypatch.setattr(JobModel.Meta, "table_name", "no-such-table")
+    # The setup function's own table gone (a table outside its role would be AccessDenied).
+    boto3.client("dynamodb").delete_table(TableName=JobModel.Meta.table_name)
     store.reset()
     event = custom_resource_request("Create", response_url)
     _invoke("SetupFunction", event)

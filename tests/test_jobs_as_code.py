@@ -86,3 +86,14 @@ def test_two_files_may_not_declare_the_same_job(aws, folder):
     shutil.copy(folder / "clean-scratch.yaml", folder / "again.yaml")
     with pytest.raises(InvalidDefinition, match="id 'clean-scratch' is declared by another file too"):
         jobs_as_code.load(folder)
+
+
+def test_a_file_that_drops_a_trigger_removes_its_subscription(aws, folder):
+    path = folder / "clean-scratch.yaml"
+    path.write_text(path.read_text() + "hooks:\n  - slug: tidy\n")
+    jobs_as_code.install(folder)
+    assert store.subscribers("hook:tidy") == [("clean-scratch", {"slug": "tidy", "admins_only": False})]
+
+    path.write_text(path.read_text().replace("hooks:\n  - slug: tidy\n", ""))
+    assert jobs_as_code.install(folder) == ["clean-scratch"]
+    assert store.subscribers("hook:tidy") == []  # a hook the file no longer declares starts nothing

@@ -68,9 +68,9 @@ def test_a_failing_action_ends_error_with_its_message_and_stops_the_chain(aws, r
     assert failed.ended_at is not None
 
 
-def test_an_unexpected_exception_ends_error_naming_it(aws, run_queue, monkeypatch):
+def test_an_unexpected_exception_ends_error_naming_it(aws, run_queue, s3, bucket):
     jobs.create(make_job("boom", None, actions=[ActionStep("recycle.purge", {})]))
-    monkeypatch.setenv("JOBDECK_DATASOURCE_BUCKET", "no-such-bucket")
+    s3.delete_bucket(Bucket=bucket)  # the runner's own (a bucket outside its role would be AccessDenied)
     task = tasks.run_now("boom")
 
     assert _run_all(run_queue) == [TaskStatus.ERROR]
