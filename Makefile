@@ -26,18 +26,24 @@ COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/uv pip compile 
           --python-version 3.12 $(LOCK_FLAGS)
 export POWERTOOLS_TRACE_DISABLED := true
 export POWERTOOLS_DEV := false
+# Material for MkDocs prints a banner about its successor at every build; the build's own
+# warnings (which --strict turns into failures) stay.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help run test unit lint template build bench deploy clean browser lock FORCE
+.PHONY: help run test unit iam lint template build bench deploy clean browser docs screenshots lock FORCE
 
 help:
-	@echo "make run       Jobdeck locally: moto endpoint, clock, queue pollers (Ctrl-C stops)"
-	@echo "make test      lint, template checks and the whole test suite"
+	@echo "make run       Jobdeck locally, its state kept in .jobdeck/state (Ctrl-C stops; ARGS=\"--fresh\" starts empty)"
+	@echo "make test      lint, template checks, the docs build and the whole test suite, with make iam's report"
+	@echo "make iam       the test suite, each function's AWS requests checked against its role, and the report"
+	@echo "make docs      the documentation site, into site/ (mkdocs build --strict)"
 	@echo "make lint      ruff and mypy"
 	@echo "make browser   Debian's Chromium for the web console's browser tests (part of make test)"
-	@echo "make bench     the benchmarks, printed as tables"
+	@echo "make screenshots  the console's browser tests, writing the docs' pictures of it to docs/img/"
+	@echo "make bench     the benchmarks, printed as tables; the summary into bench/results/"
 	@echo "make build     sam validate --lint, cfn-lint, sam build (also part of make test)"
 	@echo "make lock      the locks in locks/ and layers/jobdeck/requirements.txt, from pyproject.toml"
-	@echo "make deploy    sam deploy --guided"
+	@echo "make deploy    guided: sam build and deploy, the first admin, the console's URL, then jobdeck smoke"
 
 # The stamp is a copy of the lock it installed: another lock makes the virtualenv anew, so that it
 # holds exactly what the lock says and nothing an earlier one left.
@@ -84,11 +90,21 @@ $(CHECKOV_VENV)/.installed: FORCE
 
 FORCE:
 
+# Options go to the local stack: make run ARGS="--fresh", ARGS="--state /tmp/demo --api-port 8001".
 run: $(VENV)/.installed
-	$(BIN)/python -m jobdeck_local
+	$(BIN)/python -m jobdeck_local $(ARGS)
 
-test: lint template browser $(CHECKOV_VENV)/.installed
-	$(BIN)/python -m pytest -n 2 -q
+test: lint template docs iam
+
+# The suite runs once: each process records the AWS requests it checked against the functions' roles
+# (jobdeck_local.iam), then the report fails on a denied request or an unused grant not explained in
+# local/iam/unused.yaml. The report runs even when a test failed: a denial is often why.
+IAM_RECORDS := .iam-records
+iam: browser $(CHECKOV_VENV)/.installed $(VENV)/.installed
+	rm -rf $(IAM_RECORDS)
+	JOBDECK_IAM_RECORDS=$(IAM_RECORDS) $(BIN)/python -m pytest -n 2 -q; tests=$$?; \
+	  $(BIN)/python -m jobdeck_local.iam $(IAM_RECORDS); report=$$?; \
+	  exit $$(( tests || report ))
 
 unit: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
@@ -98,6 +114,11 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/cfn-lint template.yaml
+
+# The site of docs/ (mkdocs.yml). --strict: a broken link, a page left out of the nav or a missing
+# include fails the build, and so `make test`.
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict
 
 # The web console's browser tests drive Debian's Chromium through Playwright (which must never
 # download a browser of its own). Installed once, with sudo when not root; without apt-get the
@@ -109,6 +130,13 @@ browser:
 	    $$sudo apt-get update -qq && \
 	    $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "no chromium and no apt-get here: the browser tests will be skipped"; fi; }
+
+# The docs (console.md, index.md, operating.md) and the README show screenshots the browser tests
+# take: they write them to docs/img/ when asked (JOBDECK_DOCS_IMG), here, not at every `make test`,
+# so that a test run leaves the docs unchanged.
+screenshots: browser $(VENV)/.installed
+	JOBDECK_DOCS_IMG=docs/img $(BIN)/python -m pytest -n 2 -q tests/test_console.py tests/test_console_form.py \
+	  tests/test_console_session.py tests/test_console_audit.py
 
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed
@@ -122,8 +150,11 @@ build: template
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
-deploy: build
-	$(SAM) deploy --guided
+# Guided, from nothing to a working console: account and region, stack name, first admin; sam
+# validate --lint, build and deploy; the console's URL and sign-in; then jobdeck smoke against it.
+# Unattended: make deploy DEPLOY_ARGS="--yes --admin-email ops@example.com" (--help for the rest).
+deploy: $(SAM_VENV)/.installed $(VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" $(BIN)/python -m jobdeck_local.guided_deploy --sam $(SAM_VENV)/bin/sam $(DEPLOY_ARGS)
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache site $(IAM_RECORDS)

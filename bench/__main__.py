@@ -1,12 +1,19 @@
-"""`python -m bench`: run every benchmark and print its figures, one table each, then the summary table."""
+"""`python -m bench`: run every benchmark and print its figures, one table each, then the summary
+table; write the summary to bench/results/latest.md (which docs/performance.md includes) and every
+figure to bench/results/history.jsonl (one line a run)."""
 
 from __future__ import annotations
 
+import os
+import platform
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from bench import (  # each imports bench.aws (the fake AWS) before jobdeck
+    api_load,
     compress,
     cost,
     imports,
@@ -14,11 +21,12 @@ from bench import (  # each imports bench.aws (the fake AWS) before jobdeck
     pipeline,
     routing,
     start_lag,
+    state_saves,
     sync,
     tick_scaling,
     writes,
 )
-from bench.report import Table
+from bench.report import Run, Table
 
 BENCHMARKS: list[Callable[[], Table]] = [
     writes.measure,
@@ -31,23 +39,30 @@ BENCHMARKS: list[Callable[[], Table]] = [
     start_lag.measure,
     cost.measure,
     compress.measure,
+    api_load.measure,
+    state_saves.measure,
 ]
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> int:
-    started = time.perf_counter()
-    tables: list[Table] = []
+    started_at, started = datetime.now(UTC), time.perf_counter()
+    tables: dict[str, Table] = {}
     for measure in BENCHMARKS:
         table = measure()
-        tables.append(table)
+        tables[measure.__module__.rsplit(".", 1)[-1]] = table
         print(table.render(), end="\n\n", flush=True)
-    # The one table of the report (the README's): every figure with a target, and each benchmark's headline.
+    machine = f"{platform.system()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    run = Run(started_at, time.perf_counter() - started, machine, tables)
     summary = Table("Summary: every figure with a target, and the headline figures")
-    summary.figures = [f for table in tables for f in table.figures if f.target is not None or f.headline]
+    summary.figures = [figure for _, figure in run.summary()]
     print(summary.render(), end="\n\n", flush=True)
-    missed = sum(1 for table in tables for figure in table.figures if figure.verdict == "MISS")
-    passed = sum(1 for table in tables for figure in table.figures if figure.verdict == "PASS")
-    print(f"{passed} figures PASS, {missed} MISS, in {time.perf_counter() - started:.0f} s")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.md").write_text(run.markdown())
+    with (RESULTS / "history.jsonl").open("a") as history:
+        history.write(run.json_line() + "\n")
+    print(f"{run.verdicts('PASS')} figures PASS, {run.verdicts('MISS')} MISS, in {run.seconds:.0f} s")
+    print(f"written: {RESULTS / 'latest.md'} (the docs' table), a line of {RESULTS / 'history.jsonl'}")
     return 0
 
 

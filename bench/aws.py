@@ -23,7 +23,7 @@ from moto import mock_aws  # noqa: E402
 from moto.core.botocore_stubber import BotocoreStubber  # noqa: E402
 
 from jobdeck import clients, store  # noqa: E402
-from jobdeck_local import reaches  # noqa: E402
+from jobdeck_local import moto_event_shapes, reaches  # noqa: E402
 from jobdeck_local.moto_quirks import cheap_requests  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
 
@@ -41,8 +41,9 @@ reaches.require(
 
 # moto's service time then grows with what a request reads or writes, as DynamoDB's does, not with its
 # tables, nor with a walk of its answer's shape, nor with parsing the same expressions again; as the
-# local stack's moto.
+# local stack's moto. Its S3 and custom events are AWS's shapes, as there too.
 cheap_requests()
+moto_event_shapes.install()
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 READ_OPERATIONS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})

@@ -37,7 +37,7 @@ from botocore.client import BaseClient
 
 from bench import aws
 from bench.report import Figure, Table
-from jobdeck import definitions, store, system_jobs
+from jobdeck import jobs_as_code, store, system_jobs
 from jobdeck.domain import ActionStep, Job, ScheduleSpec
 from jobdeck.schedules import parse
 from jobdeck.store.convert import item_from_job
@@ -267,7 +267,7 @@ def measure_all(runs: int = RUNS) -> Measured:
     try:
         with aws.stack() as resources:  # the environment is put back after
             system_jobs.ensure()
-            definitions.install(template.ROOT / "jobs")
+            jobs_as_code.install(template.ROOT / "jobs")
             queue = resources.queues["RunQueue"], resources.queue_arns["RunQueue"]
             # As deployed: the template's LogLevel (INFO), metrics on.
             os.environ.update(POWERTOOLS_LOG_LEVEL="INFO", POWERTOOLS_METRICS_DISABLED="false")

@@ -59,14 +59,15 @@ def _seed(history: int) -> None:
                 owner="bench",
                 actions=[ActionStep("log.message", {"message": "hi"})],
             )
-            tasks = [_finished(job.id, NOW - timedelta(minutes=n)) for n in range(history)]
+            tasks = [finished_task(job.id, NOW - timedelta(minutes=n)) for n in range(history)]
             job.last_task = tasks[0].summary() if tasks else None
             jobs_batch.save(item_from_job(job))
             for task in tasks:
                 tasks_batch.save(item_from_task(task, job.history_days))
 
 
-def _finished(job_id: str, at: datetime) -> Task:
+def finished_task(job_id: str, at: datetime) -> Task:
+    """A run of a job that finished two seconds after it started, at `at`."""
     return Task(
         job_id=job_id,
         id=new_task_id(at),

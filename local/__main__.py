@@ -6,9 +6,11 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
-from jobdeck_local.moto_process import MotoNotStarted
+from jobdeck_local.moto_process import LOCK_WAIT, MotoNotStarted, StateNotLoaded
 from jobdeck_local.stack import LocalStack
+from jobdeck_local.state_dir import DEFAULT, StateDir, StateRefused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,15 +18,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566, help="the AWS endpoint (moto)")
     parser.add_argument("--api-port", type=int, default=8000, help="the admin API and console (0: any free port)")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=DEFAULT,
+        help=f"the folder that keeps tables, objects, queues, rules and schedules across restarts (default {DEFAULT})",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start empty: the state there was is moved aside, not deleted"
+    )
     args = parser.parse_args(argv)
+
+    try:
+        if args.fresh:
+            aside = StateDir(args.state).move_aside(LOCK_WAIT)
+            moved = f"the previous state was moved to {aside}" if aside else f"there was no state in {args.state}"
+            print(f"--fresh: starting with an empty state ({moved}).", flush=True)
+    except StateRefused as e:
+        print(f"jobdeck_local: {e}", file=sys.stderr)
+        return 2
 
     # Ctrl-C and SIGTERM only set a flag: the stack then stops in order, wherever the signal landed.
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    stack = LocalStack(host=args.host, port=args.port, api_port=args.api_port)
+    stack = LocalStack(host=args.host, port=args.port, api_port=args.api_port, state=args.state)
     try:
         stack.start()
+    except StateNotLoaded as exc:
+        stack.stop()
+        print(f"jobdeck_local: {exc}", file=sys.stderr, flush=True)
+        return 2
     except MotoNotStarted as exc:  # what moto's process said is the whole story: no traceback
         stack.stop()
         print(exc, file=sys.stderr, flush=True)

@@ -9,13 +9,12 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from jobdeck_local import smoke
+from jobdeck_local.api_client import Api, ApiError, Unreachable, quoted
 
 DEFAULT_API = "http://127.0.0.1:8000"
 EXIT_CODES = (
@@ -27,64 +26,6 @@ ACTIVE = {"QUEUED", "RUNNING", "PAUSED"}
 WAIT_POLL_SECONDS = 0.5
 FOLLOW_POLL_SECONDS = 1.0
 BAR_WIDTH = 20
-
-
-# ------------------------------------------------------------------ talking to the API
-
-
-class ApiError(Exception):
-    """The API answered with an error status and its `{"error", "message", "errors"}` body."""
-
-    def __init__(self, status: int, message: str, problems: list[dict[str, str]]) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.problems = problems
-
-
-class Unreachable(Exception):
-    """No answer at all from the API's URL."""
-
-
-@dataclass
-class Api:
-    url: str
-    token: str | None
-
-    def call(self, method: str, path: str, body: Any = None, **query: Any) -> Any:
-        """One request; the decoded JSON answer (None for an empty one)."""
-        params = {k: v for k, v in query.items() if v is not None}
-        url = self.url.rstrip("/") + path + (f"?{urllib.parse.urlencode(params)}" if params else "")
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as error:
-            raise _api_error(error) from None
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise Unreachable(f"cannot reach the API at {self.url} ({reason})") from None
-        return json.loads(raw) if raw else None
-
-
-def _api_error(error: urllib.error.HTTPError) -> ApiError:
-    raw = error.read()
-    try:
-        body = json.loads(raw)
-        return ApiError(error.code, str(body.get("message", error.reason)), list(body.get("errors") or []))
-    except (ValueError, AttributeError):
-        return ApiError(error.code, f"{error.code} {error.reason}", [])
-
-
-def quoted(value: str) -> str:
-    return urllib.parse.quote(value, safe="")
 
 
 # ------------------------------------------------------------------ printing
@@ -345,6 +286,8 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("clear", parents=[connection], help="Clear All: delete the finished history")
     p.add_argument("job")
     p.set_defaults(handler=cmd_clear)
+
+    smoke.add_parser(commands, connection)
     return top
 
 

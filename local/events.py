@@ -1,8 +1,10 @@
 """Build the events Lambda's triggers send, from the samples in events/, so that the handlers see
-locally exactly the shapes they see in AWS."""
+locally exactly the shapes they see in AWS (tests/test_event_shapes.py checks both against
+Powertools' models of those AWS events)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -37,10 +39,34 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
             receiptHandle=m["ReceiptHandle"],
             body=m["Body"],
             attributes=m.get("Attributes", {}),
-            messageAttributes=m.get("MessageAttributes", {}),
+            messageAttributes={name: _attribute(value) for name, value in m.get("MessageAttributes", {}).items()},
             md5OfBody=m.get("MD5OfBody") or hashlib.md5(m["Body"].encode()).hexdigest(),
             eventSourceARN=queue_arn,
             awsRegion=queue_arn.split(":")[3],
         )
+        if m.get("MD5OfMessageAttributes"):
+            record["md5OfMessageAttributes"] = m["MD5OfMessageAttributes"]
         records.append(record)
     return {"Records": records}
+
+
+def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """A message attribute as Lambda writes it: ReceiveMessage's `StringValue`, `BinaryValue`
+    (bytes), ... become `stringValue`, `binaryValue` (base64), ..., the two lists always there."""
+    out: dict[str, Any] = {"dataType": value["DataType"]}
+    if "StringValue" in value:
+        out["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        out["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    out["stringListValues"] = list(value.get("StringListValues", []))
+    out["binaryListValues"] = [base64.b64encode(b).decode() for b in value.get("BinaryListValues", [])]
+    return out
+
+
+def custom_resource_request(request_type: str, response_url: str, **fields: Any) -> dict[str, Any]:
+    """The request CloudFormation sends the setup function for the SystemJobs custom resource:
+    Create, Update or Delete (events/setup-<type>.json), answered at `response_url`, with `fields`
+    replacing the sample's (`ResourceProperties=...`)."""
+    event = copy.deepcopy(sample(f"setup-{request_type.lower()}"))
+    event.update(RequestId=str(uuid.uuid4()), ResponseURL=response_url, **fields)
+    return event

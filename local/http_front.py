@@ -1,10 +1,10 @@
 """API Gateway (HTTP API, payload format 2.0) and its JWT authorizer, done locally.
 
-A threading HTTP server that, for every request: serves the local token issuer's URLs; matches the
-request to a route of template.yaml (ApiFunction's HttpApi events); on a route the JWT authorizer
-guards, answers 401 {"message":"Unauthorized"} unless the token is valid; builds the event API
-Gateway would send (shaped by events/api-get-jobs.json); calls the function's handler, one event at
-a time as one Lambda container does; and writes back its response.
+A WSGI application on waitress (see http_server) that, for every request: serves the local token
+issuer's URLs; matches the request to a route of template.yaml (ApiFunction's HttpApi events); on a
+route the JWT authorizer guards, answers 401 {"message":"Unauthorized"} unless the token is valid;
+builds the event API Gateway would send (shaped by events/api-get-jobs.json); calls the function's
+handler, one event at a time as one Lambda container does; and writes back its response.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
 from aws_lambda_powertools import Logger
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from jobdeck_local import events, template
+from jobdeck_local.http_server import RAW_HEADERS, HttpServer
 from jobdeck_local.lambda_runtime import Handler, LambdaContext, load_handler
 from jobdeck_local.tokens import ISSUER_PATH, InvalidToken, TokenIssuer, token_scopes
 
@@ -154,16 +155,17 @@ class HttpFront:
         port: int = 8000,
         routes: Iterable[Route] | None = None,
         function_id: str = FUNCTION_ID,
+        key: RSAPrivateKey | None = None,
     ) -> None:
         """Binds the port at once (0: any free one). The handler defaults to the function's, loaded
-        as Lambda loads it; the issuer to a new one at http://<host>:<port>/local-issuer."""
+        as Lambda loads it; the issuer to a new one at http://<host>:<port>/local-issuer, signing
+        with `key` (default: a new one)."""
         self.function_id = function_id
         self.handler = handler or load_handler(function_id)
         self.routes = sorted(template_routes(function_id) if routes is None else routes, key=Route.rank)
-        self.server = ThreadingHTTPServer((host, port), partial(_HttpHandler, front=self))
-        self.server.daemon_threads = True
-        self.host, self.port = host, int(self.server.server_address[1])
-        self.tokens = tokens or TokenIssuer(f"{self.url}{ISSUER_PATH}")
+        self.server = HttpServer(self.wsgi, host, port, MAX_PAYLOAD)
+        self.host, self.port = host, self.server.port
+        self.tokens = tokens or TokenIssuer(f"{self.url}{ISSUER_PATH}", key=key)
         self._invoking = threading.Lock()  # one event at a time, as in one Lambda container
         self._thread: threading.Thread | None = None
 
@@ -172,9 +174,7 @@ class HttpFront:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> HttpFront:
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="http-front", daemon=True
-        )
+        self._thread = threading.Thread(target=self.server.run, name="http-front", daemon=True)
         self._thread.start()
         return self
 
@@ -183,7 +183,26 @@ class HttpFront:
             self.server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
-        self.server.server_close()
+        self.server.close()
+
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """The WSGI application: one request in, API Gateway's answer out."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # waitress has read the body, chunked or not
+        request = Request(
+            environ["REQUEST_METHOD"],
+            environ["REQUEST_URI"],
+            list(environ[RAW_HEADERS]),
+            environ["wsgi.input"].read(length) if length else b"",
+            environ["REMOTE_ADDR"],
+            environ["SERVER_PROTOCOL"],
+        )
+        status, headers, body = self.respond(request)
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = ""
+        start_response(f"{status} {reason}", [*headers, ("content-length", str(len(body)))])
+        return [] if request.method == "HEAD" else [body]
 
     # ------------------------------------------------------------------ one request
     def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -199,8 +218,8 @@ class HttpFront:
         return Reply(status, [*headers, ("apigw-requestid", request_id)], body)
 
     def _respond(self, request: Request, request_id: str) -> Reply:
-        if (document := self.tokens.document(request.path, request.query)) is not None:
-            return _json(200, document)
+        if (issued := self.tokens.answer(request.method, request.path, request.query, request.body)) is not None:
+            return _json(*issued)
         matched = self.route(request.method, request.path)
         if matched is None:
             return _json(404, {"message": "Not Found"})
@@ -289,61 +308,6 @@ class HttpFront:
             scopes = token_scopes(claims) if route.scopes else None
             context["authorizer"] = {"jwt": {"claims": claims, "scopes": scopes}}
         return event
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _HttpHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def __init__(self, *args: Any, front: HttpFront, **kwargs: Any) -> None:
-        self.front = front
-        super().__init__(*args, **kwargs)
-
-    def _serve(self) -> None:
-        try:
-            body = self._body()
-        except _TooLarge:
-            self.close_connection = True  # the body is left unread
-            reply = _json(413, {"message": "Request Entity Too Large"})
-        except ValueError:
-            self.close_connection = True
-            reply = _json(400, {"message": "Bad Request"})
-        else:
-            request = Request(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0], self.request_version
-            )
-            reply = self.front.respond(request)
-        self.send_response(reply.status)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(reply.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-
-    def _body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            body = bytearray()
-            while size := int(self.rfile.readline().split(b";")[0], 16):
-                body += self.rfile.read(size)
-                self.rfile.readline()
-                if len(body) > MAX_PAYLOAD:
-                    raise _TooLarge
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
-                pass
-            return bytes(body)
-        length = int(self.headers.get("content-length") or 0)
-        if length > MAX_PAYLOAD:
-            raise _TooLarge
-        return self.rfile.read(length)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug(format % args)
 
 
 def _token(headers: list[tuple[str, str]]) -> str:

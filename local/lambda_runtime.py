@@ -3,6 +3,7 @@ object with what handlers read from it."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib.util
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobdeck_local import template
+from jobdeck_local.iam.attribution import acting_as
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -31,7 +33,14 @@ def load_handler(function_id: str) -> Handler:
     gc.unfreeze()
     if stack_froze:  # loaded while a stack runs: keep the stack's freeze, without the garbage
         freeze_held()
-    return getattr(module, attribute)
+    handler = getattr(module, attribute)
+
+    @functools.wraps(handler)
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        with acting_as(function_id):  # its AWS requests are checked against its role (jobdeck_local.iam)
+            return handler(event, context)
+
+    return invoke
 
 
 def freeze_held() -> None:

@@ -1,57 +1,9 @@
 """moto as the local AWS, minus quirks of its own that the AWS services do not have: what it gets
 wrong under concurrency, and what it spends where they spend next to nothing. `install_all()` is
-the local stack's set; `cheap_requests()` the part that changes costs only.
-
-Concurrency: moto's DynamoDB is not thread-safe. Its tables are plain dicts that its reads (and
-TransactWriteItems' copies, below) iterate while other threads write them ("dictionary changed size
-during iteration", a 500), and, left as it is, a TransactWriteItems whose condition fails puts back
-earlier copies of whole tables, losing what other threads wrote meanwhile. DynamoDB is
-serializable; `serialize_dynamodb()` makes moto's DynamoDB answer one request at a time, which
-makes it so too.
-
-Cost: to be able to roll back, moto's TransactWriteItems deep-copies every table it touches, whole,
-before it writes. Each transaction then costs time proportional to the tables, not to its items:
-with a Tasks table of a few thousand items, every task created, started or finished copies all of
-them, and that copying is most of what the local pipeline, the tests and the benchmarks spend.
-`cheap_transactions()` keeps copies of only the items a transaction addresses, turns moto's copies
-of whole tables (and so its own restore of them) into no-ops for that call, and puts those items
-back itself when the transaction fails: the same outcome, at a cost proportional to the
-transaction. Only the addressed items are put back, so what was written elsewhere stays.
-
-Cost again: moto 5.2 writes every DynamoDB answer by walking botocore's model of its shape, value by
-value, looking each up under several spellings; reading a job or a task item costs more in that walk
-than in finding it. The answer is DynamoDB's own JSON already (attribute values as {"S": ...}):
-`plain_dynamodb_answers()` dumps the answers of the item operations as they are, as moto did before
-5.2, binary values in base64; other operations (a table's description has dates), an answer with a
-key the shape does not name (one that needed the walk's renaming) and errors still take moto's way.
-
-Lost messages: moto's DeleteMessage rebuilds a queue's message list without holding the lock that
-SendMessage appends under, so a message sent by one thread while another deletes is dropped.
-`safe_sqs_deletes()` deletes under that lock.
-
-Routing: moto's server lists its own package's folders on disk (a stat of each) for every request
-it routes; `listed_moto_modules_once()` keeps that list, which does not change while it runs. It
-also lists a handler class's methods (inspect.getmembers, every attribute) for every request;
-`handler_methods_listed_once()` keeps that list per class.
-
-Receives: moto's ReceiveMessage checks each message it hands out against the queue's retention
-period by asking for the queue's attributes, which counts every message in the queue three ways:
-the queue's length per message received. With a hundred runs queued at once, that was a sixth of
-moto's time. `sqs_retention_read_directly()` reads the period from the queue.
-
-Cost once more: moto parses and validates the same update and condition expressions at every
-request; `cached_dynamodb_expressions()` (local/moto_expressions.py) keeps their parses.
-
-Long polls: moto's ReceiveMessage with WaitTimeSeconds sleeps until a message is sent or a second
-has passed, so a delayed message becoming visible (every scheduled run's) waits for the end of that
-second; SQS answers as soon as it is visible. `prompt_sqs_long_polls()` waits until the soonest
-message becomes visible, or one is sent or handed back, rather than a second: no sooner either,
-since looking again every few milliseconds over a hundred delayed messages was moto's busiest work
-while the stack sat idle.
-
-Each quirk reaches into moto as the pinned version has it: local/moto_pin.py pins that version and
-lists, per quirk, what it replaces and reads.
-"""
+the local stack's set; `cheap_requests()` the part that changes costs only. Why each one, in a
+paragraph each: docs/developing.md, "moto's quirks"; each has a test in tests/test_moto_quirks.py
+that fails without it. Each reaches into moto as the pinned version has it: local/moto_pin.py pins
+that version and lists, per quirk, what it replaces and reads."""
 
 # ruff: noqa: E402  (moto's modules are imported after the pin's check)
 

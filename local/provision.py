@@ -65,15 +65,16 @@ class Resources:
 
 
 def provision(region: str = "us-east-1") -> Resources:
+    """Idempotent: on an endpoint that holds them already (a state restored), what exists is kept
+    with its content, and what the template added since is created."""
     created = Resources()
     dynamodb = boto3.client("dynamodb", region_name=region)
     for logical_id, props in template.resources("AWS::DynamoDB::Table").items():
         name = physical_name(logical_id)
-        spec = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode")}
-        if "GlobalSecondaryIndexes" in props:
-            spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        dynamodb.create_table(TableName=name, **spec)
-        if ttl := props.get("TimeToLiveSpecification"):
+        _table(dynamodb, name, props)
+        if (ttl := props.get("TimeToLiveSpecification")) and dynamodb.describe_time_to_live(TableName=name)[
+            "TimeToLiveDescription"
+        ].get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         created.tables[logical_id] = name
 
@@ -124,3 +125,30 @@ def provision(region: str = "us-east-1") -> Resources:
         targets = props.get("Targets", [])
         events.put_targets(Rule=name, Targets=[{"Id": t["Id"], "Arn": created.resolve(t["Arn"])} for t in targets])
     return created
+
+
+class StaleTable(Exception):
+    """A table kept from an earlier run whose keys are not the template's any more."""
+
+
+def _table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
+    """The table as the template declares it: created, or, when it exists, given the indexes the
+    template added since (its keys cannot change: that needs a fresh state)."""
+    spec = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode")}
+    wanted = {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes", [])}
+    try:
+        table = dynamodb.describe_table(TableName=name)["Table"]
+    except dynamodb.exceptions.ResourceNotFoundException:
+        dynamodb.create_table(
+            TableName=name, **spec, **({"GlobalSecondaryIndexes": [*wanted.values()]} if wanted else {})
+        )
+        return
+    if table["KeySchema"] != props["KeySchema"]:
+        raise StaleTable(f"the table {name} kept from an earlier run has other keys than template.yaml declares")
+    have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    for index_name in wanted.keys() - have:
+        dynamodb.update_table(
+            TableName=name,
+            AttributeDefinitions=props["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": wanted[index_name]}],
+        )

@@ -9,13 +9,19 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
+from jobdeck_local.iam import guard
 from jobdeck_local.lambda_runtime import freeze_held, load_handler
 from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.provision import Resources, provision
+from jobdeck_local.recovery import Recovered, recover_runs
+from jobdeck_local.state_dir import Manifest, StateDir
+from jobdeck_local.tokens import signing_key
 from jobdeck_local.triggers import Clock, QueuePoller
 
 REGION = "us-east-1"
@@ -55,6 +61,10 @@ class LocalStack:
     pollers: list[QueuePoller] = field(default_factory=list)
     api: HttpFront | None = None  # once started, and only when the template's ApiFunction exists
     moto: MotoProcess | None = None
+    state: Path | None = None  # the folder kept across restarts (state_dir); None: nothing outlives the stack
+    restored: Manifest | None = None  # the state found in it at start, if any
+    restored_bytes: int = 0
+    recovered: Recovered | None = None  # what became of the runs the stopped stack left RUNNING
     _environ: dict[str, str] | None = None
 
     @property
@@ -62,7 +72,15 @@ class LocalStack:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalStack:
-        self.moto = MotoProcess(self.host, self.port).start()
+        # Each handler's requests are checked against its role: what it would be denied in AWS is
+        # denied here (jobdeck_local.iam). Before any client, which would otherwise miss the hook.
+        guard.install()
+        if self.state is not None:
+            self.state = self.state.resolve()
+            self.restored_bytes = StateDir(self.state).size()
+        self.moto = MotoProcess(self.host, self.port, self.state).start()
+        if self.state is not None:
+            self.restored = StateDir(self.state).manifest()  # read after moto accepted it
         self._environ = dict(os.environ)
         os.environ.update(
             AWS_ENDPOINT_URL=self.endpoint,
@@ -77,7 +95,7 @@ class LocalStack:
         for function_id in template.resources("AWS::Serverless::Function"):
             os.environ.update(self.resources.environment(function_id))
 
-        from jobdeck import clients, definitions, store, system_jobs  # after the environment names tables and endpoint
+        from jobdeck import clients, jobs_as_code, store, system_jobs  # after the environment names tables and endpoint
 
         clients.reset()
         store.reset()
@@ -85,11 +103,13 @@ class LocalStack:
         # Every queue's invocations at once, and a margin for the clocks' and the API's requests.
         store.connect(at_once=sum(poller.concurrency for poller in self.pollers) + 10)
         system_jobs.ensure()
-        definitions.install(template.ROOT / "jobs")
+        jobs_as_code.install(template.ROOT / "jobs")
+        self.recovered = recover_runs(datetime.now(UTC))  # before the pollers: no runner of ours is alive yet
         for thread in [*self.clocks, *self.pollers]:
             thread.start()
         if self.run_api and function_available("ApiFunction"):
-            self.api = HttpFront(host=self.host, port=self.api_port).start()
+            key = signing_key(StateDir(self.state).key_file) if self.state is not None else None
+            self.api = HttpFront(host=self.host, port=self.api_port, key=key).start()
         # Left unfrozen, a full collection in a burst of runs stopped every invocation for half a
         # second (300,000 objects, in a process that had run other work before the stack).
         freeze_held()
@@ -149,6 +169,7 @@ class LocalStack:
             f"  tables:              {', '.join(self.resources.tables.values())}",
             f"  datasource bucket:   {bucket}",
             f"  queues:              {', '.join(self.resources.queues.values())}",
+            f"  state:               {self._state_line()}",
             "  try:",
             f"    aws --endpoint-url {self.endpoint} dynamodb scan --table-name "
             f"{self.resources.tables['JobsTable']} --query 'Items[].label.S'",
@@ -167,6 +188,28 @@ class LocalStack:
                 "    export JOBDECK_TOKEN=$JOBDECK_ADMIN_TOKEN",
                 f'    curl -H "Authorization: Bearer $JOBDECK_TOKEN" {url}/jobs',
                 f"  another user: curl '{tokens.issuer}/dev-token?username=bob&groups=admins'",
+                "  prove it works end to end (about a minute; it cleans up after itself):",
+                f"    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local jobdeck smoke --api {url} "
+                f"--token $JOBDECK_ADMIN_TOKEN --endpoint-url {self.endpoint} --bucket {bucket}",
             ]
-        lines.append("  the tick fires every minute; Ctrl-C stops everything.")
+        lines.append("  the tick fires every minute; Ctrl-C stops everything and saves the state.")
         return "\n".join(lines)
+
+    def _state_line(self) -> str:
+        if self.state is None:
+            return "in memory: it ends with the stack"
+        if self.restored is None:
+            return f"{self.state} (new; saved every second while it changes)"
+        line = f"{self.state} ({_size(self.restored_bytes)}, saved {self.restored.saved_at}; restored"
+        if self.recovered and (self.recovered.resumed or self.recovered.ended):
+            line += f"; of the runs it left RUNNING, {self.recovered.resumed} continue, {self.recovered.ended} ended"
+        return line + ")"
+
+
+def _size(count: float) -> str:
+    unit = "B"
+    for bigger in ("KB", "MB", "GB"):
+        if count < 1000:
+            break
+        count, unit = count / 1000, bigger
+    return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"

@@ -1,11 +1,16 @@
 """A local stand-in for the Cognito user pool: an RSA key made at start, RS256 access tokens shaped
 like Cognito's, checked the way API Gateway's JWT authorizer checks them, the claims flattened the
-way it hands them to Lambda, and the issuer's discovery documents (OpenID configuration, JWKS).
+way it hands them to Lambda, the issuer's discovery documents (OpenID configuration, JWKS), and a
+token endpoint that renews an access token with a refresh token, as Cognito's /oauth2/token does.
 
     issuer = TokenIssuer("http://127.0.0.1:8000/local-issuer")
     issuer.mint("admin")                      # a dev user: groups ["admins"]
     issuer.mint("bob", groups=["ops"])        # anyone else
     issuer.verify(token)                      # -> {"username": "bob", "cognito:groups": "[ops]", ...}
+    issuer.dev_token("admin", lifetime=3600)  # {"access_token", "refresh_token", "expires_in", ...}
+
+The issuer reads the time from `clock`: a test moves it forward to age a session (its tokens expire
+as the authorizer sees them, its refresh tokens too) without waiting.
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,7 +34,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ISSUER_PATH = "/local-issuer"
 CLIENT_ID = "jobdeck-local"  # the app client: the authorizer's audience, the tokens' client_id
-LIFETIME = 12 * 3600
+LIFETIME = 12 * 3600  # a dev token's for the shell; the console asks for Cognito's 60 minutes
+MIN_LIFETIME = 60
+REFRESH_LIFETIME = 30 * 86400  # template.yaml's RefreshTokenValidity
 CLOCK_SKEW = 60  # seconds an iat or nbf may lie in the future (clocks of issuer and gateway differ)
 SCOPE = "openid email profile"  # what the console's app client asks Cognito for
 DEV_USERS: dict[str, list[str]] = {"admin": ["admins"], "alice": []}
@@ -34,6 +45,16 @@ _SUB_NAMESPACE = uuid.UUID("6f1e3f52-3c55-4a57-9c1e-6b0d8f0a5e21")  # stable sub
 
 class InvalidToken(Exception):
     """Why the authorizer refused a token (the caller gets 401 Unauthorized whatever the reason)."""
+
+
+@dataclass(frozen=True)
+class _Grant:
+    """What a refresh token stands for: whose tokens, of which life, until when."""
+
+    username: str
+    groups: list[str] | None
+    lifetime: int
+    expires_at: float
 
 
 class TokenIssuer:
@@ -45,6 +66,8 @@ class TokenIssuer:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         self.kid = base64.urlsafe_b64encode(hashlib.sha256(der).digest()[:12]).decode()
+        self.clock: Callable[[], float] = time.time
+        self._grants: dict[str, _Grant] = {}  # by refresh token
 
     # ------------------------------------------------------------------ minting
     def mint(
@@ -58,7 +81,7 @@ class TokenIssuer:
     ) -> str:
         """An access token as Cognito issues it. `groups` defaults to the dev user's; keyword claims
         are added or replace the usual ones, None removes one (`iss=...`, `exp=None` for tests)."""
-        now = int(time.time() if issued_at is None else issued_at)
+        now = int(self.clock() if issued_at is None else issued_at)
         groups = list(DEV_USERS.get(username, []) if groups is None else groups)
         payload: dict[str, Any] = {
             "sub": str(uuid.uuid5(_SUB_NAMESPACE, username)),
@@ -96,15 +119,25 @@ class TokenIssuer:
                 self.key.public_key(),
                 algorithms=["RS256", "RS384", "RS512"],
                 issuer=self.issuer,
-                options={"require": ["exp", "iss"], "verify_aud": False, "verify_iat": False, "verify_nbf": False},
+                # The times are checked below, on the issuer's clock.
+                options={
+                    "require": ["exp", "iss"],
+                    "verify_aud": False,
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.InvalidTokenError as e:
             raise InvalidToken(str(e)) from e
         audience = claims.get("aud", claims.get("client_id"))
         if self.client_id not in (audience if isinstance(audience, list) else [audience]):
             raise InvalidToken("the token's audience is not the app client")
+        now = self.clock()
+        if not float(claims["exp"]) > now:
+            raise InvalidToken("the token has expired")
         for name in ("nbf", "iat"):
-            if name in claims and not float(claims[name]) <= time.time() + CLOCK_SKEW:
+            if name in claims and not float(claims[name]) <= now + CLOCK_SKEW:
                 raise InvalidToken(f"the token is not valid yet ({name})")
         return flatten_claims(claims)
 
@@ -117,6 +150,9 @@ class TokenIssuer:
         return {
             "issuer": self.issuer,
             "jwks_uri": f"{self.issuer}/.well-known/jwks.json",
+            "token_endpoint": f"{self.issuer}/oauth2/token",
+            "revocation_endpoint": f"{self.issuer}/oauth2/revoke",
+            "grant_types_supported": ["refresh_token"],
             "response_types_supported": ["code", "token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -124,25 +160,89 @@ class TokenIssuer:
             "claims_supported": ["sub", "iss", "username", "cognito:groups", "client_id", "token_use"],
         }
 
-    def dev_token(self, username: str = "alice", groups: Iterable[str] | None = None) -> dict[str, Any]:
-        """A token endpoint for the shell (local only; Cognito's is /oauth2/token on its domain)."""
-        token = self.mint(username, groups)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": LIFETIME}
+    def dev_token(
+        self, username: str = "alice", groups: Iterable[str] | None = None, lifetime: int = LIFETIME
+    ) -> dict[str, Any]:
+        """Signing in without a password (local only): an access token and a refresh token, as
+        Cognito's token endpoint answers a sign-in."""
+        groups = None if groups is None else list(groups)
+        refresh_token = secrets.token_urlsafe(32)
+        self._grants[refresh_token] = _Grant(username, groups, lifetime, self.clock() + REFRESH_LIFETIME)
+        token = self.mint(username, groups, lifetime=lifetime)
+        return {"access_token": token, "refresh_token": refresh_token, "token_type": "Bearer", "expires_in": lifetime}
+
+    def renew(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The token endpoint's refresh grant, answered as Cognito's: `grant_type=refresh_token`,
+        `client_id`, `refresh_token` give a new access token (the refresh token stays the same);
+        a refresh token unknown, revoked or expired is a 400 `invalid_grant`."""
+        if form.get("grant_type") != "refresh_token":
+            return 400, {"error": "unsupported_grant_type"}
+        if form.get("client_id") != self.client_id:
+            return 400, {"error": "invalid_client"}
+        grant = self._grants.get(form.get("refresh_token", ""))
+        if grant is None or grant.expires_at <= self.clock():
+            return 400, {"error": "invalid_grant", "error_description": "Refresh Token has expired or was revoked"}
+        token = self.mint(grant.username, grant.groups, lifetime=grant.lifetime)
+        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": grant.lifetime}
+
+    def revoke(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The revocation endpoint (Cognito's /oauth2/revoke): the refresh token no longer renews."""
+        if form.get("client_id") != self.client_id:
+            return 400, {"error": "invalid_client"}
+        self._grants.pop(form.get("token", ""), None)
+        return 200, {}
 
     def document(self, path: str, query: str = "") -> dict[str, Any] | None:
-        """What the issuer serves at a URL path of its host: its discovery documents, and
-        `dev-token?username=bob&groups=admins,ops` (no `groups`: the dev user's, or none)."""
+        """What the issuer serves to a GET at a URL path of its host: its discovery documents, and
+        `dev-token?username=bob&groups=admins,ops&expires_in=3600` (no `groups`: the dev user's, or
+        none; no `expires_in`, or one out of bounds: 12 hours)."""
         base = urlsplit(self.issuer).path
         if path == f"{base}/dev-token":
             params = parse_qs(query, keep_blank_values=True)
             groups = [g for g in ",".join(params["groups"]).split(",") if g] if "groups" in params else None
-            return self.dev_token(params.get("username", ["alice"])[0], groups)
+            asked = params.get("expires_in", [""])[0]
+            lifetime = int(asked) if asked.isdigit() and MIN_LIFETIME <= int(asked) <= LIFETIME else LIFETIME
+            return self.dev_token(params.get("username", ["alice"])[0], groups, lifetime)
         documents = {
             f"{base}/.well-known/openid-configuration": self.openid_configuration,
             f"{base}/.well-known/jwks.json": self.jwks,
         }
         serve = documents.get(path)
         return serve() if serve else None
+
+    def answer(self, method: str, path: str, query: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
+        """The status and JSON the issuer answers a request with; None for a URL not its own. The
+        token and revocation endpoints take a form (application/x-www-form-urlencoded) by POST."""
+        base = urlsplit(self.issuer).path
+        endpoints = {f"{base}/oauth2/token": self.renew, f"{base}/oauth2/revoke": self.revoke}
+        if path in endpoints:
+            if method != "POST":
+                return 405, {"error": "invalid_request", "error_description": "POST a form"}
+            form = {name: values[0] for name, values in parse_qs(body.decode(errors="replace")).items()}
+            return endpoints[path](form)
+        document = self.document(path, query) if method in ("GET", "HEAD") else None
+        return None if document is None else (200, document)
+
+
+def signing_key(path: Path) -> rsa.RSAPrivateKey:
+    """The issuer's key kept in a file (readable by its owner only), made there on first use: the
+    tokens it signed stay valid across restarts of the stack, as Cognito's do."""
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(pem)
+            file.flush()
+            os.fsync(file.fileno())
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{path} holds no RSA private key")
+    return key
 
 
 def flatten_claims(claims: dict[str, Any]) -> dict[str, str]:

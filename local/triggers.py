@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from botocore.config import Config
 
 from jobdeck_local import events
+from jobdeck_local.iam.attribution import acting_as
 from jobdeck_local.lambda_runtime import Handler, LambdaContext
 
 if TYPE_CHECKING:
@@ -97,8 +98,9 @@ class QueuePoller(threading.Thread):
                 if not self._free.acquire(timeout=1):
                     continue
                 batch, held = held[: self.batch_size], held[self.batch_size :]
-                # A thread per invocation, bounded by the slots; daemons, as Lambda's environments
-                # are to a laptop: stopping the stack does not wait for a 15-minute run.
+                # A thread per invocation, bounded by the mapping's maximum concurrency; daemons, as
+                # Lambda's environments are to a laptop: stopping the stack does not wait for a
+                # 15-minute run.
                 name = f"invoke-{self.function_id}"
                 try:
                     threading.Thread(target=self._invoke_then_free, args=(batch,), name=name, daemon=True).start()
@@ -133,14 +135,18 @@ class QueuePoller(threading.Thread):
                 logger.exception("could not hand messages back", function=self.function_id)
 
     def _receive(self) -> list[MessageTypeDef]:
-        """Up to ten, as Lambda's pollers take them, waiting a second for the first."""
-        return self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=1,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        """Up to ten, as Lambda's pollers take them, waiting a second for the first. Lambda's pollers
+        receive and delete with the function's role (AWSLambdaSQSQueueExecutionRole), so these are
+        checked against it; the hand-back above is the local stack's own (Lambda lets a message's
+        visibility lapse) and is no request of the role."""
+        with acting_as(self.function_id):
+            return self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
 
     def _invoke_then_free(self, messages: list[MessageTypeDef]) -> None:
         try:
@@ -161,12 +167,14 @@ class QueuePoller(threading.Thread):
             return
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
-                ],
-            )
+        with acting_as(self.function_id):  # as Lambda's poller, with the function's role (see _receive)
+            for start in range(0, len(done), 10):
+                self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(done[start : start + 10])
+                    ],
+                )
         if self.on_batch:
             self.on_batch(len(messages))

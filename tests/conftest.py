@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,12 +13,20 @@ from jobdeck_local.offline import use_fake_aws
 
 use_fake_aws("WARNING")
 
+from jobdeck_local import moto_event_shapes  # noqa: E402
 from jobdeck_local.moto_quirks import cheap_requests  # noqa: E402
 
 # What moto's requests cost, as the local stack's moto (see moto_quirks): a transaction costs its
 # items, not its tables; reading an item, finding it, not a walk of its shape; an expression is
 # parsed once; a receive does not count the queue; a request does not list its handler's methods.
 cheap_requests()
+moto_event_shapes.install()  # S3's and custom events as AWS shapes them, as the local stack's moto
+
+from jobdeck_local.iam import guard  # noqa: E402
+
+# Every request a function's code makes is checked against that function's role, as in AWS (before
+# any client exists: sessions made earlier would miss the hook); `make iam` reports what was seen.
+guard.install()
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -25,6 +34,7 @@ from moto import mock_aws  # noqa: E402
 from jobdeck import clients, store  # noqa: E402
 from jobdeck.config import Settings  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
+from tests.console_tab import browser, console, stack  # noqa: E402, F401 (the console's browser tests' fixtures)
 from tests.support import RunQueue  # noqa: E402
 
 
@@ -60,3 +70,8 @@ def s3(aws: Resources) -> Any:
 @pytest.fixture
 def run_queue(aws: Resources) -> RunQueue:
     return RunQueue(aws.queues["RunQueue"])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process's checked requests, for `make iam`'s report (only when JOBDECK_IAM_RECORDS is set)."""
+    guard.dump_records(os.environ.get("PYTEST_XDIST_WORKER", "main"))

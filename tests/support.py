@@ -3,8 +3,12 @@ receiver and an action context."""
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
@@ -99,7 +103,11 @@ class Api:
         user: str | None = "admin",
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        content_type: str = "application/json",
+        binary: bytes | None = None,
     ) -> ApiReply:
+        """`raw_body` is sent as text, `binary` base64-encoded (as HTTP APIs send bodies whose type
+        is not text), `body` as JSON."""
         import copy
         from urllib.parse import urlencode
 
@@ -111,9 +119,12 @@ class Api:
         event["pathParameters"] = {"proxy": path.lstrip("/")}
         event["queryStringParameters"] = query or None
         event["rawQueryString"] = urlencode(query or {})
-        if raw_body is not None or body is not None:
+        if binary is not None:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(binary).decode(), True
+            event["headers"]["content-type"] = content_type
+        elif raw_body is not None or body is not None:
             event["body"] = raw_body if raw_body is not None else json.dumps(body)
-            event["headers"]["content-type"] = "application/json"
+            event["headers"]["content-type"] = content_type
         if user is None:
             del event["requestContext"]["authorizer"]
             del event["headers"]["authorization"]
@@ -125,8 +136,8 @@ class Api:
 
 
 class HookServer:
-    """A real HTTP server on 127.0.0.1, in a thread, that records every POST it receives and
-    answers `status` (with `reply_headers`)."""
+    """A real HTTP server on 127.0.0.1, in a thread, that records every POST (webhooks) or PUT (a
+    custom resource's answer to CloudFormation) it receives and answers `status` (with `reply_headers`)."""
 
     def __init__(self, status: int = 204, reply_headers: dict[str, str] | None = None) -> None:
         self.status = status
@@ -138,12 +149,14 @@ class HookServer:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                recorder.requests.append({"path": self.path, "headers": headers, "body": body})
+                recorder.requests.append({"method": self.command, "path": self.path, "headers": headers, "body": body})
                 self.send_response(recorder.status)
                 for name, value in recorder.reply_headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_PUT = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -213,3 +226,44 @@ class TopicInbox:
 
     def messages(self) -> list[dict[str, Any]]:
         return self.queue.bodies()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """The predicate's first true value, looked at every 0.2 s; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")
+
+
+def clients_at_once(port: int, token: str, clients: int, each: int, timeout: float = 60) -> list[object]:
+    """`clients` threads connect at the same moment, then send `each` GET /jobs on their one
+    connection: the statuses, then per client "kept alive" (or "reconnected"), or what went wrong."""
+    ready = threading.Barrier(clients)
+    outcomes: list[object] = []
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            ready.wait()
+            connection.connect()
+            first = connection.sock
+            for _ in range(each):
+                connection.request("GET", "/jobs", headers={"Authorization": f"Bearer {token}"})
+                response = connection.getresponse()
+                response.read()
+                outcomes.append(response.status)
+            outcomes.append("kept alive" if connection.sock is first else "reconnected")
+        except OSError as e:  # a reset, a refusal, a timeout
+            outcomes.append(repr(e))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from jobdeck import actions, jobs, store, tasks
+from jobdeck.actions.registry import MODULES
 from jobdeck.domain import ActionStep, TaskStatus
 from jobdeck.errors import InvalidJob
 from jobdeck.runner import run_message
@@ -131,3 +132,13 @@ def test_the_reaper_ends_tasks_whose_runner_died_and_leaves_live_ones(aws, run_q
     assert store.get_task("fragile", live.id).status is TaskStatus.RUNNING  # 60 s + 120 s not over yet
     assert store.get_job("fragile").last_task.id == live.id  # the newer task still shows
     assert store.get_task("reaper", reaper.id).logs[-1].message == "reaped 1 stuck tasks"
+
+
+def test_each_action_lives_in_the_module_named_by_its_prefix():
+    """`tree.copy` in actions/tree.py, `notify` in actions/notify.py: a newcomer finds an action by its
+    name, and the catalog's lazy import (registry.MODULES) names the same module."""
+    shipped = [action for action in actions.catalog() if action.run.__module__.startswith("jobdeck.")]
+    assert {action.name for action in shipped} == set(MODULES)
+    for action in shipped:
+        prefix = action.name.split(".")[0]
+        assert (action.run.__module__, MODULES[action.name]) == (f"jobdeck.actions.{prefix}", prefix), action.name

@@ -205,8 +205,8 @@ def test_stop_a_running_task_interrupts_it_at_the_next_step(api, run_queue):
     [message] = run_queue.receive()
     original = store.start_task
 
-    def start_then_stop(task, at, job):  # the user clicks Stop right after the task starts
-        started = original(task, at, job)
+    def start_then_stop(task, at, job, *saw):  # the user clicks Stop right after the task starts
+        started = original(task, at, job, *saw)
         assert api("POST", f"/jobs/nightly-report/tasks/{task.id}/stop").status == 202
         return started
 

@@ -68,6 +68,7 @@ MATRIX = {
         [401, 403, 202, 202],
     ),
     "GET /actions": ("GET", "/actions", None, [401, 200, 200, 200]),
+    "GET /vocabulary": ("GET", "/vocabulary", None, [401, 200, 200, 200]),
     "GET /audit": ("GET", "/audit", None, [401, 403, 403, 200]),
     "GET /jobs/{job_id}/external-triggers": ("GET", "/jobs/alice-job/external-triggers", None, [401, 404, 200, 200]),
     # any signed-in user may call a hook that is not admins-only

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobdeck import actions, jobs, runner, store, tasks
+from jobdeck import actions, execution, jobs, runner, store, tasks
 from jobdeck.actions import archive, archive_tar
 from jobdeck.actions.registry import ActionError, InvalidParameters
 from jobdeck.domain import ActionStep, TaskStatus
@@ -213,11 +213,11 @@ def test_a_paused_compress_keeps_its_upload_and_resume_finishes_the_same_archive
     task = tasks.run_now("pausable")
     [message] = run_queue.receive()
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)  # the pause request is read after the first item
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # the pause request is read after the first item
     original = store.start_task
 
-    def start_then_pause(task, at, job):
-        started = original(task, at, job)
+    def start_then_pause(task, at, job, *saw):
+        started = original(task, at, job, *saw)
         assert api("POST", f"/jobs/pausable/tasks/{task.id}/pause").status == 202
         return started
 

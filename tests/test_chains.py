@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import time_machine
 
-from jobdeck import dispatch, jobs, runner, store, tasks
+from jobdeck import jobs, run_queue, runner, store, tasks
 from jobdeck.domain import ActionStep, NodeFilter, TaskStatus
 from tests.support import Api, at, make_job
 
@@ -16,7 +16,7 @@ NOW = at("2026-11-25T10:00:00Z")
 
 def _run(job_id: str) -> TaskStatus | None:
     task = tasks.run_now(job_id)
-    return runner.run_message(dispatch.message(job_id, task.id))
+    return runner.run_message(run_queue.message(job_id, task.id))
 
 
 def _keys(s3, bucket, prefix):

@@ -4,7 +4,7 @@ no IAM statement grants a wildcard action on the data.
 checkov lives in `.venv-checkov` (`make test` installs it: it brings a hundred packages that must not
 meet the app's). Without it the checkov tests are skipped, saying so; under CI=true they fail, since
 a security check must not pass there by not running. A check that does not apply is skipped in the
-resource's `Metadata: checkov: skip:` with a comment saying why (README, Deploy).
+resource's `Metadata: checkov: skip:` with a comment saying why (docs/deploying.md, Security).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import re
 import pytest
 import time_machine
 
-from jobdeck import actions, jobs, runner, store, tasks
+from jobdeck import actions, execution, jobs, runner, store, tasks
 from jobdeck.domain import ActionStep, TaskStatus
 from jobdeck.store import nodes as node_index
 from tests.support import action_context, at, make_job
@@ -114,15 +114,15 @@ def test_keys_beyond_ascii_are_merged_in_the_order_both_services_use(aws, settin
     assert _counts(lines) == (len(keys), 0, 0, 0)  # an order mismatch would show as created and deleted
 
 
-def test_a_missing_bucket_fails_the_task_saying_so(aws, run_queue, monkeypatch):
-    monkeypatch.setenv("JOBDECK_DATASOURCE_BUCKET", "no-such-bucket")
+def test_a_missing_bucket_fails_the_task_saying_so(aws, run_queue, s3, bucket):
+    s3.delete_bucket(Bucket=bucket)  # the runner's own (a bucket outside its role would be AccessDenied)
     jobs.create(make_job("sync", None, actions=[ActionStep("datasource.sync", {})]))
     task = tasks.run_now("sync")
     for message in run_queue.receive():
         runner.run_message(message["Body"])
     done = store.get_task("sync", task.id)
     assert done.status is TaskStatus.ERROR
-    assert "cannot read the datasource bucket no-such-bucket" in done.message
+    assert f"cannot read the datasource bucket {bucket}" in done.message
 
 
 def _dataset(s3, bucket: str, prefix: str) -> None:
@@ -155,7 +155,7 @@ def test_a_sync_through_hand_overs_ends_with_the_counts_of_one_uninterrupted_run
     [message] = run_queue.receive()
     assert runner.run_message(message["Body"]) is TaskStatus.FINISHED
 
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)
     handed = tasks.run_now("handed")
     invocations = 0
     while messages := run_queue.receive():

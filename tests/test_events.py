@@ -263,3 +263,21 @@ def test_a_console_made_rule_runs_the_job_and_is_listed(pipeline, aws):
     assert run_message(message["Body"], message["MessageId"], sent_at) is None  # redelivered: runs once
     [task] = _tasks("nightly")
     assert task.trigger.type is TriggerType.EXTERNAL
+
+
+def test_a_console_made_scheduler_schedule_is_listed(aws):
+    jobs.create(make_job("nightly", None))
+    boto3.client("scheduler").create_schedule(
+        Name="nightly-report",
+        ScheduleExpression="cron(0 2 * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": aws.queue_arns["RunQueue"],
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler-to-runqueue",
+            "Input": json.dumps({"job_id": "nightly"}),
+        },
+    )
+    listed = Api()("GET", "/jobs/nightly/external-triggers").json()
+    assert listed == [
+        {"kind": "scheduler-schedule", "name": "nightly-report", "expression": "cron(0 2 * * ? *)", "state": "ENABLED"}
+    ]

@@ -40,7 +40,8 @@ import time_machine
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
-from jobdeck import dispatch, jobs, runner, store, tasks
+from jobdeck import execution, jobs, store, tasks
+from jobdeck import run_queue as queue_messages  # the `run_queue` fixture is the queue itself
 from jobdeck.domain import ActionStep, Job, Misfire, Overlap, RetryPolicy, Task, TaskStatus
 from jobdeck.runner import run_message
 from jobdeck.store import transactions
@@ -190,8 +191,8 @@ class Killer:
         self.fired: tuple[str, str] | None = None
         for name in KILL_POINTS:
             monkeypatch.setattr(store, name, self._wrap(name, getattr(store, name)))
-        for name in ("send", "resend"):
-            monkeypatch.setattr(dispatch, name, self._wrap(f"dispatch.{name}", getattr(dispatch, name)))
+        for name in ("send",):
+            monkeypatch.setattr(queue_messages, name, self._wrap(f"run_queue.{name}", getattr(queue_messages, name)))
 
     def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -234,7 +235,7 @@ REAP_GRACE = 60  # the reaper's grace_seconds: a task is stuck 60 s (its timeout
 
 
 def test_runner_killed_at_random_points_leaves_nothing_running_nothing_lost(ledger, run_queue, aws, monkeypatch):
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)  # progress saves are kill points too
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # progress saves are kill points too
     rng = random.Random(SEED)
     poller = Poller(run_queue.url, aws.queues["RunDeadLetterQueue"])
     with time_machine.travel(T0 - timedelta(minutes=1), tick=False):
@@ -440,7 +441,7 @@ def test_every_send_of_a_transaction_carries_its_own_client_request_token(aws, t
 def test_with_a_fifth_of_dynamodb_requests_throttled_every_run_completes_once(
     ledger, run_queue, aws, throttling, monkeypatch
 ):
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)  # progress saves are throttled too
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # progress saves are throttled too
     poller = Poller(run_queue.url, aws.queues["RunDeadLetterQueue"])
     start = T0 - timedelta(hours=2)
     chain = [ActionStep("faults.count", {"step": n}) for n in range(3)]

@@ -8,11 +8,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
+import boto3
 import pytest
 
 from jobdeck import store, system_jobs
 from jobdeck.domain import Task, TaskStatus, TriggerInfo, TriggerType
-from jobdeck_local.events import sample
+from jobdeck_local.events import custom_resource_request, sample
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
 from tests.support import at
 
@@ -39,7 +40,7 @@ def test_runner_function_runs_its_batch_and_reports_only_the_failed_record(aws):
         trigger=TriggerInfo(TriggerType.MANUAL, by="admin"),
         created_at=at("2026-11-25T10:00:00Z"),
     )
-    store.create_task(store.get_job(body["job_id"]), task)
+    store.add_tasks(store.get_job(body["job_id"]), [task])
     poison = copy.deepcopy(event["Records"][0])
     poison.update(messageId="poison", body="{not json")
     event["Records"].append(poison)
@@ -76,7 +77,7 @@ def response_url():
 
 
 def test_setup_function_registers_system_jobs_and_answers_cloudformation(aws, response_url):
-    event = {**sample("setup-create"), "ResponseURL": response_url}
+    event = custom_resource_request("Create", response_url)
     _invoke("SetupFunction", event)
 
     [answer] = _CloudFormation.answers
@@ -95,16 +96,29 @@ def test_setup_function_registers_system_jobs_and_answers_cloudformation(aws, re
     assert purge.schedule.expression == "0 0 1 * *" and purge.next_fire_at is not None
 
 
-def test_setup_function_reports_failure_instead_of_hanging_the_stack(aws, response_url, monkeypatch):
+def test_setup_function_reports_failure_instead_of_hanging_the_stack(aws, response_url):
     from jobdeck.store.models import JobModel
 
-    monkeypatch.setattr(JobModel.Meta, "table_name", "no-such-table")
+    # The setup function's own table gone (a table outside its role would be AccessDenied).
+    boto3.client("dynamodb").delete_table(TableName=JobModel.Meta.table_name)
     store.reset()
-    event = {**sample("setup-create"), "ResponseURL": response_url}
+    event = custom_resource_request("Create", response_url)
     _invoke("SetupFunction", event)
     [answer] = _CloudFormation.answers
     assert answer["Status"] == "FAILED"
     assert "ResourceNotFound" in answer["Reason"] or "no-such-table" in answer["Reason"]
+
+
+def test_setup_function_answers_an_update_and_a_delete_for_the_same_resource(aws, response_url):
+    system_jobs.ensure()  # what the Create did
+    _invoke("SetupFunction", custom_resource_request("Update", response_url))
+    _invoke("SetupFunction", custom_resource_request("Delete", response_url))
+
+    update, delete = _CloudFormation.answers
+    assert update["Status"] == delete["Status"] == "SUCCESS", _CloudFormation.answers
+    # The physical id CloudFormation sent back: another one would make it delete the old resource.
+    assert update["PhysicalResourceId"] == delete["PhysicalResourceId"] == "SystemJobs"
+    assert update["Data"]["registered"] == "" and delete["Data"] == {}  # nothing changed since Create
 
 
 def test_system_jobs_registration_is_idempotent_and_keeps_what_operators_chose(aws):

@@ -12,8 +12,7 @@ from PIL import Image
 
 from jobdeck import actions, jobs, routing, runner, store
 from jobdeck.actions import ActionError, Node
-from jobdeck.domain import ActionStep, EventFilter, EventSource, EventTrigger, TaskStatus
-from jobdeck.routing import WRITER_METADATA
+from jobdeck.domain import WRITER_METADATA, ActionStep, EventFilter, EventSource, EventTrigger, TaskStatus
 from tests.support import action_context, make_job
 
 

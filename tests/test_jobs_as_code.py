@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from jobdeck import definitions, jobs, store, tasks
-from jobdeck.definitions import InvalidDefinition
+from jobdeck import jobs, jobs_as_code, store, tasks
+from jobdeck.jobs_as_code import InvalidDefinition
 from jobdeck_local.template import ROOT
 from tests.support import at
 
@@ -17,7 +17,7 @@ REPO_JOBS = ROOT / "jobs"
 
 
 def test_every_job_file_of_the_repository_is_valid(aws):
-    loaded = definitions.load(REPO_JOBS)
+    loaded = jobs_as_code.load(REPO_JOBS)
     assert loaded, "jobs/ holds no job file"
     assert all(d.job.origin and d.job.origin.startswith(d.path.name + "@") for d in loaded)
 
@@ -34,24 +34,24 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_a_deploy_installs_new_jobs_and_leaves_unchanged_ones_alone(aws, folder):
-    assert definitions.install(folder, at("2026-11-25T10:00:00Z")) == ["clean-scratch"]
+    assert jobs_as_code.install(folder, at("2026-11-25T10:00:00Z")) == ["clean-scratch"]
     job = store.get_job("clean-scratch")
     assert (job.version, job.kind.value, job.overlap.value, job.retry.max_attempts) == (1, "custom", "skip", 3)
     assert job.next_fire_at == at("2026-11-26T02:30:00Z")  # 03:30 in Paris
     assert [e.actor for e in store.list_audit(job_id="clean-scratch").items] == ["jobs-as-code"]
 
     jobs.set_enabled("clean-scratch", False)  # an operator disables it in the console
-    assert definitions.install(folder) == []  # the file did not change: the job is left alone
+    assert jobs_as_code.install(folder) == []  # the file did not change: the job is left alone
     assert not store.get_job("clean-scratch").enabled
 
 
 def test_a_changed_file_replaces_its_job_in_place_keeping_its_history(aws, run_queue, folder):
-    definitions.install(folder)
+    jobs_as_code.install(folder)
     task = tasks.run_now("clean-scratch")
     path = folder / "clean-scratch.yaml"
     path.write_text(path.read_text().replace('"30 3 * * *"', '"0 4 * * *"'))
 
-    assert definitions.install(folder, at("2026-11-25T10:00:00Z")) == ["clean-scratch"]
+    assert jobs_as_code.install(folder, at("2026-11-25T10:00:00Z")) == ["clean-scratch"]
     job = store.get_job("clean-scratch")
     assert (job.version, job.schedule.expression) == (2, "0 4 * * *")
     assert job.next_fire_at == at("2026-11-26T03:00:00Z")
@@ -66,13 +66,18 @@ def test_a_changed_file_replaces_its_job_in_place_keeping_its_history(aws, run_q
         ("id: x\nlabel: X\nactions: [{action: no.such}]\n", "bad.yaml: actions[0].action: unknown action 'no.such'"),
         ("id: x\nlabel: X\nretry: {max_attempts: 99}\n", "bad.yaml: retry.max_attempts: Input should be less"),
         ("id: x\nlabel: X\ncolour: blue\n", "bad.yaml: colour: Extra inputs are not permitted"),
+        # The bounds of what DynamoDB holds apply to files as to the API: job_schema has them.
+        (
+            "id: x\nlabel: X\nactions: [{action: tree.delete, parameters: {days: 1.0e+200}}]\n",
+            "bad.yaml: actions.0.parameters: days: out of range",
+        ),
         ("id: [unclosed\n", "bad.yaml: not YAML"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_file_and_the_field_and_nothing_is_installed(aws, folder, text, problem):
     (folder / "bad.yaml").write_text(text)
     with pytest.raises(InvalidDefinition) as refused:
-        definitions.install(folder)
+        jobs_as_code.install(folder)
     assert str(refused.value).startswith(problem), str(refused.value)
     assert store.get_job("clean-scratch") is None  # checked before anything is written
 
@@ -80,4 +85,15 @@ def test_a_bad_file_is_refused_naming_the_file_and_the_field_and_nothing_is_inst
 def test_two_files_may_not_declare_the_same_job(aws, folder):
     shutil.copy(folder / "clean-scratch.yaml", folder / "again.yaml")
     with pytest.raises(InvalidDefinition, match="id 'clean-scratch' is declared by another file too"):
-        definitions.load(folder)
+        jobs_as_code.load(folder)
+
+
+def test_a_file_that_drops_a_trigger_removes_its_subscription(aws, folder):
+    path = folder / "clean-scratch.yaml"
+    path.write_text(path.read_text() + "hooks:\n  - slug: tidy\n")
+    jobs_as_code.install(folder)
+    assert store.subscribers("hook:tidy") == [("clean-scratch", {"slug": "tidy", "admins_only": False})]
+
+    path.write_text(path.read_text().replace("hooks:\n  - slug: tidy\n", ""))
+    assert jobs_as_code.install(folder) == ["clean-scratch"]
+    assert store.subscribers("hook:tidy") == []  # a hook the file no longer declares starts nothing

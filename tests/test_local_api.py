@@ -18,6 +18,7 @@ import pytest
 
 from jobdeck_local.http_front import MAX_PAYLOAD, HttpFront, Route, template_routes
 from jobdeck_local.tokens import TokenIssuer, flatten_claims
+from tests.support import clients_at_once
 
 # How template.yaml routes AdminApi: four public GETs, everything else behind the JWT authorizer.
 ROUTES = [
@@ -394,6 +395,13 @@ def test_one_event_at_a_time_reaches_the_function(front, function):
         thread.join()
     assert statuses == [200] * 4
     assert function.most_running == 1
+
+
+def test_a_hundred_clients_connecting_at_once_are_all_answered_on_kept_alive_connections(front):
+    """ThreadingHTTPServer's backlog of 5 reset some of 60 connections made at once; waitress's
+    holds them. Each client sends its requests on one connection, kept alive between them."""
+    outcomes = clients_at_once(front.port, front.tokens.mint("admin"), clients=100, each=2, timeout=30)
+    assert sorted(map(str, outcomes)) == ["200"] * 200 + ["kept alive"] * 100
 
 
 # ------------------------------------------------------------------ the issuer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import boto3
 import pytest
 
 from jobdeck_local import moto_process
-from jobdeck_local.moto_process import MotoProcess
+from jobdeck_local.moto_process import MotoProcess, StateNotLoaded
 from jobdeck_local.stack import free_port
 
 
@@ -92,3 +93,10 @@ def test_a_child_that_never_says_ready_is_given_up_on(monkeypatch: pytest.Monkey
     with pytest.raises(RuntimeError, match=r"no word from it within 0\.5 s"):
         MotoProcess("127.0.0.1", free_port()).start()
     assert time.monotonic() - started < 5
+
+
+def test_a_state_it_cannot_load_is_refused_before_ready_saying_what_to_do(tmp_path: Path) -> None:
+    manifest = {"format": 1, "moto": "4.0.0", "parts": {}, "generation": 1, "saved_at": "2026-01-01T00:00:00+00:00"}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(StateNotLoaded, match=r"saved by moto 4\.0\.0.*Start with --fresh"):
+        MotoProcess("127.0.0.1", free_port(), tmp_path).start()

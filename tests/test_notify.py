@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 
 from jobdeck import actions, notify
@@ -118,9 +119,8 @@ def test_a_broken_webhook_does_not_raise_and_the_topic_still_hears(settings, inb
 
 
 def test_a_topic_that_fails_does_not_stop_the_webhook(settings, hook_server):
-    broken = dataclasses.replace(
-        settings, notify_topic_arn="arn:aws:sns:us-east-1:123456789012:no-such-topic", webhook_allow=("127.0.0.1",)
-    )
+    boto3.client("sns").delete_topic(TopicArn=settings.notify_topic_arn)  # another topic would be AccessDenied
+    broken = dataclasses.replace(settings, webhook_allow=("127.0.0.1",))
     notify.task_failed(_job(webhook=hook_server.url()), _failed_task(), broken)
     assert json.loads(hook_server.requests[0]["body"]) == _expected_document()
 
@@ -178,7 +178,8 @@ def test_the_notify_action_without_a_topic_fails_saying_so(settings):
 
 def test_the_notify_action_with_a_topic_that_does_not_exist_fails_for_good(settings):
     action = actions.get("notify")
-    ctx, _ = action_context(dataclasses.replace(settings, notify_topic_arn="arn:aws:sns:us-east-1:123456789012:gone"))
+    boto3.client("sns").delete_topic(TopicArn=settings.notify_topic_arn)  # another topic would be AccessDenied
+    ctx, _ = action_context(settings)
     with pytest.raises(ActionError, match="notify: NotFound") as failed:
         action.run(ctx, action.validate({"subject": "s", "message": "m"}), [])
     assert failed.value.retryable is False

@@ -1,4 +1,4 @@
-"""Overlap policies under 10 concurrent triggers, as the README's "Execution policies" documents them.
+"""Overlap policies under 10 concurrent triggers, as docs/policies.md documents them.
 
 Each test queues 10 runs of one job (Run Now, 10 times) and delivers the 10 messages on 10 runner
 threads while the first run holds its seat (the `faults.hold` action waits until the test lets go).
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from jobdeck import jobs, notify, overlap, runner, store, tasks
+from jobdeck import execution, jobs, notify, overlap, runner, store, tasks
 from jobdeck.domain import ActionStep, Job, Overlap, Task, TaskStatus
 from jobdeck_local.moto_quirks import serialize_dynamodb
 from tests.harness import WAIT_SECONDS, Ledger, Poller, registered_actions, serialized_sqs
@@ -40,7 +40,7 @@ JOB = "overlapping"
 @pytest.fixture
 def ledger(aws, monkeypatch) -> Iterator[Ledger]:
     serialize_dynamodb()
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)  # every progress report reads stop requests
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # every progress report reads stop requests
     with registered_actions() as ledger, serialized_sqs():
         yield ledger
 
@@ -139,7 +139,7 @@ def test_skip_runs_one_and_skips_nine_saying_why(ledger, run_queue, mode):
     assert len(statuses[TaskStatus.FINISHED]) == 1 and len(statuses[TaskStatus.SKIPPED]) == 9
     assert statuses[TaskStatus.FINISHED] == outcome.holders
     for task_id in statuses[TaskStatus.SKIPPED]:
-        assert outcome.ended[task_id].message == "skipped: 1 of 1 run slots taken (overlap policy skip)"
+        assert outcome.ended[task_id].message == "skipped: 1 of 1 seats taken (overlap policy skip)"
     assert ledger.starts(JOB) == outcome.holders  # the skipped ones never ran
     assert (outcome.running, outcome.line) == (1, [])
     if mode == "ordered":

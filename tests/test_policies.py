@@ -12,7 +12,7 @@ import boto3
 import pytest
 import time_machine
 
-from jobdeck import dispatch, jobs, overlap, runner, store, tasks
+from jobdeck import execution, jobs, overlap, run_queue, runner, store, tasks
 from jobdeck.domain import ActionStep, RetryPolicy, TaskStatus
 from jobdeck_local.events import sample
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
@@ -38,7 +38,7 @@ def _webhook_job(job_id: str, url: str, **fields):
 
 
 def _deliver(task) -> TaskStatus | None:
-    return runner.run_message(dispatch.message(task.job_id, task.id))
+    return runner.run_message(run_queue.message(task.job_id, task.id))
 
 
 # ------------------------------------------------------------------ retries
@@ -99,7 +99,7 @@ def test_an_error_not_marked_retryable_is_not_retried(aws, run_queue, hook):
 
 def _clock_advancing(monkeypatch, seconds_per_call: float) -> None:
     ticks = itertools.count(0.0, seconds_per_call)
-    monkeypatch.setattr(runner, "clock", lambda: next(ticks))
+    monkeypatch.setattr(execution, "clock", lambda: next(ticks))
 
 
 def test_a_task_past_its_jobs_timeout_ends_interrupted_saying_so(aws, run_queue, monkeypatch, inbox):
@@ -141,8 +141,8 @@ def test_a_job_failing_n_times_in_a_row_is_paused_until_enabled(aws, run_queue, 
     assert _deliver(tasks.run_now("fragile")) is TaskStatus.ERROR
 
     paused = store.get_job("fragile")
-    assert not paused.enabled and paused.paused_reason == "paused after 2 failed runs in a row"
-    assert store.list_audit(job_id="fragile").items[0].action == "job.pause"
+    assert not paused.enabled and paused.paused_reason == "suspended after 2 failed runs in a row"
+    assert store.list_audit(job_id="fragile").items[0].action == "job.suspend"
     listed = Api()("GET", "/jobs/fragile").json()
     assert (listed["enabled"], listed["paused_reason"], listed["failures_in_row"]) == (False, paused.paused_reason, 2)
 
@@ -217,14 +217,14 @@ def _keys(s3, bucket, prefix):
 
 def test_a_paused_task_keeps_its_place_and_resume_continues_from_there(aws, run_queue, five_objects, s3, bucket):
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)  # every item saves, and reads the request
+    monkeypatch.setattr(execution, "PROGRESS_EVERY_SECONDS", 0.0)  # every item saves, and reads the request
     api = Api()
     task = tasks.run_now("copier")
     [message] = run_queue.receive()
     original = store.start_task
 
-    def start_then_pause(task, at, job):  # the user clicks Pause right after the task starts
-        started = original(task, at, job)
+    def start_then_pause(task, at, job, *saw):  # the user clicks Pause right after the task starts
+        started = original(task, at, job, *saw)
         assert api("POST", f"/jobs/copier/tasks/{task.id}/pause").status == 202
         return started
 

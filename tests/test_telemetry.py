@@ -112,7 +112,7 @@ def test_a_skipped_run_is_counted_as_skipped(aws, run_queue, metrics_on, capsys)
     _invoke("RunnerFunction", _runner_event(body))
     documents = _metrics(capsys.readouterr().out)
     assert any(d.get("TasksSkipped") == 1.0 and "raw" in d and "job_id" not in d["raw"] for d in documents)
-    assert store.get_task("solo", second.id).message.startswith("skipped: 1 of 1 run slots taken")
+    assert store.get_task("solo", second.id).message.startswith("skipped: 1 of 1 seats taken")
 
 
 def test_metrics_stay_quiet_when_disabled(aws, run_queue, capsys):

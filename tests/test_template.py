@@ -63,7 +63,7 @@ def test_environment_names_the_code_reads_are_set_by_the_template():
     for props in template.resources("AWS::Serverless::Function").values():
         variables |= set(props.get("Environment", {}).get("Variables", {}))
     code = "\n".join(p.read_text() for p in Path(template.ROOT, "layers/jobdeck/jobdeck").rglob("*.py"))
-    read = set(re.findall(r'environ\.get\("(JOBDECK_[A-Z_]+)"', code))
+    read = set(re.findall(r'(?:environ\.get|env)\("(JOBDECK_[A-Z_]+)"', code))
     optional = {"JOBDECK_RECYCLE_PREFIX"}  # has a default the template keeps
     assert read - optional and read - optional <= variables
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from jobdeck import clients, dispatch, jobs, store
+from jobdeck import clients, jobs, store
+from jobdeck import run_queue as queue_messages  # the `run_queue` fixture is the queue itself
 from jobdeck import tick as tick_module
 from jobdeck.domain import Misfire, TaskStatus, slot_task_id
 from jobdeck.errors import InvalidSchedule
@@ -208,10 +209,10 @@ def test_tasks_claimed_but_not_sent_fail_the_tick_and_are_sent_by_a_later_one(aw
     jobs.create(make_job("unsent", "0 * * * *"), now=now - timedelta(minutes=1))
 
     def refused(tasks, at, settings=None):
-        raise dispatch.DispatchError("RunQueue refused the batch")
+        raise queue_messages.SendError("RunQueue refused the batch")
 
     with monkeypatch.context() as patched:
-        patched.setattr(dispatch, "send", refused)
+        patched.setattr(queue_messages, "send", refused)
         with pytest.raises(TickFailed, match="1 failures over 1 due jobs"):
             tick(now=now)
     assert [t.status for t in store.list_tasks("unsent")] == [TaskStatus.QUEUED]
@@ -296,15 +297,15 @@ def test_a_refused_send_leaves_only_its_own_tasks_to_the_redelivery(aws, run_que
     now = at("2026-11-25T10:00:00Z")
     for n in range(25):
         jobs.create(make_job(f"job-{n:02}", "*/5 * * * *"), now=now - timedelta(minutes=1))
-    real_send, sends = dispatch.send, []
+    real_send, sends = queue_messages.send, []
 
     def second_refused(tasks, at, settings=None):
         sends.append(len(tasks))
         if len(sends) == 2:
-            raise dispatch.DispatchError("RunQueue refused the batch")
+            raise queue_messages.SendError("RunQueue refused the batch")
         real_send(tasks, at, settings)
 
-    monkeypatch.setattr(dispatch, "send", second_refused)
+    monkeypatch.setattr(queue_messages, "send", second_refused)
     with pytest.raises(TickFailed, match="1 failures over 25 due jobs"):
         tick(now=now)
 

@@ -9,8 +9,7 @@ import pytest
 
 from jobdeck import actions, jobs, runner, store, tasks
 from jobdeck.actions import ActionError, Node
-from jobdeck.domain import ActionStep, TaskStatus
-from jobdeck.routing import WRITER_METADATA
+from jobdeck.domain import WRITER_METADATA, ActionStep, TaskStatus
 from tests.support import action_context, make_job
 
 

@@ -8,8 +8,8 @@ with coldstart.imports():
 
     from aws_lambda_powertools import Logger
 
-    from jobdeck import definitions, system_jobs
-    from jobdeck.deploy import custom_resource
+    from jobdeck import jobs_as_code, system_jobs
+    from jobdeck.custom_resource import custom_resource
 
 
 logger = Logger()
@@ -20,5 +20,5 @@ JOBS = Path(__file__).parent / "jobs"
 @custom_resource
 def lambda_handler(event: dict, context: object) -> dict:
     if event["RequestType"] in ("Create", "Update"):
-        return {"registered": ",".join(system_jobs.ensure()), "installed": ",".join(definitions.install(JOBS))}
+        return {"registered": ",".join(system_jobs.ensure()), "installed": ",".join(jobs_as_code.install(JOBS))}
     return {}

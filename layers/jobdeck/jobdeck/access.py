@@ -5,9 +5,9 @@ admins' to change. In the datasource, a user's jobs act only under the prefixes 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from jobdeck.config import Settings
 from jobdeck.domain import SYSTEM_OWNER, Job, JobKind
 from jobdeck.errors import Forbidden, NotFound
 
@@ -42,9 +42,8 @@ def require_admin(who: Principal, doing: str) -> None:
 
 
 def allowed_prefixes(who: Principal) -> list[str]:
-    """JOBDECK_USER_PREFIXES: comma-separated prefixes, `{username}` filled in."""
-    patterns = os.environ.get("JOBDECK_USER_PREFIXES") or "home/{username}/"
-    return [p.strip().format(username=who.username) for p in patterns.split(",") if p.strip()]
+    """The prefixes of Settings.user_prefixes, `{username}` filled in."""
+    return [pattern.format(username=who.username) for pattern in Settings.from_env().user_prefixes]
 
 
 def require_path(who: Principal, key: str, where: str) -> None:

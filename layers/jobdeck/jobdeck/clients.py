@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.session import Session, get_session
 
 if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
@@ -70,8 +71,13 @@ def scheduler() -> EventBridgeSchedulerClient:
     return cast("EventBridgeSchedulerClient", _make("scheduler"))
 
 
+@cache
+def cognito() -> CognitoIdentityProviderClient:
+    return cast("CognitoIdentityProviderClient", _make("cognito-idp"))
+
+
 def reset() -> None:
     """Forget the clients and their session (tests that swap the AWS endpoint, the local stack at
     start): the next client reads the environment afresh."""
-    for made in (s3, presigner, sqs, sns, events, scheduler, _session):
+    for made in (s3, presigner, sqs, sns, events, scheduler, cognito, _session):
         made.cache_clear()

@@ -15,26 +15,40 @@ from ulid import ULID
 
 
 class JobKind(StrEnum):
+    """Who defines a job. Each member's docstring is what GET /vocabulary serves (jobdeck.vocabulary)."""
+
     SYSTEM = "system"
+    """Registered by Jobdeck itself: it can be disabled or run, not edited or deleted."""
     USER = "user"
+    """Started by a user's click (compress, extract, ...): theirs, and removed some days after it ran."""
     CUSTOM = "custom"
+    """Made by an admin, in the console, the API or a file of jobs/."""
 
 
 class Misfire(StrEnum):
-    """What the tick does with slots it finds in the past (the clock was down, a tick was late)."""
+    """What the tick does with slots (fire times) it finds in the past (the clock was down, a tick
+    was late)."""
 
-    SKIP = "skip"  # the newest missed slot within the grace window runs once; older ones are dropped
-    CATCH_UP = "catch_up"  # every missed slot within the catch-up window runs, oldest first
+    SKIP = "skip"
+    """The newest missed slot within the grace window runs once; older ones are dropped."""
+    CATCH_UP = "catch_up"
+    """Every missed slot within the catch-up window runs, oldest first."""
 
 
 class Overlap(StrEnum):
-    """What a new run does when the job already has `max_concurrency` runs in flight."""
+    """What a new run does when all its job's seats are taken: a job has `max_concurrency` seats,
+    and a run takes one when it starts and gives it back when it ends."""
 
-    SKIP = "skip"  # it ends SKIPPED, with the reason
-    BUFFER_ONE = "buffer_one"  # it waits, unless a run already waits: then it is SKIPPED
-    BUFFER_ALL = "buffer_all"  # it waits its turn (first come, first started)
-    CANCEL_OTHER = "cancel_other"  # the oldest running run is stopped; the new one takes its seat
-    ALLOW_ALL = "allow_all"  # no overlap rule: `max_concurrency` is only a safety cap; beyond it, runs wait
+    SKIP = "skip"
+    """The new run ends SKIPPED, with the reason."""
+    BUFFER_ONE = "buffer_one"
+    """The new run waits, unless a run already waits: then it is SKIPPED."""
+    BUFFER_ALL = "buffer_all"
+    """The new run waits its turn (first come, first started)."""
+    CANCEL_OTHER = "cancel_other"
+    """The oldest running run is stopped; the new one takes its seat."""
+    ALLOW_ALL = "allow_all"
+    """No overlap rule: max concurrency is only a safety cap; beyond it, runs wait."""
 
 
 # Pydio Cells' default; an unbounded job could take every runner the account has.
@@ -43,13 +57,22 @@ MAX_WAITING = 1000  # runs waiting for a seat, per job: the wait list lives on t
 
 
 class TaskStatus(StrEnum):
+    """Where a task (one run of a job) is; docs/run-lifecycle.md gives every change and who makes it."""
+
     QUEUED = "QUEUED"
+    """Waiting for its time, its message, or a free seat."""
     RUNNING = "RUNNING"
+    """Its action chain runs, holding one of its job's seats."""
     PAUSED = "PAUSED"
+    """Parked at a checkpoint by someone's Pause, with its place; Resume continues it there."""
     FINISHED = "FINISHED"
+    """Every step succeeded."""
     ERROR = "ERROR"
+    """A step failed, after its last attempt (or it could not run at all)."""
     INTERRUPTED = "INTERRUPTED"
+    """Stopped by someone, or past its timeout."""
     SKIPPED = "SKIPPED"
+    """Never started: its job's overlap policy said so; the message says why."""
 
     @property
     def active(self) -> bool:
@@ -57,15 +80,26 @@ class TaskStatus(StrEnum):
 
 
 class TriggerType(StrEnum):
+    """What started a task."""
+
     SCHEDULE = "schedule"
+    """A slot of the job's schedule, claimed by the tick."""
     MANUAL = "manual"
+    """Run Now, or a user job's click."""
     EVENT = "event"
+    """An S3 object or a custom EventBridge event the job subscribes to."""
     HOOK = "hook"
-    EXTERNAL = "external"  # a rule or schedule made outside Jobdeck that targets RunQueue
-    BACKFILL = "backfill"  # POST /jobs/{id}/backfill: a past slot run on request
+    """POST /hooks/{slug}."""
+    EXTERNAL = "external"
+    """A rule or schedule made outside Jobdeck that targets RunQueue."""
+    BACKFILL = "backfill"
+    """POST /jobs/{id}/backfill: a past slot run on request."""
 
 
 SYSTEM_OWNER = "system"
+# S3 user metadata naming the job whose action wrote an object: the actions set it, and routing's loop
+# guard reads it so that a job does not start again on its own writes.
+WRITER_METADATA = "jobdeck-job"
 DEFAULT_HISTORY_DAYS = 30
 
 
@@ -74,10 +108,15 @@ class ScheduleSpec:
     """A job's periodic trigger: an expression read by `jobdeck.schedules.parse`, in a time zone."""
 
     expression: str
+    """Cron (5 or 6 fields), rate(...), an ISO 8601 repeating interval, or at(...)."""
     timezone: str = "UTC"
+    """An IANA zone: cron, at() and whole-day periods read wall-clock time there."""
     misfire: Misfire = Misfire.SKIP
+    """What the tick does with slots it finds in the past."""
     grace_seconds: int = 300
-    catch_up_seconds: int = 86_400  # how far back `catch_up` looks, bounded so downtime cannot flood
+    """How late a missed slot may still run under `skip`."""
+    catch_up_seconds: int = 86_400
+    """How far back `catch_up` looks, bounded so that downtime cannot flood the runner."""
 
 
 class ParameterType(StrEnum):
@@ -176,17 +215,22 @@ class RetryPolicy:
     `backoff_seconds * 2**(n-1)`, capped at `max_backoff_seconds`, of which a random half is
     dropped ("equal jitter"), so that runs failed together do not retry together."""
 
-    max_attempts: int = 1  # 1: no retry
+    max_attempts: int = 1
+    """Attempts in all; 1: no retry."""
     backoff_seconds: int = 30
+    """The wait before attempt 2, doubled for each attempt after."""
     max_backoff_seconds: int = 3600
+    """The longest wait, however many attempts came before."""
 
 
 @dataclass
 class NotifyPolicy:
     """Who hears about a task that failed for good (after its last attempt, or timed out)."""
 
-    topic: bool = True  # publish to the stack's notifications topic (SNS)
-    webhook: str | None = None  # and POST the same JSON here
+    topic: bool = True
+    """Publish to the stack's notifications topic (SNS)."""
+    webhook: str | None = None
+    """And POST the same JSON here (public addresses only)."""
 
 
 @dataclass
@@ -223,7 +267,7 @@ class Job:
     max_concurrency: int | None = None  # None: 1 for the exclusive policies, DEFAULT_MAX_CONCURRENCY for allow_all
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     notify: NotifyPolicy = field(default_factory=NotifyPolicy)
-    pause_after_failures: int | None = None  # disable the job after this many failed runs in a row
+    pause_after_failures: int | None = None  # suspend the job (disabled) after this many failed runs in a row
     origin: str | None = None  # "<file>@<digest>" for a job kept as code (jobs/*.yaml); None: made by the API
     version: int = 1
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -235,7 +279,7 @@ class Job:
     running: int = 0  # tasks RUNNING now (moved with each start and end, in the same transaction)
     waiting: list[str] = field(default_factory=list)  # ids of QUEUED tasks waiting for a seat, oldest first
     failures_in_row: int = 0
-    paused_reason: str | None = None  # why the scheduler disabled the job (pause after N failures)
+    paused_reason: str | None = None  # why the scheduler suspended the job (after N failures in a row)
 
     @property
     def concurrency_limit(self) -> int:

@@ -23,6 +23,15 @@ class InvalidJob(JobdeckError, ValueError):
         self.reason = reason
 
 
+class InvalidCursor(JobdeckError, ValueError):
+    """A page cursor this deployment did not hand out for that listing (made by hand, altered, or
+    another listing's): refused before it reaches DynamoDB."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cursor: {reason}")
+        self.reason = reason
+
+
 class NotFound(JobdeckError, LookupError):
     pass
 

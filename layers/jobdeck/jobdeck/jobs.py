@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace as copy_with
 from datetime import UTC, datetime
 
-from jobdeck import actions, audit, parameters, schedules, slots, store, webhooks
+from jobdeck import actions, audit, misfire, parameters, schedules, store, webhooks
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
 from jobdeck.config import Settings
 from jobdeck.domain import ActionStep, EventSource, Job, JobKind, Page
@@ -93,7 +93,7 @@ def create(job: Job, who: Principal = SYSTEM, now: datetime | None = None) -> Jo
     validate(job)
     job.created_at = job.updated_at = now
     job.version, job.runs_fired, job.last_task = 1, 0, None
-    job.next_fire_at = slots.first_fire(job, now) if job.enabled else None
+    job.next_fire_at = misfire.first_fire(job, now) if job.enabled else None
     store.create_job(job, audit.entry(who, "job.create", job.id, None, 1))
     return job
 
@@ -141,7 +141,7 @@ def replace(job_id: str, new: Job, expected_version: int, who: Principal, now: d
     validate(updated)
     rescheduled = updated.schedule != current.schedule or updated.enabled != current.enabled
     updated.next_fire_at = (
-        (slots.first_fire(updated, now) if updated.enabled else None) if rescheduled else current.next_fire_at
+        (misfire.first_fire(updated, now) if updated.enabled else None) if rescheduled else current.next_fire_at
     )
     entry = audit.entry(who, "job.replace", job_id, expected_version, updated.version)
     store.save_job(updated, expected_version, entry, previous=current)
@@ -168,7 +168,7 @@ def set_enabled(job_id: str, enabled: bool, who: Principal = SYSTEM, now: dateti
     job.enabled, job.version, job.updated_at = enabled, job.version + 1, now
     if enabled:
         job.failures_in_row, job.paused_reason = 0, None  # Enable lifts a pause after N failures
-    job.next_fire_at = slots.first_fire(job, now) if enabled else None
+    job.next_fire_at = misfire.first_fire(job, now) if enabled else None
     action = "job.enable" if enabled else "job.disable"
     store.save_job(job, expected, audit.entry(who, action, job_id, expected, job.version))
     return job

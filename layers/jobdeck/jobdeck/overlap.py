@@ -12,11 +12,12 @@ the tick: a waiting task's due time is reset each time it is looked at, so it re
 
 from __future__ import annotations
 
+from dataclasses import replace as copy_with
 from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import audit, dispatch, store
+from jobdeck import audit, lifecycle, store
 from jobdeck.access import SYSTEM
 from jobdeck.domain import MAX_WAITING, Job, Overlap, Task, TaskStatus
 from jobdeck.store.runs import Outcome
@@ -35,14 +36,15 @@ def admit(job: Job, task: Task, now: datetime | None = None) -> bool:
     when another delivery of the same task got there first."""
     now = now or datetime.now(UTC)
     for _ in range(MAX_ROUNDS):
-        outcome = store.start_task(task, now, job)
+        seen: list[Job] = []  # the job as the refused start saw it: decided on without reading it again
+        outcome = store.start_task(task, now, job, seen.append)
         if outcome is Outcome.DONE:
-            if job.waiting:
-                release(job.id)  # more seats may be free: wake the next in line
+            if job.waiting:  # more seats may be free: wake the next in line
+                release(job.id, copy_with(job, running=job.running + 1, waiting=_without(job.waiting, task.id)))
             return True
         if outcome is Outcome.MOVED:
             return False
-        fresh = store.get_job(job.id)
+        fresh = seen[-1] if seen else store.get_job(job.id)
         if fresh is None:
             store.end_queued(task, TaskStatus.ERROR, now, "the job was deleted before the task ran", 30)
             return False
@@ -75,7 +77,7 @@ def _wait_or_skip(job: Job, task: Task, now: datetime) -> bool:
     if policy is Overlap.CANCEL_OTHER:
         return _cancel_others(job, task, now)
     if len(job.waiting) >= MAX_WAITING:
-        return _skip(job, task, now, f"skipped: {MAX_WAITING} runs already wait for a run slot")
+        return _skip(job, task, now, f"skipped: {MAX_WAITING} runs already wait for a seat")
     return store.park(task, job, now)
 
 
@@ -104,7 +106,7 @@ def _skip(job: Job, task: Task, now: datetime, reason: str) -> bool:
 
 
 def _busy(job: Job) -> str:
-    return f"{job.running} of {job.concurrency_limit} run slots taken"
+    return f"{job.running} of {job.concurrency_limit} seats taken"
 
 
 def _drop_dead_head(job: Job) -> bool:
@@ -114,6 +116,10 @@ def _drop_dead_head(job: Job) -> bool:
         return False
     store.leave_line(job.id, job.waiting[0])
     return True
+
+
+def _without(line: list[str], task_id: str) -> list[str]:
+    return [waiting for waiting in line if waiting != task_id]
 
 
 def leave(job_id: str, task_id: str) -> None:
@@ -128,18 +134,19 @@ def leave(job_id: str, task_id: str) -> None:
             return
 
 
-def release(job_id: str) -> None:
-    """After a seat was freed: wake the first task in line (its runner will take the seat). Never
-    raises: it runs after a start or an end was recorded, which a failed wake-up must not undo (the
-    run would be left RUNNING, or its message redelivered for nothing); a lost wake-up is the tick's."""
+def release(job_id: str, seen: Job | None = None) -> None:
+    """After a seat was freed: wake the first task in line (its runner will take the seat), from the
+    job as the transition that freed it `seen` it, or as read. Never raises: it runs after a start
+    or an end was recorded, which a failed wake-up must not undo (the run would be left RUNNING, or
+    its message redelivered for nothing); a lost wake-up is the tick's."""
     try:
         for _ in range(MAX_ROUNDS):
-            job = store.get_job(job_id)
+            job, seen = seen or store.get_job(job_id), None
             if job is None or not job.waiting or job.running >= job.concurrency_limit:
                 return
             if _drop_dead_head(job):
                 continue
-            dispatch.resend([(job_id, job.waiting[0])])
+            lifecycle.redeliver([(job_id, job.waiting[0])])
             return
     except Exception:
         logger.warning("could not wake the next run in line; the tick will", exc_info=True)

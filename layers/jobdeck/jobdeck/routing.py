@@ -9,7 +9,6 @@ second delivery of the same event creates nothing.
 from __future__ import annotations
 
 import fnmatch
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,15 +16,25 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from jobdeck import audit, clients, dispatch, parameters, store, telemetry
+from jobdeck import audit, clients, lifecycle, parameters, store, telemetry
 from jobdeck.access import Principal
-from jobdeck.domain import EventFilter, Job, Task, TaskStatus, TriggerInfo, TriggerType, derived_task_id, new_task_id
-from jobdeck.errors import Forbidden, NotFound
+from jobdeck.config import Settings
+from jobdeck.domain import (
+    WRITER_METADATA,
+    EventFilter,
+    Job,
+    Task,
+    TaskStatus,
+    TriggerInfo,
+    TriggerType,
+    derived_task_id,
+    new_task_id,
+)
+from jobdeck.errors import Forbidden, InvalidJob, NotFound
 from jobdeck.store.convert import event_from_dict
 
 logger = Logger()
 
-WRITER_METADATA = "jobdeck-job"  # S3 user metadata naming the job whose action wrote the object
 _S3_TYPES = {"Object Created": "ObjectCreated", "Object Deleted": "ObjectRemoved"}
 
 
@@ -70,7 +79,7 @@ def from_eventbridge(event: dict[str, Any]) -> Incoming | None:
         # (a second delivery of the same event repeats all three).
         identity = f"{event['id']}|{kind}|{obj['key']}|{obj.get('sequencer', '')}"
         return Incoming(f"s3:{kind}:{bucket}", identity, at, data)
-    if event.get("source") == os.environ.get("JOBDECK_EVENT_SOURCE", "jobdeck.custom"):
+    if event.get("source") == Settings.from_env().event_source:
         data = {"source": "custom", "type": event["detail-type"], "detail": detail, "id": event["id"]}
         return Incoming(f"custom:{event['detail-type']}", event["id"], at, data)
     return None
@@ -84,18 +93,17 @@ def route(incoming: Incoming, now: datetime | None = None) -> list[Task]:
         for job_id, trigger in store.subscribers(incoming.key)
         if _matches(event_from_dict(trigger).filter, incoming) and not _own_write(job_id, incoming)
     ]
-    queued = []
-    for job in store.get_jobs(wanted) if wanted else []:
-        if not job.enabled:
-            continue
-        task = _task(job, derived_task_id(job.id, incoming.at, incoming.id), TriggerType.EVENT, "eventbridge", now)
-        task.trigger.detail = {"event": incoming.data}
-        if store.create_task(job, task):
-            queued.append(task)
-        else:
-            logger.info("event already routed to this job: duplicate delivery", extra={"job_id": job.id})
-    if queued:
-        dispatch.send(queued, now)
+    queued: list[Task] = []
+    with lifecycle.enqueue(now) as queue:
+        for job in store.get_jobs(wanted) if wanted else []:
+            if not job.enabled:
+                continue
+            task = _task(job, derived_task_id(job.id, incoming.at, incoming.id), TriggerType.EVENT, "eventbridge", now)
+            task.trigger.detail = {"event": incoming.data}
+            if queue.add(job, [task]):
+                queued.append(task)
+            else:
+                logger.info("event already routed to this job: duplicate delivery", extra={"job_id": job.id})
     telemetry.routed(len(queued))
     return queued
 
@@ -109,20 +117,21 @@ def call_hook(slug: str, body: dict[str, Any], who: Principal, now: datetime | N
         raise NotFound(f"no job listens to hook {slug!r}")
     if any(trigger.get("admins_only") for _, trigger in bound) and not who.is_admin:
         raise Forbidden(f"only admins may call hook {slug!r}")
+    given = body.get("parameters")
+    if not isinstance(given, dict | None):
+        raise InvalidJob("parameters", "must be an object of the jobs' parameter values")
     jobs = [job for job in store.get_jobs([job_id for job_id, _ in bound]) if job.enabled]
     event = {"source": "hook", "type": slug, "body": body, "by": who.username}
     planned = []
     for job in jobs:
         task = _task(job, new_task_id(now), TriggerType.HOOK, who.username, now)
-        task.parameters = parameters.resolve(job.parameters, body.get("parameters") or {})
+        task.parameters = parameters.resolve(job.parameters, given or {})
         task.trigger.detail = {"event": event}
         planned.append((job, task))
-    for job, task in planned:
-        store.create_task(job, task, audit.entry(who, "hook.call", job.id, task=task.id, hook=slug))
-    tasks = [task for _, task in planned]
-    if tasks:
-        dispatch.send(tasks, now)
-    return tasks
+    with lifecycle.enqueue(now) as queue:
+        for job, task in planned:
+            queue.add(job, [task], audit.entry(who, "hook.call", job.id, task=task.id, hook=slug))
+    return [task for _, task in planned]
 
 
 def _task(job: Job, task_id: str, kind: TriggerType, by: str, now: datetime) -> Task:

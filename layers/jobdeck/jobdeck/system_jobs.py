@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 
-from jobdeck import slots, store
+from jobdeck import misfire, store
 from jobdeck.config import Settings
 from jobdeck.domain import (
     SYSTEM_OWNER,
@@ -114,7 +114,7 @@ def ensure(now: datetime | None = None) -> list[str]:
         current = store.get_job(wanted.id)
         if current is None:
             wanted.created_at = wanted.updated_at = now
-            wanted.next_fire_at = slots.first_fire(wanted, now)
+            wanted.next_fire_at = misfire.first_fire(wanted, now)
             try:
                 store.create_job(wanted)
             except Conflict:
@@ -151,4 +151,4 @@ def _apply(current: Job, wanted: Job, now: datetime) -> None:
     current.version += 1
     current.updated_at = now
     if schedule_changed:
-        current.next_fire_at = slots.first_fire(current, now) if current.enabled else None
+        current.next_fire_at = misfire.first_fire(current, now) if current.enabled else None

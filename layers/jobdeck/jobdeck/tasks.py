@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobdeck import audit, dispatch, jobs, overlap, parameters, schedules, store
+from jobdeck import audit, jobs, lifecycle, overlap, parameters, schedules, store
 from jobdeck.access import SYSTEM, Principal, require_operator
 from jobdeck.domain import (
     Overlap,
@@ -39,8 +39,8 @@ def run_now(
         created_at=now,
         parameters=parameters.resolve(job.parameters, values or {}),
     )
-    store.create_task(job, task, audit.entry(who, "job.run", job.id, task=task.id))
-    dispatch.send([task], now)
+    with lifecycle.enqueue(now) as queue:
+        queue.add(job, [task], audit.entry(who, "job.run", job.id, task=task.id))
     return task
 
 
@@ -80,14 +80,7 @@ def backfill(
         raise InvalidJob("end", "must be after start")
     if end > now:
         raise InvalidJob("end", "must not be in the future: the schedule itself runs those slots")
-    schedule = schedules.parse(job.schedule.expression, job.schedule.timezone)
-    slots: list[datetime] = []
-    moment = schedule.next(start - timedelta(microseconds=1))
-    while moment is not None and moment < end:
-        if len(slots) == MAX_BACKFILL:
-            raise InvalidJob("end", f"the range holds more than {MAX_BACKFILL} slots: backfill a shorter one")
-        slots.append(moment)
-        moment = schedule.next(moment)
+    slots = _slots(schedules.parse(job.schedule.expression, job.schedule.timezone), start, end)
     chosen = parameters.resolve(job.parameters, values or {})
     ran = store.existing_tasks(job.id, [slot_task_id(job.id, slot) for slot in slots])
     planned = [
@@ -105,9 +98,24 @@ def backfill(
         if slot_task_id(job.id, slot) not in ran
     ]
     entry = audit.entry(who, "job.backfill", job.id, start=start.isoformat(), end=end.isoformat(), slots=len(slots))
-    created = store.create_tasks(job, planned, entry)
-    dispatch.send(created, now)  # past slots: no delay
+    with lifecycle.enqueue(now) as queue:
+        created = queue.add(job, planned, entry)  # past slots: sent with no delay
     return created, len(slots) - len(created)
+
+
+def _slots(schedule: schedules.Schedule, start: datetime, end: datetime) -> list[datetime]:
+    """The slots of [start, end), at most MAX_BACKFILL."""
+    slots: list[datetime] = []
+    try:
+        moment = schedule.next(start - timedelta(microseconds=1))
+        while moment is not None and moment < end:
+            if len(slots) == MAX_BACKFILL:
+                raise InvalidJob("end", f"the range holds more than {MAX_BACKFILL} slots: backfill a shorter one")
+            slots.append(moment)
+            moment = schedule.next(moment)
+    except OverflowError:  # a start in the first hours of year 1, in UTC
+        raise InvalidJob("start", "too early: dates begin on 0001-01-01 in UTC") from None
+    return slots
 
 
 def stop(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | None = None) -> Task:
@@ -146,9 +154,11 @@ def resume(job_id: str, task_id: str, who: Principal = SYSTEM, now: datetime | N
     require_operator(who, job)
     task = get(job_id, task_id, who)
     entry = audit.entry(who, "task.resume", job_id, task=task_id)
-    if task.status is TaskStatus.PAUSED and store.resume_task(task, now, entry):
-        dispatch.send([task], now)
-        return task
+    if task.status is TaskStatus.PAUSED:
+        with lifecycle.enqueue(now) as queue:
+            resumed = queue.resume(task, entry)
+        if resumed:
+            return task
     current = get(job_id, task_id, who)
     raise Conflict(f"task {task_id!r} is {current.status.value}: only a PAUSED task can be resumed")
 

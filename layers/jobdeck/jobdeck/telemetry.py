@@ -5,7 +5,6 @@ the tick and the router did. Embedded metric format, flushed by each handler's
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from jobdeck.config import Settings
 from jobdeck.domain import Task, TaskStatus
 
 NAMESPACE = "Jobdeck"
@@ -71,8 +71,8 @@ def delivery_failed(queue: str) -> None:
 
 
 def published(handler: Handler) -> Handler:
-    """`metrics.log_metrics`, and the set emptied after every invocation even when metrics are
-    disabled: Powertools then keeps them, and a long-lived local stack would gather them forever."""
+    """`metrics.log_metrics`, and the set emptied after every invocation (docs/developing.md,
+    "Handler decorators")."""
     logged = metrics.log_metrics(handler)
 
     @functools.wraps(handler)
@@ -86,9 +86,9 @@ def published(handler: Handler) -> Handler:
 
 
 def traced(handler: Handler) -> Handler:
-    """X-Ray capture of a handler when the stack turns tracing on (its `Tracing` parameter).
-    Imported only then: the X-Ray SDK alone costs a cold start some 300 ms."""
-    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in ("1", "true"):
+    """X-Ray capture of a handler, only when the stack turns tracing on (docs/developing.md,
+    "Handler decorators")."""
+    if not Settings.from_env().tracing:
         return handler
     from aws_lambda_powertools import Tracer
 

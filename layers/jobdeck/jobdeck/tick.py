@@ -1,4 +1,5 @@
-"""The tick: once a minute, claim the slots that are due and hand their tasks to RunQueue."""
+"""The tick: once a minute, claim the slots that are due and hand their tasks to RunQueue; send the
+held retries that come due, and again the messages that may be lost."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import dispatch, slots, store, telemetry
+from jobdeck import lifecycle, misfire, store, telemetry
 from jobdeck.config import Settings
 from jobdeck.domain import Job, Task, TaskStatus, TriggerInfo, TriggerType, slot_task_id
 
@@ -35,6 +36,7 @@ class TickReport:
     queued: int = 0
     skipped_slots: int = 0
     redelivered: int = 0
+    held_sent: int = 0  # retries whose backoff outlasted SQS's delay, sent as they come due
     failed: int = 0
     late_seconds: float = 0.0  # how long after its slot the latest past slot was claimed
 
@@ -43,21 +45,27 @@ class TickReport:
 
 
 class TickFailed(RuntimeError):
-    """Some jobs could not be claimed or dispatched; the others were. Raised so that the invocation
+    """Some jobs could not be claimed or sent; the others were. Raised so that the invocation
     fails and EventBridge retries it (claimed slots are not claimed twice)."""
 
 
 def tick(now: datetime | None = None, settings: Settings | None = None) -> TickReport:
-    run = _Tick(now or datetime.now(UTC), settings or Settings.from_env())
-    try:
-        for job in store.due_jobs(run.now + LOOKAHEAD):
-            run.add(job)
-    finally:  # what was claimed before a failure is still sent
-        run.flush()
-    report, now = run.report, run.now
+    now = now or datetime.now(UTC)
+    report = TickReport()
+    with lifecycle.enqueue(now, settings, strict=False, clock=clock) as queue:
+        claims = _Claims(queue, report)
+        try:
+            for job in store.due_jobs(now + LOOKAHEAD):
+                claims.add(job)
+        finally:  # what was claimed before a failure is still sent
+            claims.claim()
+    with lifecycle.enqueue(now, settings, strict=False, clock=clock) as held:
+        held.send_held(now + LOOKAHEAD)
+    report.queued, report.held_sent = queue.sent, held.sent
+    report.failed += queue.refused_requests + held.refused_requests  # left QUEUED: sent again, below
     stale = store.stale_queued(due_between=(now - REDELIVER_AFTER - LOOKAHEAD, now - REDELIVER_AFTER))
     if stale:
-        dispatch.resend(stale, run.settings)
+        lifecycle.redeliver(stale, settings)
         report.redelivered = len(stale)
         logger.warning("redelivered queued tasks", extra={"tasks": [task_id for _, task_id in stale]})
     logger.info("tick", extra=report.as_dict())
@@ -67,21 +75,19 @@ def tick(now: datetime | None = None, settings: Settings | None = None) -> TickR
     return report
 
 
-class _Tick:
-    """One tick's claims and sends. Due jobs are claimed together, up to CLAIMS_TOGETHER to a
-    transaction rather than one each (a tick over the thousands of jobs due at a popular minute
-    makes a twenty-fifth of the requests), and their tasks go out ten to a SendMessageBatch."""
+class _Claims:
+    """One tick's claims. Due jobs are claimed together, up to CLAIMS_TOGETHER to a transaction
+    rather than one each (a tick over the thousands of jobs due at a popular minute makes a
+    twenty-fifth of the requests); a group refused is claimed job by job."""
 
-    def __init__(self, now: datetime, settings: Settings) -> None:
-        self.now, self.settings, self.began = now, settings, clock()
-        self.report = TickReport()
-        self.pending: list[tuple[store.Claim, slots.Plan]] = []
-        self.outbox: list[Task] = []
+    def __init__(self, queue: lifecycle.Enqueue, report: TickReport) -> None:
+        self.queue, self.report, self.now = queue, report, queue.now
+        self.pending: list[tuple[store.Claim, misfire.Plan]] = []
 
     def add(self, job: Job) -> None:
         self.report.due += 1
         try:
-            plan = slots.plan(job, self.now, self.now + LOOKAHEAD)
+            plan = misfire.plan(job, self.now, self.now + LOOKAHEAD)
             claim = store.Claim(job, [scheduled_task(job, slot, self.now) for slot in plan.run], plan.next_fire_at)
         except Exception:
             self.report.failed += 1
@@ -92,16 +98,12 @@ class _Tick:
             self.claim()
         self.pending.append((claim, plan))
 
-    def flush(self) -> None:
-        self.claim()
-        self.send()
-
     def claim(self) -> None:
         claims = [claim for claim, _ in self.pending]
-        together = _together(claims) if len(claims) > 1 else False
+        together = self.queue.claim(claims) if len(claims) > 1 else False
         for claim, plan in self.pending:
             try:
-                if together is True or self._claim_alone(claim, unsure=together is None):
+                if together is True or self.queue.claim_alone(claim, unsure=together is None):
                     self._claimed(claim, plan)
                 else:
                     self.report.lost_races += 1
@@ -109,39 +111,8 @@ class _Tick:
                 self.report.failed += 1
                 logger.exception("tick could not fire job", extra={"job_id": claim.job.id})
         self.pending.clear()
-        if len(self.outbox) >= dispatch.BATCH:
-            self.send(whole_tens_only=True)  # the rest goes with the next claims, or at the end
 
-    def _claim_alone(self, claim: store.Claim, *, unsure: bool) -> bool:
-        """One job's claim (after its group was refused, or alone in the tick). When an answer was
-        lost, the group's (`unsure`) or this one's, its tasks may be written nonetheless: if they
-        are there, they are sent (a duplicate message is harmless, a task starts once)."""
-        try:
-            if store.claim_slots(claim.job, claim.tasks, claim.next_fire_at):
-                return True
-        except Exception:
-            logger.warning("could not claim job", extra={"job_id": claim.job.id}, exc_info=True)
-            if claim.tasks and _written(claim):
-                return True
-            raise
-        return unsure and bool(claim.tasks) and _written(claim)
-
-    def send(self, *, whole_tens_only: bool = False) -> None:
-        """Ten to a request, each delayed from when it is sent: `now` moved on by the time this tick
-        has taken, or the last jobs of a long tick would start as long after their slot. A request
-        refused leaves its own tasks, claimed and not sent, to the stale-task redelivery."""
-        end = len(self.outbox) - len(self.outbox) % dispatch.BATCH if whole_tens_only else len(self.outbox)
-        for start in range(0, end, dispatch.BATCH):
-            part = self.outbox[start : min(end, start + dispatch.BATCH)]
-            try:
-                dispatch.send(part, self.now + timedelta(seconds=clock() - self.began), self.settings)
-                self.report.queued += len(part)
-            except Exception:
-                self.report.failed += 1
-                logger.exception("tick could not send tasks", extra={"tasks": [t.id for t in part]})
-        del self.outbox[:end]
-
-    def _claimed(self, claim: store.Claim, plan: slots.Plan) -> None:
+    def _claimed(self, claim: store.Claim, plan: misfire.Plan) -> None:
         report = self.report
         report.claimed += 1
         report.skipped_slots += plan.skipped
@@ -149,21 +120,6 @@ class _Tick:
         report.late_seconds = max([report.late_seconds, *past])
         if plan.skipped:
             logger.info("missed slots skipped", extra={"job_id": claim.job.id, "skipped": plan.skipped})
-        self.outbox.extend(claim.tasks)
-
-
-def _together(claims: list[store.Claim]) -> bool | None:
-    """True: claimed, all of them; False: refused, none of them; None: not known (an error after
-    the request went out, its answer lost), so each job is tried on its own and looked at."""
-    try:
-        return store.claim_together(claims)
-    except Exception:
-        logger.warning("could not claim jobs together", exc_info=True)
-        return None
-
-
-def _written(claim: store.Claim) -> bool:
-    return store.existing_tasks(claim.job.id, [task.id for task in claim.tasks]) == {task.id for task in claim.tasks}
 
 
 def scheduled_task(job: Job, slot: datetime, now: datetime) -> Task:

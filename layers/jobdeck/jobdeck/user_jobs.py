@@ -7,13 +7,13 @@ allowed to them; admins anywhere.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from jobdeck import actions, audit, dispatch, jobs, store
+from jobdeck import actions, audit, jobs, lifecycle, store
 from jobdeck.access import Principal, require_path
+from jobdeck.config import Settings
 from jobdeck.domain import ActionStep, Job, JobKind, Overlap, Task, TaskStatus, TriggerInfo, TriggerType, new_task_id
 from jobdeck.errors import InvalidJob, NotFound
 
@@ -40,7 +40,7 @@ PATH_PARAMETERS = ("prefix", "destination", "key")
 
 
 def days() -> int:
-    return int(os.environ.get("JOBDECK_USER_JOB_DAYS", "7"))
+    return Settings.from_env().user_job_days
 
 
 def start(
@@ -84,8 +84,8 @@ def start(
         trigger=TriggerInfo(TriggerType.MANUAL, by=who.username, detail={"event": {"source": "user", "keys": keys}}),
         created_at=now,
     )
-    store.create_job(job, audit.entry(who, "user_job.create", job.id, None, 1, kind=kind.value), task)
-    dispatch.send([task], now)
+    with lifecycle.enqueue(now) as queue:
+        queue.add_job(job, task, audit.entry(who, "user_job.create", job.id, None, 1, kind=kind.value))
     return job, task
 
 

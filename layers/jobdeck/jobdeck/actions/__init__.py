@@ -34,14 +34,15 @@ __all__ = [
     "catalog",
     "datasource",
     "get",
-    "history",
+    "http",
     "images",
     "log",
     "nodes",
     "notify",
     "recycle",
     "select",
-    "shares",
+    "share",
+    "tasks",
     "tree",
 ]
 

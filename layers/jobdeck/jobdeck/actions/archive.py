@@ -29,11 +29,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import gzip
-import io
 import json
 import mimetypes
 import os
-import re
 import tarfile
 import zipfile
 import zlib
@@ -45,23 +43,21 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from jobdeck.actions import archive_tar, archive_zip
+from jobdeck.actions.archive_members import UnsafeName, member_key, member_path
 from jobdeck.actions.archive_tar import TarSink
 from jobdeck.actions.archive_zip import RangeReader, ZipSink
+from jobdeck.actions.multipart import PART_SIZE, PartWriter
 from jobdeck.actions.objects import delete_nodes, list_nodes
 from jobdeck.actions.registry import ActionContext, ActionError, Node, OutOfTime, TaskPaused, action
-from jobdeck.routing import WRITER_METADATA
+from jobdeck.domain import WRITER_METADATA
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    pass
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
-PART_SIZE = 8 * MiB  # a part goes up once the buffer holds this much
-MIN_PART_SIZE = 5 * MiB  # S3's least part size (but for the last part)
-MAX_PARTS = 10_000  # S3's most parts in one upload
 READ_CHUNK = 1 * MiB
 PARTIAL_PREFIX = ".jobdeck-partial/"  # sidecars of archives under way (the bucket expires them after 7 days)
-MAX_KEY_BYTES = 1024  # S3's longest key
 FORMATS = ("zip", "tar.gz")
 CONTENT_TYPES = {"zip": "application/zip", "tar.gz": "application/gzip"}
 _PAUSES = (OutOfTime, TaskPaused)  # the task continues later: keep what was done
@@ -77,151 +73,6 @@ _UNREADABLE = (
 
 
 # ------------------------------------------------------------------ S3 streams
-
-
-class PartWriter:
-    """A write-only, non-seekable stream into one S3 object: buffered into parts of `part_size`,
-    uploaded as they fill (the upload is created with the first part; an object smaller than a part
-    is one PutObject). `tell()` counts every byte written, including those of earlier invocations."""
-
-    def __init__(
-        self,
-        s3: S3Client,
-        bucket: str,
-        key: str,
-        metadata: dict[str, str],
-        content_type: str,
-        *,
-        part_size: int = PART_SIZE,
-        upload_id: str | None = None,
-        parts: list[tuple[int, str]] | None = None,
-        offset: int = 0,
-        pending: bytes = b"",
-    ) -> None:
-        self.s3, self.bucket, self.key = s3, bucket, key
-        self.metadata, self.content_type, self.part_size = metadata, content_type, part_size
-        self.upload_id = upload_id
-        self.parts: list[tuple[int, str]] = list(parts or [])
-        self._offset = offset
-        self._pending = bytearray(pending)
-
-    def write(self, data: bytes) -> int:
-        self._pending += data
-        self._offset += len(data)
-        if len(self._pending) >= self.part_size:
-            self._upload_part()
-        return len(data)
-
-    def tell(self) -> int:
-        return self._offset
-
-    def seekable(self) -> bool:
-        return False
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        raise io.UnsupportedOperation("an S3 upload is not seekable")
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass  # zipfile closes what it was given only when it opened it; finish() ends the upload
-
-    def suspend(self) -> bytes:
-        """Upload what S3 takes as a part now; the rest (under 5 MiB) is for the sidecar."""
-        if len(self._pending) >= MIN_PART_SIZE:
-            self._upload_part()
-        return bytes(self._pending)
-
-    def finish(self) -> str:
-        """Upload the rest and complete the object; its ETag."""
-        if self.upload_id is None:
-            put = self.s3.put_object(
-                Bucket=self.bucket,
-                Key=self.key,
-                Body=bytes(self._pending),
-                Metadata=self.metadata,
-                ContentType=self.content_type,
-            )
-            self._pending = bytearray()
-            return put["ETag"].strip('"')
-        if self._pending or not self.parts:
-            self._upload_part()
-        done = self.s3.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self.key,
-            UploadId=self.upload_id,
-            MultipartUpload={"Parts": [{"PartNumber": number, "ETag": etag} for number, etag in self.parts]},
-        )
-        self.upload_id = None
-        return str(done.get("ETag", "")).strip('"')
-
-    def abort(self) -> None:
-        """Drop the parts uploaded so far (no orphan parts); never raises."""
-        upload_id, self.upload_id, self._pending = self.upload_id, None, bytearray()
-        if upload_id is None:
-            return
-        with contextlib.suppress(ClientError):
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
-
-    def _upload_part(self) -> None:
-        if len(self.parts) >= MAX_PARTS:
-            raise ActionError(f"{self.key}: over {MAX_PARTS} parts of {self.part_size // MiB} MiB")
-        if self.upload_id is None:
-            created = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, Metadata=self.metadata, ContentType=self.content_type
-            )
-            self.upload_id = created["UploadId"]
-        number = len(self.parts) + 1
-        body, self._pending = bytes(self._pending), bytearray()
-        part = self.s3.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
-        )
-        self.parts.append((number, part["ETag"]))
-
-
-# ------------------------------------------------------------------ member names
-
-
-class UnsafeName(ValueError):
-    pass
-
-
-def member_path(name: str) -> str | None:
-    """The relative path a member name stands for, or None for a directory (or `.`); UnsafeName
-    for a name that could land outside the destination: absolute, a drive, `..`, a backslash, a
-    control character."""
-    if not name:
-        raise UnsafeName("an empty name")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise UnsafeName("a control character in the name")
-    if "\\" in name:
-        raise UnsafeName("a backslash in the name (a Windows path?)")
-    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
-        raise UnsafeName("an absolute path")
-    segments = name.split("/")
-    if ".." in segments:
-        raise UnsafeName("a '..' segment")
-    directory = segments[-1] == ""
-    relative = "/".join(s for s in segments if s != ".")
-    if directory or not relative.strip("/"):
-        return None
-    return relative
-
-
-def _member_key(destination: str, name: str, archive: str) -> str | None:
-    try:
-        relative = member_path(name)
-    except UnsafeName as exc:
-        raise ActionError(f"{archive}: member {name!r} refused: {exc} (it could land outside {destination})") from None
-    if relative is None:
-        return None
-    key = destination + relative
-    if len(key.encode()) > MAX_KEY_BYTES:
-        raise ActionError(f"{archive}: member {name!r} refused: its key would be over {MAX_KEY_BYTES} bytes")
-    if key == archive:
-        raise ActionError(f"{archive}: member {name!r} refused: it would overwrite the archive itself")
-    return key
 
 
 def _folder(key: str) -> str:
@@ -542,7 +393,7 @@ class _Extraction:
         for info in infos:
             if info.orig_filename != info.filename:
                 raise ActionError(f"{key}: member {info.orig_filename!r} refused: a NUL in its name")
-            target = _member_key(self.destination, info.filename, key)
+            target = member_key(self.destination, info.filename, key)
             if target is None:
                 continue
             if info.flag_bits & 0x1:
@@ -568,7 +419,7 @@ class _Extraction:
                     members += 1
                     if members > self.max_members:
                         raise ActionError(f"{key}: over max_members ({self.max_members}) members")
-                    target = _member_key(self.destination, info.name + ("/" if info.isdir() else ""), key)
+                    target = member_key(self.destination, info.name + ("/" if info.isdir() else ""), key)
                     if target is None:
                         continue
                     if not info.isreg() or info.issparse():

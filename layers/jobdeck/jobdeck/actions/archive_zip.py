@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from jobdeck.actions.archive import PartWriter
+    from jobdeck.actions.multipart import PartWriter
 
 # Two private names of the standard library's zipfile, as Python 3.12 (Lambda's python3.12, the
 # template's Runtime) has them: ZipInfo._compresslevel (a member's level, which ZipFile.open(info)

@@ -16,7 +16,6 @@ hand-over, stop or pause) writes the batch in hand first.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from jobdeck.actions.registry import (
     action,
 )
 from jobdeck.store import nodes as node_index
+from jobdeck.workers import ContextThreadPool
 
 OUTPUT_LIMIT = 1000  # created and changed objects passed on to the next step, at most
 EXAMPLES = 5  # keys named per kind in the log
@@ -159,7 +159,7 @@ class _Writer:
         self.output: list[list[Any]] = []
         self.last: str | None = None
         self.in_hand = 0
-        self.pool = ThreadPoolExecutor(HEAD_THREADS, thread_name_prefix="sync-head")
+        self.pool = ContextThreadPool(HEAD_THREADS, thread_name_prefix="sync-head")
 
     def handle(self, key: str, obj: Listed | None, entry: node_index.IndexedNode | None) -> None:
         if obj is None:

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from jobdeck.actions.registry import ActionContext, ActionError, Node, action
-from jobdeck.routing import WRITER_METADATA
+from jobdeck.domain import WRITER_METADATA
 
 DEFAULT_SIZES = {"sm": 300, "md": 1024}  # Pydio's thumbnail sizes: longest side, in pixels
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"})

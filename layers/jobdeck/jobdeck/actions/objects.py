@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from s3transfer.manager import TransferManager
 
 from jobdeck.actions.registry import ActionContext, ActionError, Node
-from jobdeck.routing import WRITER_METADATA
+from jobdeck.domain import WRITER_METADATA
+from jobdeck.workers import ContextThreadPool
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -52,7 +53,7 @@ def copy_node(ctx: ActionContext, source: str, destination: str) -> None:
     head = ctx.s3.head_object(Bucket=ctx.bucket, Key=source)
     metadata = {**head.get("Metadata", {}), WRITER_METADATA: ctx.job.id}
     # The transfer manager (boto3's `copy`, without boto3) copies past CopyObject's 5 GB in parts.
-    with TransferManager(ctx.s3) as transfers:
+    with TransferManager(ctx.s3, executor_cls=ContextThreadPool) as transfers:
         transfers.copy(
             {"Bucket": ctx.bucket, "Key": source},
             ctx.bucket,

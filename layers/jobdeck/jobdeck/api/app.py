@@ -8,17 +8,26 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from jobdeck.api import catalog, console, hooks, jobs, tasks, user_jobs
+from jobdeck.api import bodies, catalog, console, hooks, jobs, tasks, user_jobs, vocabulary
 from jobdeck.api.auth import Unauthorized
+from jobdeck.api.responses import InvalidParameter
 from jobdeck.api.schemas import ErrorOut, Problem
-from jobdeck.errors import Conflict, Forbidden, InvalidJob, InvalidSchedule, NotFound
+from jobdeck.errors import Conflict, Forbidden, InvalidCursor, InvalidJob, InvalidSchedule, NotFound
 
 MAX_BODY_BYTES = 256 * 1024
 TITLE = "Jobdeck admin API"
 DOCS = "/docs"
 
-app = APIGatewayHttpResolver(enable_validation=True)
-for router in (jobs.router, tasks.router, user_jobs.router, hooks.router, catalog.router, console.router):
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=bodies.loads)
+for router in (
+    jobs.router,
+    tasks.router,
+    user_jobs.router,
+    hooks.router,
+    catalog.router,
+    vocabulary.router,
+    console.router,
+):
     app.include_router(router)
 
 
@@ -53,14 +62,23 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     body = event.get("body") or ""
     size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
     if size > MAX_BODY_BYTES:
-        return {
-            "statusCode": 413,
-            "headers": {"Content-Type": "application/json"},
-            "body": _error(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024} KB").body,
-        }
+        return _refused(413, "too_large", f"the body is over {MAX_BODY_BYTES // 1024} KB")
+    try:
+        event = bodies.as_json(event)
+    except bodies.NotText as exc:
+        return _refused(422, "invalid", f"body: {exc}", [Problem(field="body", problem=str(exc))])
     if event.get("rawPath") == DOCS:
         _enable_docs()
     return app.resolve(event, context)
+
+
+def _refused(status: int, code: str, message: str, errors: list[Problem] | None = None) -> dict[str, Any]:
+    """An answer given before the resolver runs, in its one error shape."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": _error(status, code, message, errors).body,
+    }
 
 
 def _error(status: int, code: str, message: str, errors: list[Problem] | None = None) -> Response[Any]:
@@ -70,11 +88,25 @@ def _error(status: int, code: str, message: str, errors: list[Problem] | None = 
 
 @app.exception_handler(RequestValidationError)
 def invalid_request(exc: RequestValidationError) -> Response[Any]:
-    problems = [
-        Problem(field=".".join(str(part) for part in error.get("loc", ())), problem=error.get("msg", error["type"]))
-        for error in exc.errors()
-    ]
+    problems = [_problem(error) for error in exc.errors()]
     return _error(422, "invalid", "; ".join(f"{p.field}: {p.problem}" for p in problems), problems)
+
+
+def _problem(error: dict[str, Any]) -> Problem:
+    if error.get("type") == "json_invalid":  # its loc is the character where parsing stopped
+        return Problem(field="body", problem=f"not JSON: {error.get('ctx', {}).get('error', error.get('msg'))}")
+    problem = error.get("msg", error["type"]).removeprefix("Value error, ")  # pydantic's, before our own words
+    return Problem(field=".".join(str(part) for part in error.get("loc", ())), problem=problem)
+
+
+@app.exception_handler(InvalidCursor)
+def invalid_cursor(exc: InvalidCursor) -> Response[Any]:
+    return _error(422, "invalid", str(exc), [Problem(field="query.cursor", problem=exc.reason)])
+
+
+@app.exception_handler(InvalidParameter)
+def invalid_parameter(exc: InvalidParameter) -> Response[Any]:
+    return _error(422, "invalid", str(exc), [Problem(field=exc.field, problem=exc.reason)])
 
 
 @app.exception_handler(InvalidJob)

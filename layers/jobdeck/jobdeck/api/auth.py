@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from jobdeck.access import Principal
+from jobdeck.config import Settings
 
 
 class Unauthorized(Exception):
@@ -25,8 +25,9 @@ def principal(event: dict[str, Any]) -> Principal:
     username = claims.get("username") or claims.get("cognito:username") or claims.get("sub")
     if not username:
         raise Unauthorized("sign in first: send Authorization: Bearer <token>")
-    groups = _groups(claims.get(os.environ.get("JOBDECK_GROUPS_CLAIM", "cognito:groups")))
-    return Principal(str(username), is_admin=os.environ.get("JOBDECK_ADMIN_GROUP", "admins") in groups)
+    settings = Settings.from_env()
+    groups = _groups(claims.get(settings.groups_claim))
+    return Principal(str(username), is_admin=settings.admin_group in groups)
 
 
 def _groups(value: Any) -> set[str]:

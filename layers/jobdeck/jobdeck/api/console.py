@@ -1,21 +1,27 @@
-"""The web console: the page at `/`, its files at `/console/<file>`, its sign-in settings at
+"""The web console: the page at `/`, its files at `/console/<version>/<path>`, its sign-in settings at
 `/console/config.json`. Public routes (the page signs in by itself); none is in the OpenAPI document.
 
-The files ship inside the package (jobdeck/console/). The page names them with a hash of their
-content (`console/app.js?v=1a2b3c4d`), so they can be cached for a day and a new deploy is seen at once.
+The files ship inside the package (jobdeck/console/: ES modules and style sheets, at most one folder
+deep, imported by relative paths; no build step). `<version>` is a digest of them all, made once per
+container. The page is never cached and names that version, so a page and every module it imports
+come from one deploy, and a file under its version can be cached for good. A path under another
+version (a tab of the deploy before, or a container of the deploy after while one rolls out) is a
+404 that says to reload, never cached: it must not be answered with the other deploy's file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from jobdeck.api.schemas import ErrorOut
+from jobdeck.config import Settings
 from jobdeck.errors import NotFound
 
 router = Router()
@@ -27,42 +33,55 @@ TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-ASSET_CACHE = "public, max-age=86400"  # a new content is a new ?v=
-PAGE_CACHE = "no-cache"  # always revalidated: it names the current assets
+ASSET_CACHE = "public, max-age=31536000, immutable"  # a new content is a new version, hence a new path
+PAGE_CACHE = "no-cache"  # always revalidated: it names the current version
+MISSING_CACHE = "no-store"  # a file of another deploy may be served here later, under that same path
 SIGN_IN_SCOPE = "openid email profile"
 
 
 @cache
-def _file(name: str) -> bytes | None:
-    """A file of the console folder by its plain name (no folders, no dot files), or None."""
-    if "/" in name or "\\" in name or name.startswith(".") or not name.endswith(tuple(TYPES)):
-        return None
-    path = resources.files("jobdeck") / "console" / name
-    return path.read_bytes() if path.is_file() else None
+def files() -> dict[str, bytes]:
+    """The console's files by their path under console/ ("main.js", "lib/dom.js"): those of a type
+    it serves, no dot files, one folder deep at most."""
+    root = resources.files("jobdeck") / "console"
+    found: dict[str, bytes] = {}
+
+    def served(entry: Traversable) -> bool:
+        return entry.is_file() and not entry.name.startswith(".") and entry.name.endswith(tuple(TYPES))
+
+    for entry in root.iterdir():
+        if served(entry):
+            found[entry.name] = entry.read_bytes()
+        elif entry.is_dir() and not entry.name.startswith((".", "_")):
+            found.update({f"{entry.name}/{f.name}": f.read_bytes() for f in entry.iterdir() if served(f)})
+    return found
 
 
-def _version(name: str) -> str:
-    return hashlib.sha256(_file(name) or b"").hexdigest()[:10]
+@cache
+def version() -> str:
+    """A digest of every file of the console, names included: any change makes a new version."""
+    digest = hashlib.sha256()
+    for path, body in sorted(files().items()):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(body).digest())
+    return digest.hexdigest()[:12]
 
 
 @cache
 def _page() -> str:
-    html = (_file(PAGE) or b"").decode()
-    for asset in ("app.js", "app.css"):
-        html = html.replace(f'"console/{asset}"', f'"console/{asset}?v={_version(asset)}"')
-    return html
+    # index.html names its files `console/<path>`: each becomes `console/<version>/<path>`.
+    return files()[PAGE].decode().replace('="console/', f'="console/{version()}/')
 
 
 def settings() -> dict[str, Any]:
     """What the page needs to sign in and to know who is an admin (from ApiFunction's environment)."""
-    domain = os.environ.get("JOBDECK_COGNITO_DOMAIN", "").strip().rstrip("/")
-    client_id = os.environ.get("JOBDECK_COGNITO_CLIENT_ID", "").strip()
+    configured = Settings.from_env()
+    domain, client_id = configured.cognito_domain.rstrip("/"), configured.cognito_client_id
     if domain and "://" not in domain:
         domain = f"https://{domain}"
     return {
         "cognito": {"domain": domain, "client_id": client_id, "scope": SIGN_IN_SCOPE} if domain and client_id else None,
-        "admin_group": os.environ.get("JOBDECK_ADMIN_GROUP", "admins"),
-        "groups_claim": os.environ.get("JOBDECK_GROUPS_CLAIM", "cognito:groups"),
+        "admin_group": configured.admin_group,
+        "groups_claim": configured.groups_claim,
     }
 
 
@@ -90,11 +109,34 @@ def config() -> Response[dict[str, Any]]:
 
 
 @router.get("/console/<name>", include_in_schema=False)
-def asset(name: str) -> Response[str]:
-    body = _file(name)
-    if body is None or name == PAGE:
-        raise NotFound(f"no console file {name!r}")
-    content_type = TYPES["." + name.rpartition(".")[2]]
-    return Response(
-        200, content_type, body.decode(), headers={"Cache-Control": ASSET_CACHE, "X-Content-Type-Options": "nosniff"}
-    )
+def unversioned(name: str) -> Response[str]:
+    raise NotFound(f"no console file {name!r}: the console's files are under /console/{version()}/")
+
+
+@router.get("/console/<given>/<name>", include_in_schema=False)
+def asset(given: str, name: str) -> Response[str]:
+    return _asset(given, name)
+
+
+@router.get("/console/<given>/<folder>/<name>", include_in_schema=False)
+def asset_in_folder(given: str, folder: str, name: str) -> Response[str]:
+    return _asset(given, f"{folder}/{name}")
+
+
+def _asset(given: str, path: str) -> Response[str]:
+    if given != version():
+        return _missing(
+            f"console version {given!r} is not the one served here ({version()}): the console was updated, "
+            "reload the page"
+        )
+    body = files().get(path)
+    if body is None or path == PAGE:
+        return _missing(f"no console file {path!r}")
+    content_type = TYPES["." + path.rpartition(".")[2]]
+    headers = {"Cache-Control": ASSET_CACHE, "X-Content-Type-Options": "nosniff"}
+    return Response(200, content_type, body.decode(), headers=headers)
+
+
+def _missing(message: str) -> Response[str]:
+    body = ErrorOut(error="not_found", message=message).model_dump_json()
+    return Response(404, "application/json", body, headers={"Cache-Control": MISSING_CACHE})

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from jobdeck import external, jobs, routing
+from jobdeck import jobs, routing
 from jobdeck.api.auth import caller
 from jobdeck.api.responses import documented
-from jobdeck.api.schemas import ExternalTrigger, JobIdPath, TaskOut
+from jobdeck.api.schemas import Document, ExternalTrigger, JobIdPath, TaskOut
+from jobdeck.external_triggers import targeting
 
 router = Router()
 
@@ -24,7 +25,7 @@ Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
     summary="Start the jobs bound to a hook; the body is their event, its `parameters` their values",
     responses=documented(202, 403, 404, 413, description="Queued, one task per bound job"),
 )
-def call_hook(slug: Slug, body: Annotated[dict[str, Any], Body()]) -> Response[list[TaskOut]]:
+def call_hook(slug: Slug, body: Annotated[Document, Body()]) -> Response[list[TaskOut]]:
     tasks = routing.call_hook(slug, body, caller(router))
     return Response(202, "application/json", [TaskOut.of(t) for t in tasks])
 
@@ -37,4 +38,4 @@ def call_hook(slug: Slug, body: Annotated[dict[str, Any], Body()]) -> Response[l
 )
 def external_triggers(job_id: JobIdPath) -> list[ExternalTrigger]:
     jobs.get(job_id, caller(router))
-    return [ExternalTrigger(**vars(t)) for t in external.targeting(job_id)]
+    return [ExternalTrigger(**vars(t)) for t in targeting(job_id)]

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from jobdeck import jobs, schedules
 from jobdeck.access import require_admin
 from jobdeck.api.auth import caller
-from jobdeck.api.responses import documented
+from jobdeck.api.responses import InvalidParameter, documented
 from jobdeck.api.schemas import (
     BulkItem,
     BulkOut,
@@ -27,7 +27,7 @@ from jobdeck.api.schemas import (
     slug,
 )
 from jobdeck.domain import JobKind, new_task_id
-from jobdeck.errors import NotFound
+from jobdeck.errors import InvalidSchedule, NotFound
 
 router = Router()
 
@@ -162,7 +162,14 @@ def preview_expression(
     count: Annotated[int, Query(ge=1, le=100)] = 5,
 ) -> PreviewOut:
     caller(router)
-    return _preview(expression, timezone, count)
+    try:
+        schedules.zone(timezone)
+    except InvalidSchedule as exc:
+        raise InvalidParameter("query.timezone", exc.reason) from None
+    try:
+        return _preview(expression, timezone, count)
+    except InvalidSchedule as exc:  # the zone is known: the expression is what is wrong
+        raise InvalidParameter("query.expression", str(exc)) from None
 
 
 def _preview(expression: str, timezone: str, count: int) -> PreviewOut:

@@ -1,4 +1,5 @@
-"""The statuses each route documents in the OpenAPI document, errors with their one body shape."""
+"""The statuses each route documents in the OpenAPI document, errors with their one body shape, and
+the refusal of a parameter that a route checks itself."""
 
 from __future__ import annotations
 
@@ -24,3 +25,13 @@ def documented(success: int, *errors: int, description: str = "OK") -> dict[int,
     for code in sorted({401, 422, *errors}):
         statuses[code] = {"description": _WHY[code], "content": {"application/json": {"model": ErrorOut}}}
     return statuses
+
+
+class InvalidParameter(ValueError):
+    """A request parameter a route refuses after validation (422): `field` names it as the error
+    body does, `query.timezone`."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

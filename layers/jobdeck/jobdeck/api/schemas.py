@@ -8,180 +8,33 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from jobdeck.domain import (
-    ActionStep,
     AuditEntry,
-    EventFilter,
-    EventSource,
-    EventTrigger,
-    HookTrigger,
     Job,
     JobKind,
-    JobParameter,
     Misfire,
-    NodeFilter,
-    NotifyPolicy,
     Overlap,
-    ParameterType,
-    RetryPolicy,
-    ScheduleSpec,
     Task,
     TaskStatus,
     TaskSummary,
 )
-
-JOB_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-
-
-class Schema(BaseModel):
-    # Each model's validator is built on its first use rather than at import: a cold start pays for
-    # the models of the request it serves, not all of them (some 15 ms of the API's import).
-    model_config = ConfigDict(defer_build=True)
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+from jobdeck.job_schema import (
+    ActionIn,
+    Document,
+    EventFilterIn,
+    EventIn,
+    HookIn,
+    JobIn,
+    NotifyIn,
+    ParameterIn,
+    RetryIn,
+    Schema,
+    Strict,
+)
 
 # ------------------------------------------------------------------ requests
-
-
-class ScheduleIn(Strict):
-    expression: str = Field(min_length=1, max_length=256, examples=["0 0 1 * *", "rate(10 minutes)"])
-    timezone: str = Field("UTC", max_length=64, examples=["Europe/Paris"])
-    misfire: Misfire = Misfire.SKIP
-    grace_seconds: int = Field(300, ge=0, le=86_400)
-    catch_up_seconds: int = Field(86_400, ge=0, le=7 * 86_400)
-
-
-class EventFilterIn(Strict):
-    prefix: str | None = Field(None, max_length=1024, examples=["inbox/"])
-    suffix: str | None = Field(None, max_length=64, examples=[".jpg"])
-    glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.png"])
-    min_size: int | None = Field(None, ge=0)
-    max_size: int | None = Field(None, ge=0)
-    content_type: str | None = Field(None, max_length=128, examples=["image/*"])
-    detail: dict[str, Any] | None = Field(None, description="custom events: dotted path -> value or list of values")
-
-
-class EventIn(Strict):
-    source: EventSource = Field(
-        description="s3: a datasource object; custom: an EventBridge event of the stack's source"
-    )
-    type: str = Field(min_length=1, max_length=256, examples=["ObjectCreated", "ObjectRemoved", "OrderPlaced"])
-    bucket: str | None = Field(None, max_length=63, description="s3 only; the stack's datasource when absent")
-    filter: EventFilterIn = Field(default_factory=EventFilterIn)
-
-    def to_trigger(self) -> EventTrigger:
-        return EventTrigger(self.source, self.type, self.bucket, EventFilter(**self.filter.model_dump()))
-
-
-class HookIn(Strict):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["import-orders"])
-    admins_only: bool = False
-
-
-class NodeFilterIn(Strict):
-    glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.jpg"])
-    min_size: int | None = Field(None, ge=0)
-    max_size: int | None = Field(None, ge=0)
-    older_than_days: float | None = Field(None, ge=0)
-    newer_than_days: float | None = Field(None, ge=0)
-    content_type: str | None = Field(None, max_length=128, examples=["image/*"])
-
-
-class ActionIn(Strict):
-    action: str = Field(min_length=1, max_length=64, examples=["tree.delete"])
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    timeout_seconds: int | None = Field(
-        None, ge=1, le=7 * 86_400, description="this step alone ends INTERRUPTED past it; null: the job's timeout"
-    )
-    filter: NodeFilterIn | None = Field(None, description="the input nodes this step works on; the others are dropped")
-
-    def to_step(self) -> ActionStep:
-        rule = NodeFilter(**self.filter.model_dump()) if self.filter else None
-        return ActionStep(self.action, self.parameters, self.timeout_seconds, rule)
-
-    @classmethod
-    def of(cls, step: ActionStep) -> ActionIn:
-        rule = NodeFilterIn(**vars(step.filter)) if step.filter else None
-        return cls(action=step.action, parameters=step.parameters, timeout_seconds=step.timeout_seconds, filter=rule)
-
-
-class RetryIn(Strict):
-    max_attempts: int = Field(1, ge=1, le=10, description="1: no retry")
-    backoff_seconds: int = Field(30, ge=1, le=86_400, description="the wait before attempt 2; doubled each time")
-    max_backoff_seconds: int = Field(3600, ge=1, le=86_400)
-
-
-class NotifyIn(Strict):
-    topic: bool = Field(True, description="publish failures to the stack's notifications topic")
-    webhook: str | None = Field(
-        None, max_length=2048, pattern=r"^https?://", description="and POST them here (public addresses only)"
-    )
-
-
-class ParameterIn(Strict):
-    name: str = Field(min_length=1, max_length=64)
-    type: ParameterType = ParameterType.STRING
-    description: str = Field("", max_length=1000)
-    default: str | int | float | bool | None = None
-    required: bool = False
-    choices: list[str | int | float | bool] | None = Field(None, max_length=100)
-
-
-class JobIn(Strict):
-    id: str | None = Field(None, pattern=JOB_ID, description="made from the label when absent")
-    label: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=2000)
-    owner: str | None = Field(None, min_length=1, max_length=128, description="the caller when absent")
-    enabled: bool = True
-    schedule: ScheduleIn | None = None
-    events: list[EventIn] = Field(default_factory=list, max_length=20)
-    hooks: list[HookIn] = Field(default_factory=list, max_length=20)
-    actions: list[ActionIn] = Field(default_factory=list, max_length=50)
-    on_failure: list[ActionIn] = Field(
-        default_factory=list, max_length=50, description="steps run when the chain fails for good"
-    )
-    parameters: list[ParameterIn] = Field(default_factory=list, max_length=50)
-    timeout_seconds: int = Field(3600, ge=1, le=7 * 86_400)
-    history_days: int = Field(30, ge=1, le=3650)
-    overlap: Overlap = Field(
-        Overlap.ALLOW_ALL, description="what a new run does while `max_concurrency` runs are in flight"
-    )
-    max_concurrency: int | None = Field(
-        None, ge=1, le=1000, description="null: 1 for skip, buffer_one, buffer_all, cancel_other; 20 for allow_all"
-    )
-    retry: RetryIn = Field(default_factory=RetryIn)
-    notify: NotifyIn = Field(default_factory=NotifyIn)
-    pause_after_failures: int | None = Field(
-        None, ge=1, le=1000, description="disable the job after this many failed runs in a row; Enable lifts it"
-    )
-
-    def to_job(self, job_id: str, owner: str) -> Job:
-        return Job(
-            id=job_id,
-            label=self.label,
-            owner=self.owner or owner,
-            kind=JobKind.CUSTOM,
-            description=self.description,
-            enabled=self.enabled,
-            schedule=ScheduleSpec(**self.schedule.model_dump()) if self.schedule else None,
-            events=[e.to_trigger() for e in self.events],
-            hooks=[HookTrigger(**h.model_dump()) for h in self.hooks],
-            actions=[a.to_step() for a in self.actions],
-            on_failure=[a.to_step() for a in self.on_failure],
-            parameters=[JobParameter(**p.model_dump()) for p in self.parameters],
-            timeout_seconds=self.timeout_seconds,
-            history_days=self.history_days,
-            overlap=self.overlap,
-            max_concurrency=self.max_concurrency,
-            retry=RetryPolicy(**self.retry.model_dump()),
-            notify=NotifyPolicy(**self.notify.model_dump()),
-            pause_after_failures=self.pause_after_failures,
-        )
 
 
 class JobReplace(JobIn):
@@ -189,7 +42,7 @@ class JobReplace(JobIn):
 
 
 class RunIn(Strict):
-    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
+    parameters: Document = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
 JobId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -201,11 +54,11 @@ class BackfillIn(Strict):
     overlap: Overlap = Field(
         Overlap.BUFFER_ALL, description="how the backfilled runs overlap; buffer_all runs them one after another"
     )
-    parameters: dict[str, Any] = Field(default_factory=dict, description="values for the job's declared parameters")
+    parameters: Document = Field(default_factory=dict, description="values for the job's declared parameters")
 
 
 class UserJobIn(Strict):
-    parameters: dict[str, Any] = Field(
+    parameters: Document = Field(
         default_factory=dict,
         description="the action's parameters (GET /actions): archive.compress, archive.extract, tree.copy, "
         "tree.move, tree.delete or share.create",
@@ -282,7 +135,7 @@ class JobOut(Schema):
     runs_fired: int
     last_task: TaskSummaryOut | None
     running: int = Field(description="runs in flight now")
-    waiting: int = Field(description="runs waiting for a free run slot")
+    waiting: int = Field(description="runs waiting for a free seat")
     failures_in_row: int
     paused_reason: str | None = Field(description="why the scheduler disabled the job; Enable lifts it")
     origin: str | None = Field(
@@ -300,14 +153,21 @@ class JobOut(Schema):
             enabled=job.enabled,
             trigger=job.trigger_summary,
             schedule=ScheduleOut(**vars(job.schedule)) if job.schedule else None,
+            # What is stored is shown as it is, not checked again as input: a job stored before a
+            # bound was added (a deeper value, a larger size filter) must still be listed.
             events=[
-                EventIn(source=e.source, type=e.type, bucket=e.bucket, filter=EventFilterIn(**vars(e.filter)))
+                EventIn.model_construct(
+                    source=e.source,
+                    type=e.type,
+                    bucket=e.bucket,
+                    filter=EventFilterIn.model_construct(**vars(e.filter)),
+                )
                 for e in job.events
             ],
             hooks=[HookIn(**vars(h)) for h in job.hooks],
             actions=[ActionIn.of(a) for a in job.actions],
             on_failure=[ActionIn.of(a) for a in job.on_failure],
-            parameters=[ParameterIn(**vars(p)) for p in job.parameters],
+            parameters=[ParameterIn.model_construct(**vars(p)) for p in job.parameters],
             timeout_seconds=job.timeout_seconds,
             history_days=job.history_days,
             overlap=job.overlap,

@@ -105,7 +105,10 @@ def list_jobs(
         if matches is not None:
             condition = matches if condition is None else condition & matches
     found: list[Job] = []
-    last_key = pages.decode(cursor)
+    if owner:
+        last_key = pages.start_key(cursor, [JobModel.owner, JobModel.id], partition=(JobModel.owner, owner))
+    else:
+        last_key = pages.start_key(cursor, [JobModel.id])
     while True:
         if owner:
             result = JobModel.owner_index.query(

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -18,12 +16,20 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+from jobdeck.config import Settings
+
+# PynamoDB reads a model's table and region from its Meta when the class is made: Settings are
+# read then, at import, from the environment the function (or the local stack) was given.
+SETTINGS = Settings.from_env()
+REGION = SETTINGS.region
 
 # The due index has one partition: the tick asks it "what fires before T?" in one Query. Its value
 # is a constant; the attribute exists only on enabled jobs with a next run, which keeps it sparse.
 DUE = "due"
 QUEUED = "queued"  # the same idea for tasks waiting in RunQueue
+# QUEUED tasks whose message is not sent yet: a retry whose backoff is longer than SQS can delay (15
+# minutes) waits in this partition of the queued index until the tick sends it, when it is due.
+HELD = "held"
 
 
 class ScheduleMap(MapAttribute[str, object]):
@@ -83,7 +89,7 @@ class OwnerIndex(GlobalSecondaryIndex["JobModel"]):
 
 class JobModel(Model):
     class Meta:
-        table_name = os.environ.get("JOBDECK_JOBS_TABLE", "jobdeck-jobstable")
+        table_name = SETTINGS.jobs_table
         region = REGION
 
     id = UnicodeAttribute(hash_key=True)
@@ -154,8 +160,9 @@ class ActiveIndex(GlobalSecondaryIndex["TaskModel"]):
 
 
 class QueuedIndex(GlobalSecondaryIndex["TaskModel"]):
-    """QUEUED tasks by the time they were due: the tick finds those whose message may be lost
-    without reading the others."""
+    """QUEUED tasks by the time they are due, in two partitions: `queued` (their message was sent:
+    the tick finds those whose message may be lost) and `held` (not sent yet: the tick sends them
+    when they come due), each without reading the others."""
 
     class Meta:
         index_name = "queued-index"
@@ -167,7 +174,7 @@ class QueuedIndex(GlobalSecondaryIndex["TaskModel"]):
 
 class TaskModel(Model):
     class Meta:
-        table_name = os.environ.get("JOBDECK_TASKS_TABLE", "jobdeck-taskstable")
+        table_name = SETTINGS.tasks_table
         region = REGION
 
     job_id = UnicodeAttribute(hash_key=True)
@@ -189,7 +196,7 @@ class TaskModel(Model):
     not_before = UTCDateTimeAttribute(null=True)
     resume = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON: a chain's place
     active_job = UnicodeAttribute(null=True)
-    queued = UnicodeAttribute(null=True)  # QUEUED while the task waits for its run
+    queued = UnicodeAttribute(null=True)  # QUEUED or HELD while the task waits for its run
     due_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
@@ -210,7 +217,7 @@ class AuditModel(Model):
     """The audit trail, partitioned by month so "newest first" is a query, not a scan."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_AUDIT_TABLE", "jobdeck-audittable")
+        table_name = SETTINGS.audit_table
         region = REGION
 
     month = UnicodeAttribute(hash_key=True)  # "2026-11"
@@ -232,7 +239,7 @@ class SubscriptionModel(Model):
     subscribed to it, never the table. Written in the same transaction as the job."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_SUBSCRIPTIONS_TABLE", "jobdeck-subscriptionstable")
+        table_name = SETTINGS.subscriptions_table
         region = REGION
 
     event_key = UnicodeAttribute(hash_key=True)  # "s3:ObjectCreated:<bucket>", "custom:<detail-type>", "hook:<slug>"
@@ -245,7 +252,7 @@ class NodeModel(Model):
     datasource.sync. Bounded by the bucket itself: one item per object."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_NODES_TABLE", "jobdeck-nodestable")
+        table_name = SETTINGS.nodes_table
         region = REGION
 
     bucket = UnicodeAttribute(hash_key=True)
@@ -276,7 +283,7 @@ class ShareModel(Model):
     some time after `expires_at`; share.expire removes the expired ones at once."""
 
     class Meta:
-        table_name = os.environ.get("JOBDECK_SHARES_TABLE", "jobdeck-sharestable")
+        table_name = SETTINGS.shares_table
         region = REGION
 
     id = UnicodeAttribute(hash_key=True)

@@ -1,12 +1,13 @@
-"""The writes of a run, each one DynamoDB transaction that moves a task and its job together: claim
-(QUEUED), start (RUNNING, taking a seat), finish (giving the seat back). Three write requests per
-scheduled run. The job item holds the seats (`running`, `waiting`), so the overlap policy is decided
-by conditions on one item, never by reading the active tasks and then acting (which would race)."""
+"""The writes of a run, each one DynamoDB transaction that moves a task and its job together: start
+(RUNNING, taking a seat), finish (giving the seat back), and the others that docs/run-lifecycle.md
+lists; with the tick's claim (`new_tasks.py`), three write requests per scheduled run. The job item
+holds the seats (`running`, `waiting`), so the overlap policy is decided by conditions on one item,
+never by reading the active tasks and then acting (which would race)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace as copy_with
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -15,8 +16,8 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition, size
 
 from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
-from jobdeck.store.convert import audit_item, expiry, item_from_task, log_maps, resume_bytes, summary_map
-from jobdeck.store.models import DUE, QUEUED, JobModel, TaskModel
+from jobdeck.store.convert import audit_item, expiry, job_from_item, log_maps, resume_bytes, summary_map
+from jobdeck.store.models import HELD, QUEUED, JobModel, TaskModel
 from jobdeck.store.transactions import transaction
 
 
@@ -27,7 +28,7 @@ class Outcome(StrEnum):
 
 
 class Freed(StrEnum):
-    """What giving a run slot back found. Falsy when the task had already moved on (another delivery
+    """What giving a seat back found. Falsy when the task had already moved on (another delivery
     or the reaper recorded it), like the False of the other transitions."""
 
     MOVED = "moved"
@@ -39,100 +40,12 @@ class Freed(StrEnum):
 
 
 LINE_EMPTY = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
+# Called with the job as DynamoDB saw it when a transition's condition on the job failed (its seats,
+# its line): the caller decides what next from that, without reading the job again.
+Saw = Callable[[Job], None]
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A job's due slots as a tick claims them: their new tasks, and the job's next run after them."""
-
-    job: Job
-    tasks: list[Task]
-    next_fire_at: datetime | None
-
-    @property
-    def items(self) -> int:
-        return 1 + len(self.tasks)
-
-
-def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
-    """Create the QUEUED tasks of due slots and move the job's next run, only if no other tick did
-    it first (the job's next run is still the one we read). False when we lost that race."""
-    return claim_together([Claim(job, tasks, next_fire_at)])
-
-
-def claim_together(claims: Sequence[Claim]) -> bool:
-    """Several jobs' claims in one transaction (up to DynamoDB's 100 items), all or none: False when
-    one of them lost its race or changed since it was read, and then nothing was written."""
-    try:
-        with transaction() as tx:
-            for claim in claims:
-                job, tasks = claim.job, claim.tasks
-                actions = [JobModel.runs_fired.set(job.runs_fired + len(tasks))]
-                if tasks:
-                    actions.append(JobModel.last_task.set(summary_map(tasks[-1].summary())))
-                if claim.next_fire_at is None:
-                    actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
-                else:
-                    actions += [JobModel.next_fire_at.set(claim.next_fire_at), JobModel.due.set(DUE)]
-                tx.update(
-                    JobModel(job.id),
-                    actions=actions,
-                    condition=(JobModel.next_fire_at == job.next_fire_at) & (JobModel.enabled == True),  # noqa: E712
-                )
-                for task in tasks:
-                    tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
-    except TransactWriteError as exc:
-        if tx.failed(exc):
-            return False
-        raise
-    return True
-
-
-def create_tasks(job: Job, tasks: Sequence[Task], audit: AuditEntry | None = None) -> list[Task]:
-    """Store new QUEUED tasks (a backfill) in as few transactions as DynamoDB allows; those whose id
-    exists already are left as they are. The tasks created."""
-    created: list[Task] = []
-    for start in range(0, len(tasks), 90):
-        chunk = tasks[start : start + 90]
-        existing = {item.id for item in TaskModel.batch_get([(job.id, t.id) for t in chunk])}
-        fresh = [t for t in chunk if t.id not in existing]
-        if not fresh:
-            continue
-        with transaction() as tx:
-            for task in fresh:
-                tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
-            tx.update(
-                JobModel(job.id),
-                actions=[JobModel.last_task.set(summary_map(fresh[-1].summary()))],
-                condition=JobModel.id.exists(),
-            )
-            if audit and start == 0:
-                tx.save(audit_item(audit))
-        created += fresh
-    return created
-
-
-def create_task(job: Job, task: Task, audit: AuditEntry | None = None) -> bool:
-    """Store a new QUEUED task (Run Now, an event) and show it as the job's last execution. False
-    when a task of that id exists already (the same event delivered twice) or the job is gone."""
-    try:
-        with transaction() as tx:
-            tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
-            tx.update(
-                JobModel(job.id),
-                actions=[JobModel.last_task.set(summary_map(task.summary()))],
-                condition=JobModel.id.exists(),
-            )
-            if audit:
-                tx.save(audit_item(audit))
-    except TransactWriteError as exc:
-        if tx.failed(exc):
-            return False
-        raise
-    return True
-
-
-def start_task(task: Task, at: datetime, job: Job) -> Outcome:
+def start_task(task: Task, at: datetime, job: Job, saw: Saw | None = None) -> Outcome:
     """QUEUED -> RUNNING, taking one of the job's seats: REFUSED when all `concurrency_limit` are
     taken, or when other tasks wait and this one is not first in line (then it leaves the line)."""
     first_in_line = bool(job.waiting) and job.waiting[0] == task.id
@@ -156,13 +69,14 @@ def start_task(task: Task, at: datetime, job: Job) -> Outcome:
         TaskModel.status == TaskStatus.QUEUED.value,
         job_actions=seat,
         job_condition=free & in_turn,
+        saw=saw,
     )
     if outcome is not Outcome.DONE:
         task.status, task.started_at = previous
     return outcome
 
 
-def finish_task(task: Task, history_days: int) -> Freed:
+def finish_task(task: Task, history_days: int, saw: Saw | None = None) -> Freed:
     """Record how a RUNNING task ended (status, message, logs, progress), give its seat back, count
     the job's failures in a row, and start the task's TTL."""
     streak = {
@@ -182,12 +96,16 @@ def finish_task(task: Task, history_days: int) -> Freed:
             TaskModel.expires_at.set(expiry(task, history_days)),
         ],
         [JobModel.running.add(-1), *streak],
+        saw,
     )
 
 
-def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool) -> Freed:
+def requeue_task(
+    task: Task, not_before: datetime, *, next_attempt: bool, held: bool = False, saw: Saw | None = None
+) -> Freed:
     """RUNNING -> QUEUED, giving its seat back meanwhile: for another attempt after its backoff
-    (`next_attempt`), or to continue where it is (`task.resume`) in a new invocation."""
+    (`next_attempt`), or to continue where it is (`task.resume`) in a new invocation. `held`: its
+    message is left to the tick (models.HELD)."""
     task.status, task.not_before = TaskStatus.QUEUED, not_before
     task.attempt += 1 if next_attempt else 0
     return _give_back(
@@ -200,14 +118,15 @@ def requeue_task(task: Task, not_before: datetime, *, next_attempt: bool) -> Fre
             TaskModel.logs.set(log_maps(task.logs)),
             TaskModel.progress.set(task.progress),
             TaskModel.resume.set(resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
-            TaskModel.queued.set(QUEUED),
+            TaskModel.queued.set(HELD if held else QUEUED),
             TaskModel.due_at.set(not_before),
         ],
         [JobModel.running.add(-1)],
+        saw,
     )
 
 
-def pause_task(task: Task, by: str) -> Freed:
+def pause_task(task: Task, by: str, saw: Saw | None = None) -> Freed:
     """RUNNING -> PAUSED at a checkpoint, keeping the chain's place in `task.resume`; the seat is
     given back (a paused task runs nothing)."""
     task.status, task.message = TaskStatus.PAUSED, f"paused by {by}"
@@ -222,15 +141,18 @@ def pause_task(task: Task, by: str) -> Freed:
             TaskModel.pause_requested_by.remove(),
         ],
         [JobModel.running.add(-1)],
+        saw,
     )
 
 
-def _give_back(task: Task, actions: list[Any], seat: list[Any]) -> Freed:
+def _give_back(task: Task, actions: list[Any], seat: list[Any], saw: Saw | None) -> Freed:
     """A RUNNING task's transition that frees its seat. Tried first on the condition that nobody
     waits for a seat: that, the common case, then knows it has no one to wake without reading the
-    job again. Refused, it is written anyway and says that someone waits."""
+    job again. Refused, it is written anyway and says that someone waits (`saw` gets the job with
+    its line, its seat already given back)."""
     running = TaskModel.status == TaskStatus.RUNNING.value
-    outcome = _transition(task, actions, running, job_actions=seat, job_condition=LINE_EMPTY)
+    given_back = (lambda job: saw(copy_with(job, running=job.running - 1))) if saw else None
+    outcome = _transition(task, actions, running, job_actions=seat, job_condition=LINE_EMPTY, saw=given_back)
     if outcome is Outcome.REFUSED:  # someone waits, or the job is gone: either way, write it anyway
         outcome = _transition(task, actions, running, job_actions=seat)
         return Freed.SOMEONE_WAITS if outcome is Outcome.DONE else Freed.MOVED
@@ -276,7 +198,7 @@ def stop_queued(task: Task, by: str, at: datetime, history_days: int, audit: Aud
 def _end_unstarted(
     task: Task, expected: TaskStatus, history_days: int, extra: list[Any] | None = None, audit: AuditEntry | None = None
 ) -> bool:
-    """Record the end (status, time, message set on `task`) of a task that holds no run slot: it
+    """Record the end (status, time, message set on `task`) of a task that holds no seat: it
     leaves the active and queued indexes and starts its TTL."""
     actions = [
         TaskModel.status.set(task.status.value),
@@ -330,7 +252,7 @@ def park(task: Task, job: Job, at: datetime, *, alone: bool = False, replace: li
         rule = JobModel.waiting.does_not_exist() | (
             ~JobModel.waiting.contains(task.id) & (size(JobModel.waiting) < MAX_WAITING)
         )
-    task.message = "waiting for a free run slot"
+    task.message = "waiting for a free seat"
     try:
         with transaction() as tx:
             tx.update(JobModel(job.id), actions=[line], condition=full & rule)
@@ -364,8 +286,10 @@ def leave_line(job_id: str, task_id: str, position: int = 0) -> bool:
     return True
 
 
-def pause_job(job_id: str, reason: str, audit: AuditEntry) -> bool:
-    """Disable a job the scheduler gave up on (N failures in a row); Enable lifts it."""
+def suspend_job(job_id: str, after_failures: int, reason: str, audit: AuditEntry) -> bool:
+    """Disable a job the scheduler gave up on: `after_failures` failed runs in a row or more (the
+    count its runs' ends keep on the item, so nothing is read first); Enable lifts it. False when
+    the count is lower, or the job is disabled already."""
     try:
         with transaction() as tx:
             tx.update(
@@ -376,7 +300,7 @@ def pause_job(job_id: str, reason: str, audit: AuditEntry) -> bool:
                     JobModel.next_fire_at.remove(),
                     JobModel.due.remove(),
                 ],
-                condition=JobModel.enabled == True,  # noqa: E712
+                condition=(JobModel.enabled == True) & (JobModel.failures_in_row >= after_failures),  # noqa: E712
             )
             tx.save(audit_item(audit))
     except TransactWriteError as exc:
@@ -393,6 +317,7 @@ def _transition(
     audit: AuditEntry | None = None,
     job_actions: Sequence[Any] = (),
     job_condition: Condition | None = None,
+    saw: Saw | None = None,
 ) -> Outcome:
     """Update the task and, in the same transaction, its job: the seat changes (`job_actions`, under
     `job_condition`) always, the job's summary only while this task is still its newest.
@@ -407,12 +332,14 @@ def _transition(
         attempts.append((list(job_actions), exists))
     if job_condition is None:
         attempts.append(None)
+    seen = "ALL_OLD" if saw else None
     for job_update in attempts:
         try:
             with transaction() as tx:
                 tx.update(TaskModel(task.job_id, task.id), actions=actions, condition=condition)
                 if job_update:
-                    tx.update(JobModel(task.job_id), actions=job_update[0], condition=job_update[1])
+                    job = JobModel(task.job_id)
+                    tx.update(job, actions=job_update[0], condition=job_update[1], return_values=seen)
                 if audit:
                     tx.save(audit_item(audit))
             return Outcome.DONE
@@ -421,4 +348,6 @@ def _transition(
                 return Outcome.MOVED
             if not (job_update and tx.failed(exc, JobModel)):
                 raise
+            if saw and (old := tx.old_item(exc, JobModel)):
+                saw(job_from_item(JobModel.from_raw_data(old)))
     return Outcome.REFUSED

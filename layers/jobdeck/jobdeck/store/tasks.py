@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from pynamodb.exceptions import UpdateError
+
 from jobdeck.domain import Page, Task, TaskStatus
 from jobdeck.store import pages
 from jobdeck.store.convert import log_maps, task_from_item
-from jobdeck.store.models import QUEUED, TaskModel
+from jobdeck.store.models import HELD, QUEUED, TaskModel
 
 _TINY = timedelta(microseconds=1)
 
@@ -29,7 +31,7 @@ def list_tasks(job_id: str, limit: int = 50) -> list[Task]:
 def task_page(job_id: str, limit: int = 50, cursor: str | None = None, status: str | None = None) -> Page[Task]:
     """A job's history newest first, optionally of one status."""
     found: list[Task] = []
-    last_key = pages.decode(cursor)
+    last_key = pages.start_key(cursor, [TaskModel.job_id, TaskModel.id], partition=(TaskModel.job_id, job_id))
     while True:
         result = TaskModel.query(
             job_id,
@@ -86,6 +88,35 @@ def stale_queued(due_between: tuple[datetime, datetime]) -> list[tuple[str, str]
     start, end = due_between
     query = TaskModel.queued_index.query(QUEUED, TaskModel.due_at.between(start, end - _TINY))
     return [(item.job_id, item.id) for item in query]
+
+
+def held_due(until: datetime) -> list[tuple[str, str, datetime]]:
+    """(job id, task id, due time) of the held tasks due by `until`, soonest first."""
+    query = TaskModel.queued_index.query(HELD, TaskModel.due_at <= until)
+    return [(item.job_id, item.id, item.due_at) for item in query]
+
+
+def hold(task: Task) -> bool:
+    """A QUEUED task too far from its due time for SQS's delay: its message is left to the tick."""
+    return _move(task.job_id, task.id, QUEUED, HELD)
+
+
+def unhold(job_id: str, task_id: str) -> bool:
+    """A held task is about to be sent: False when another tick took it first, or it moved on."""
+    return _move(job_id, task_id, HELD, QUEUED)
+
+
+def _move(job_id: str, task_id: str, partition: str, to: str) -> bool:
+    try:
+        TaskModel(job_id, task_id).update(
+            actions=[TaskModel.queued.set(to)],
+            condition=(TaskModel.status == TaskStatus.QUEUED.value) & (TaskModel.queued == partition),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def prune_history(job_id: str, keep: int) -> int:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -68,9 +68,16 @@ class Transaction:
     def save(self, model: Model, condition: Condition | None = None) -> None:
         self._items.append(_Item("save", model.Meta.table_name, lambda tx: tx.save(model, condition=condition)))
 
-    def update(self, model: Model, actions: list[Action], condition: Condition | None = None) -> None:
+    def update(
+        self, model: Model, actions: list[Action], condition: Condition | None = None, return_values: str | None = None
+    ) -> None:
+        """`return_values="ALL_OLD"`: a failed condition gives the item as it was (old_item)."""
         self._items.append(
-            _Item("update", model.Meta.table_name, lambda tx: tx.update(model, actions=actions, condition=condition))
+            _Item(
+                "update",
+                model.Meta.table_name,
+                lambda tx: tx.update(model, actions=actions, condition=condition, return_values=return_values),
+            )
         )
 
     def delete(self, model: Model, condition: Condition | None = None) -> None:
@@ -95,14 +102,23 @@ class Transaction:
         The reasons come in the order the items were sent (SEND_ORDER), not the order they were
         added in: they are matched to the items by that order, and an item is known by its table (no
         transaction of ours writes two items of one table under different conditions)."""
+        return any(True for _ in self._refused(exc, model))
+
+    def old_item(self, exc: TransactWriteError, model: type[Model]) -> dict[str, Any] | None:
+        """The item of `model`'s table that failed its condition, as it was then (raw), when it was
+        sent with `return_values="ALL_OLD"`: what DynamoDB saw, without reading it again."""
+        return next((reason.raw_item for reason in self._refused(exc, model) if reason.raw_item), None)
+
+    def _refused(self, exc: TransactWriteError, model: type[Model] | None) -> Iterator[CancellationReason]:
         sent = sorted(self._items, key=lambda item: SEND_ORDER.index(item.kind))  # stable: added order within a kind
         table = model.Meta.table_name if model else None
-        return any(
-            reason is not None
-            and reason.code == "ConditionalCheckFailed"
-            and (table is None or sent[index].table == table)
-            for index, reason in enumerate(exc.cancellation_reasons or [])
-        )
+        for index, reason in enumerate(exc.cancellation_reasons or []):
+            if (
+                reason is not None
+                and reason.code == "ConditionalCheckFailed"
+                and (table is None or sent[index].table == table)
+            ):
+                yield reason
 
 
 def transaction() -> Transaction:

@@ -1,0 +1,27 @@
+// The bar at the top of every screen (index.html's header): who is signed in, the Audit link for
+// admins, Sign out.
+
+import { currentUser, signOut } from "./auth.js";
+import { $, fill, h } from "./lib/dom.js";
+import { say } from "./lib/notice.js";
+import { reroute } from "./page.js";
+
+/** Show who is signed in now (or nobody), and which of its links is the page on show. */
+export function renderTopbar() {
+  const user = currentUser();
+  $("#whoami").hidden = !user;
+  const audit = $("#nav-audit");
+  audit.hidden = !user?.admin;
+  if (location.hash.startsWith("#/audit")) audit.setAttribute("aria-current", "page");
+  else audit.removeAttribute("aria-current");
+  fill($("#whoami-name"), user?.name, user?.admin && [" ", h("span", { class: "role" }, "admin")]);
+}
+
+/** Sign out, once wired: the hosted UI's sign-out page, or the sign-in screen. */
+export function wireSignOut() {
+  $("#sign-out").addEventListener("click", () => {
+    if (signOut()) return;
+    say("Signed out.");
+    reroute();
+  });
+}

@@ -1,0 +1,169 @@
+"""The run lifecycle's way into RunQueue: every task that becomes QUEUED, and every message sent.
+
+Each status change of a task is one store transition (docs/run-lifecycle.md lists them, with who
+calls each and whether a message follows). Those that leave a task QUEUED are `Enqueue`'s verbs:
+it stores the tasks, with the audit entry of whoever asked in the same transaction, then sends
+their messages. A message sent again for a task already QUEUED (a lost one, a wake-up, an early
+one) goes through `redeliver` or `postpone`. Nothing else sends to RunQueue.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from aws_lambda_powertools import Logger
+
+from jobdeck import run_queue, store
+from jobdeck.config import Settings
+from jobdeck.domain import AuditEntry, Job, Task
+from jobdeck.run_queue import Message
+
+logger = Logger()
+
+
+class Enqueue:
+    """Tasks on their way into RunQueue, as a `with` block (`enqueue(now)`). Each verb is one store
+    transition that leaves tasks QUEUED; what it stored is sent ten to a request, delayed to each
+    task's due time, as soon as ten wait, and the rest when the block ends, even when it ends with
+    an error: what was stored is never left unsent for that. A task due further ahead than SQS can
+    delay is held instead, and the tick sends it when it comes due (`send_held`).
+
+    A refused send leaves its tasks QUEUED: the tick sends a QUEUED task again five minutes after it
+    was due. `strict` blocks raise SendError then (the caller learns it); the tick's count them."""
+
+    def __init__(self, now: datetime, settings: Settings | None, *, strict: bool, clock: Callable[[], float]) -> None:
+        self.now, self.settings, self.strict, self.clock = now, settings or Settings.from_env(), strict, clock
+        self.began = clock()
+        self.outbox: list[Message] = []
+        self.sent = 0
+        self.refused: list[str] = []  # ids of the tasks whose send was refused
+        self.refused_requests = 0
+
+    def __enter__(self) -> Enqueue:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.send()
+        if self.refused and self.strict and exc is None:
+            raise run_queue.SendError(f"RunQueue refused tasks {self.refused}; the tick sends them again")
+
+    def add(self, job: Job, tasks: Sequence[Task], audit: AuditEntry | None = None) -> list[Task]:
+        """New tasks of a job (Run Now, a hook, an event, a backfill); those created, which a second
+        delivery of the same cause does not create again."""
+        created = store.add_tasks(job, tasks, audit)
+        self._queue([Message.of(task) for task in created])
+        return created
+
+    def add_job(self, job: Job, task: Task, audit: AuditEntry) -> None:
+        """A new job with its first task, in one transaction (a user job)."""
+        store.create_job(job, audit, task)
+        self._queue([Message.of(task)])
+
+    def claim(self, claims: Sequence[store.Claim]) -> bool | None:
+        """The tick's claims of due slots in one transaction, all or none: True when claimed (their
+        tasks go out), False when refused (one lost its race: nothing was written), None when not
+        known (the answer was lost): then each is claimed alone, `unsure`."""
+        try:
+            claimed = store.claim_together(claims)
+        except Exception:
+            logger.warning("could not claim jobs together", exc_info=True)
+            return None
+        if claimed:
+            self._queue([Message.of(task) for claim in claims for task in claim.tasks])
+        return claimed
+
+    def claim_alone(self, claim: store.Claim, *, unsure: bool) -> bool:
+        """One job's claim. When an answer was lost, the group's (`unsure`) or this one's, its tasks
+        may be written nonetheless: if they are there, they are sent (a duplicate message is
+        harmless, a task starts once); False when another tick claimed the slots first."""
+        try:
+            claimed = store.claim_slots(claim.job, claim.tasks, claim.next_fire_at)
+        except Exception:
+            logger.warning("could not claim job", extra={"job_id": claim.job.id}, exc_info=True)
+            if not (claim.tasks and _written(claim)):
+                raise
+            claimed = True
+        claimed = claimed or (unsure and bool(claim.tasks) and _written(claim))
+        if claimed:
+            self._queue([Message.of(task) for task in claim.tasks])
+        return claimed
+
+    def requeue(
+        self, task: Task, not_before: datetime, *, next_attempt: bool, saw: store.Saw | None = None
+    ) -> store.Freed:
+        """A RUNNING task QUEUED again, its seat given back: for its next attempt after its backoff,
+        or to continue in a new invocation (a hand-over). Held when the backoff outlasts SQS's delay."""
+        held = not run_queue.within_reach(not_before, self.now)
+        freed = store.requeue_task(task, not_before, next_attempt=next_attempt, held=held, saw=saw)
+        if freed and not held:
+            self._queue([Message.of(task)])
+        return freed
+
+    def resume(self, task: Task, audit: AuditEntry) -> bool:
+        """A PAUSED task QUEUED again, to continue where it paused; False when it was not PAUSED."""
+        if not store.resume_task(task, self.now, audit):
+            return False
+        self._queue([Message.of(task)])
+        return True
+
+    def send_held(self, until: datetime) -> int:
+        """The held tasks due by `until`, each taken out of the held ones (by one tick only) and sent
+        delayed to its due time; how many. One whose send is then lost is sent again like any
+        QUEUED task, five minutes after it was due."""
+        taken = [Message(*held) for held in store.held_due(until) if store.unhold(held[0], held[1])]
+        self._queue(taken)
+        return len(taken)
+
+    def _queue(self, messages: list[Message]) -> None:
+        self.outbox.extend(messages)
+        if len(self.outbox) >= run_queue.BATCH:
+            self.send(whole_tens_only=True)  # the rest goes with the next ones, or at the end
+
+    def send(self, *, whole_tens_only: bool = False) -> None:
+        """Ten to a request, each delayed from when it is sent: `now` moved on by the time the block
+        has taken, or the last tasks of a long tick would start as long after their slot."""
+        end = len(self.outbox) - len(self.outbox) % run_queue.BATCH if whole_tens_only else len(self.outbox)
+        for start in range(0, end, run_queue.BATCH):
+            part = self.outbox[start : min(end, start + run_queue.BATCH)]
+            try:
+                run_queue.send(part, self.now + timedelta(seconds=self.clock() - self.began), self.settings)
+                self.sent += len(part)
+            except Exception:
+                self.refused += [message.task_id for message in part]
+                self.refused_requests += 1
+                logger.exception("could not send tasks", extra={"tasks": [m.task_id for m in part]})
+        del self.outbox[:end]
+
+
+def enqueue(
+    now: datetime,
+    settings: Settings | None = None,
+    *,
+    strict: bool = True,
+    clock: Callable[[], float] = time.monotonic,
+) -> Enqueue:
+    """`with enqueue(now) as queue: queue.add(job, [task], audit)`: store, then send (see Enqueue)."""
+    return Enqueue(now, settings, strict=strict, clock=clock)
+
+
+def redeliver(refs: Sequence[tuple[str, str]], settings: Settings | None = None) -> None:
+    """Send (job id, task id) pairs of QUEUED tasks again, at once: a message that may be lost (the
+    tick), or the wake-up of the first task in a job's line (`overlap.release`)."""
+    run_queue.send([Message(job_id, task_id) for job_id, task_id in refs], datetime.now(UTC), settings)
+
+
+def postpone(task: Task, now: datetime, settings: Settings | None = None) -> None:
+    """A QUEUED task's message came before its due time: sent again for the rest of its wait, or,
+    further ahead than SQS can delay, held for the tick to send when it comes due."""
+    message = Message.of(task)
+    if run_queue.within_reach(message.due, now):
+        run_queue.send([message], now, settings)
+    elif not store.hold(task):
+        logger.info("task moved on before it could be held", extra={"task_id": task.id})
+
+
+def _written(claim: store.Claim) -> bool:
+    return store.existing_tasks(claim.job.id, [task.id for task in claim.tasks]) == {task.id for task in claim.tasks}

@@ -1,0 +1,108 @@
+"""Tasks entering the queue for the first time, each write one DynamoDB transaction with what their
+job's item records of them: the tick's claims of due slots (the job's next run moves on) and the
+tasks people and events add (Run Now, hooks, events, backfills, external rules). Which of these
+writes is followed by a message, and who sends it: `jobdeck.lifecycle`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import TransactWriteError
+
+from jobdeck.domain import AuditEntry, Job, Task
+from jobdeck.store.convert import audit_item, item_from_task, summary_map
+from jobdeck.store.models import DUE, JobModel, TaskModel
+from jobdeck.store.tasks import existing_tasks
+from jobdeck.store.transactions import transaction
+
+TASKS_PER_TRANSACTION = 90  # DynamoDB takes 100 items; the job's item and an audit entry go too
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job's due slots as a tick claims them: their new tasks, and the job's next run after them."""
+
+    job: Job
+    tasks: list[Task]
+    next_fire_at: datetime | None
+
+    @property
+    def items(self) -> int:
+        return 1 + len(self.tasks)
+
+
+def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
+    """Create the QUEUED tasks of due slots and move the job's next run, only if no other tick did
+    it first (the job's next run is still the one we read). False when we lost that race."""
+    return claim_together([Claim(job, tasks, next_fire_at)])
+
+
+def claim_together(claims: Sequence[Claim]) -> bool:
+    """Several jobs' claims in one transaction (up to DynamoDB's 100 items), all or none: False when
+    one of them lost its race or changed since it was read, and then nothing was written."""
+    try:
+        with transaction() as tx:
+            for claim in claims:
+                job, tasks = claim.job, claim.tasks
+                actions = [JobModel.runs_fired.set(job.runs_fired + len(tasks))]
+                if tasks:
+                    actions.append(JobModel.last_task.set(summary_map(tasks[-1].summary())))
+                if claim.next_fire_at is None:
+                    actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
+                else:
+                    actions += [JobModel.next_fire_at.set(claim.next_fire_at), JobModel.due.set(DUE)]
+                tx.update(
+                    JobModel(job.id),
+                    actions=actions,
+                    condition=(JobModel.next_fire_at == job.next_fire_at) & (JobModel.enabled == True),  # noqa: E712
+                )
+                for task in tasks:
+                    tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
+    except TransactWriteError as exc:
+        if tx.failed(exc):
+            return False
+        raise
+    return True
+
+
+def add_tasks(job: Job, tasks: Sequence[Task], audit: AuditEntry | None = None) -> list[Task]:
+    """Store new QUEUED tasks of a job and show the newest as its last execution, with the audit entry
+    of whoever asked (in the first transaction); the tasks created. A task whose id exists already
+    (the same event delivered twice, a slot backfilled before) is left as it is, and nothing is
+    created when the job is gone."""
+    created: list[Task] = []
+    for start in range(0, len(tasks), TASKS_PER_TRANSACTION):
+        chunk = list(tasks[start : start + TASKS_PER_TRANSACTION])
+        entry = audit if start == 0 else None
+        written = _add(job, chunk, entry)
+        if written is None:  # some were there already: write the others
+            there = existing_tasks(job.id, [task.id for task in chunk])
+            written = _add(job, [task for task in chunk if task.id not in there], entry) or []
+        created += written
+    return created
+
+
+def _add(job: Job, tasks: list[Task], audit: AuditEntry | None) -> list[Task] | None:
+    """One transaction; None when a task of the same id exists, [] when the job is gone."""
+    if not tasks:
+        return []
+    try:
+        with transaction() as tx:
+            for task in tasks:
+                tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
+            tx.update(
+                JobModel(job.id),
+                actions=[JobModel.last_task.set(summary_map(tasks[-1].summary()))],
+                condition=JobModel.id.exists(),
+            )
+            if audit:
+                tx.save(audit_item(audit))
+    except TransactWriteError as exc:
+        if tx.failed(exc, JobModel):
+            return []
+        if tx.failed(exc, TaskModel):
+            return None
+        raise
+    return tasks

@@ -1,0 +1,5 @@
+import sys
+
+from jobdeck_local.iam.report import main
+
+sys.exit(main())
