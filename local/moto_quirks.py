@@ -1,9 +1,10 @@
 """moto as the local AWS, minus quirks of its own that the AWS services do not have: what it gets
 wrong under concurrency, and what it spends where they spend next to nothing. `install_all()` is
 the local stack's set; `cheap_requests()` the part that changes costs only. Why each one, in a
-paragraph each: docs/developing.md, "moto's quirks"; each has a test in tests/test_moto_quirks.py
-that fails without it. Each reaches into moto as the pinned version has it: local/moto_pin.py pins
-that version and lists, per quirk, what it replaces and reads."""
+paragraph each: docs/developing.md, "moto's quirks"; each has a test that fails without it, in
+tests/test_moto_transactions.py, test_moto_expressions.py or test_moto_sqs.py. Each reaches into
+moto as the pinned version has it: local/moto_pin.py pins that version and lists, per quirk, what
+it replaces and reads."""
 
 # ruff: noqa: E402  (moto's modules are imported after the pin's check)
 

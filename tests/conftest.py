@@ -35,6 +35,8 @@ from jobdeck import clients, store  # noqa: E402
 from jobdeck.config import Settings  # noqa: E402
 from jobdeck_local.provision import Resources, provision  # noqa: E402
 from tests.console_tab import browser, console, stack  # noqa: E402, F401 (the console's browser tests' fixtures)
+from tests.harness import ledger  # noqa: E402, F401 (the fault tests' fixture)
+from tests.moto_tables import db  # noqa: E402, F401 (the moto quirks' tests' fixture)
 from tests.support import RunQueue  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """What the fault and overlap tests share: actions that write every run they make into a ledger,
-RunQueue polled the way Lambda's event source mapping polls it, and moto's SQS made safe for the
-threads those tests start."""
+RunQueue polled the way Lambda's event source mapping polls it, moto's SQS made safe for the
+threads those tests start, and the fault tests' jobs that catch up on missed slots."""
 
 from __future__ import annotations
 
@@ -15,15 +15,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import pytest
 from moto.sqs.responses import SQSResponse
 
 from jobdeck import store
 from jobdeck.actions import registry
 from jobdeck.actions.registry import ActionContext, ActionError, Node, action
-from jobdeck.domain import TaskStatus
+from jobdeck.domain import ActionStep, Job, Misfire, Task, TaskStatus
 from jobdeck.runner import run_message
-from tests.support import RunQueue
+from tests.support import RunQueue, at, make_job
 
+SEED = 20261125  # the fault tests' random choices, the same at every run
+T0 = at("2026-11-25T10:00:00Z")  # the fault tests' "now"
 WAIT_SECONDS = 30.0  # the longest any test waits for a thread: a bug fails the test, it does not hang it
 
 
@@ -303,3 +306,30 @@ def in_parallel(work: Any, items: list[Any], threads: int, timeout: float = 900.
             raise AssertionError(f"the workers did not finish within {timeout:g} s")
     if errors:
         raise errors[0]
+
+
+@pytest.fixture
+def ledger(aws) -> Iterator[Ledger]:
+    with registered_actions() as ledger:
+        yield ledger
+
+
+def catching_up(job_id: str, slots: int, start: datetime, steps: list[ActionStep], **fields: Any) -> Job:
+    """A job whose `slots` minutes from `start` are all in the past: the tick catches them up."""
+    return make_job(
+        job_id,
+        f"R{slots}/{start.isoformat()}/PT1M",
+        actions=steps,
+        schedule_fields={"misfire": Misfire.CATCH_UP, "catch_up_seconds": 86_400},
+        **fields,
+    )
+
+
+def all_tasks(job_id: str) -> list[Task]:
+    return store.list_tasks(job_id, limit=10_000)
+
+
+def seats_settled(*job_ids: str) -> None:
+    for job_id in job_ids:
+        job = store.get_job(job_id)
+        assert (job.id, job.running, job.waiting) == (job_id, 0, []), "the job's seats drifted"
