@@ -55,7 +55,9 @@ class Lags:
     load: float  # the machine's load average over the last minute, at the end
 
     def lags(self) -> list[float]:
-        return sorted((t.started_at - t.scheduled_for).total_seconds() for t in self.tasks if _started(t))
+        return sorted(
+            (t.started_at - t.scheduled_for).total_seconds() for t in self.tasks if t.started_at and t.scheduled_for
+        )
 
     def run_seconds(self) -> list[float]:
         return sorted((t.ended_at - t.started_at).total_seconds() for t in self.tasks if t.ended_at and t.started_at)
@@ -70,10 +72,6 @@ class Lags:
             now += delta
             peak = max(peak, now)
         return peak
-
-
-def _started(task: Task) -> bool:
-    return task.started_at is not None and task.scheduled_for is not None
 
 
 def percentile(values: list[float], p: float) -> float:

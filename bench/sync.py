@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import boto3
 
@@ -69,6 +70,11 @@ def _key(n: int) -> str:
     return f"data/{n // 1000:03}/{n:07}.txt"
 
 
+def _time_left(began: float) -> float:
+    """The runner's time left in an invocation that began at `began` (perf_counter)."""
+    return LAMBDA_SECONDS - (time.perf_counter() - began)
+
+
 def _sync(queue_url: str) -> Run:
     sqs = boto3.client("sqs")
     task = tasks.run_now(JOB_ID)
@@ -80,9 +86,7 @@ def _sync(queue_url: str) -> Run:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
                 invocations += 1
                 began = time.perf_counter()
-                runner.run_message(
-                    message["Body"], time_left=lambda b=began: LAMBDA_SECONDS - (time.perf_counter() - b)
-                )
+                runner.run_message(message["Body"], time_left=partial(_time_left, began))
     seconds = time.perf_counter() - started
     done = store.get_task(JOB_ID, task.id)
     if done is None or done.status is not TaskStatus.FINISHED:

@@ -9,6 +9,7 @@ import copy
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -28,7 +29,7 @@ def scheduled_event(at: datetime | None = None) -> dict[str, Any]:
     return event
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
     """An SQS event for messages as ReceiveMessage returns them (with all attributes)."""
     shape = sample("runner-sqs")["Records"][0]
     records = []
@@ -50,7 +51,7 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     return {"Records": records}
 
 
-def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+def _attribute(value: Mapping[str, Any]) -> dict[str, Any]:
     """A message attribute as Lambda writes it: ReceiveMessage's `StringValue`, `BinaryValue`
     (bytes), ... become `stringValue`, `binaryValue` (base64), ..., the two lists always there."""
     out: dict[str, Any] = {"dataType": value["DataType"]}

@@ -20,7 +20,9 @@ def openapi_document() -> dict[str, Any]:
     """The document `/openapi.json` serves, made from the app as the API function would make it."""
     from jobdeck.api.app import openapi
 
-    document: dict[str, Any] = json.loads(openapi().body)
+    body = openapi().body
+    assert body is not None  # Response's body may be None in general; this one is the document
+    document: dict[str, Any] = json.loads(body)
     return document
 
 

@@ -9,6 +9,7 @@ second delivery of the same event creates nothing.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,9 +47,9 @@ class Incoming:
     id: str
     at: datetime
     data: dict[str, Any]
-    _head: dict[str, Any] | None = field(default=None, repr=False)
+    _head: Mapping[str, Any] | None = field(default=None, repr=False)
 
-    def head(self) -> dict[str, Any]:
+    def head(self) -> Mapping[str, Any]:
         """The object's HEAD (content type, writer), fetched once and only if a filter needs it."""
         if self._head is None:
             try:

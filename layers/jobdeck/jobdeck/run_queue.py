@@ -9,10 +9,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from jobdeck import clients
 from jobdeck.config import Settings
 from jobdeck.domain import Task
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 MAX_DELAY_SECONDS = 900  # SQS's limit: a task due later than this is held, and the tick sends it
 BATCH = 10  # messages in one SendMessageBatch, SQS's limit
@@ -45,7 +49,7 @@ def send(messages: Sequence[Message], now: datetime, settings: Settings | None =
     queue_url = (settings or Settings.from_env()).run_queue_url
     for start in range(0, len(messages), BATCH):
         batch = messages[start : start + BATCH]
-        entries = [
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
             {"Id": str(i), "MessageBody": message(m.job_id, m.task_id), "DelaySeconds": delay_seconds(m.due, now)}
             for i, m in enumerate(batch)
         ]

@@ -10,6 +10,7 @@ API all exist (CloudFormation custom resources, run by UserPoolSetupFunction):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -56,7 +57,9 @@ def edit_urls(pool_id: str, client_id: str, add: list[str], remove: list[str], g
     callback URLs it is left with."""
     cognito = clients.cognito()
     try:
-        client = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+        described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+        # Read by any setting's name (_updatable's), which the stubs' TypedDict takes only as literals.
+        client: Mapping[str, Any] = described["UserPoolClient"]
     except ClientError as error:
         if gone_ok and error.response["Error"]["Code"] == "ResourceNotFoundException":
             logger.info("the app client is gone: no URL to take out", extra={"client_id": client_id})
@@ -79,6 +82,7 @@ def edit_urls(pool_id: str, client_id: str, add: list[str], remove: list[str], g
 def _updatable() -> frozenset[str]:
     """What UpdateUserPoolClient takes, as the botocore shipped with the layer knows it."""
     operation = clients.cognito().meta.service_model.operation_model("UpdateUserPoolClient")
+    assert operation.input_shape is not None  # botocore's None is for operations that take no input
     return frozenset(operation.input_shape.members)
 
 

@@ -170,7 +170,10 @@ def _refuse_collisions(sources: list[tuple[Node, str]]) -> None:
 
 def _listed_after(ctx: ActionContext, prefix: str, after: str | None) -> Iterator[Node]:
     paginator = ctx.s3.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=ctx.bucket, Prefix=prefix, **({"StartAfter": after} if after else {}))
+    if after:
+        pages = paginator.paginate(Bucket=ctx.bucket, Prefix=prefix, StartAfter=after)
+    else:
+        pages = paginator.paginate(Bucket=ctx.bucket, Prefix=prefix)
     for page in pages:
         for obj in page.get("Contents", []):
             yield Node(obj["Key"], obj["Size"], obj["ETag"].strip('"'), obj["LastModified"])

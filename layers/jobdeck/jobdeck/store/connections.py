@@ -37,7 +37,7 @@ def _require_pinned_pynamodb() -> None:
 
 _require_pinned_pynamodb()
 
-MODELS = (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel)
+MODELS: tuple[type[Model], ...] = (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel)
 _POOLS = {model: model.Meta.max_pool_connections for model in MODELS}  # PynamoDB's, until connect() says otherwise
 _connection: Connection | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -71,7 +71,7 @@ def job_from_item(item: JobModel) -> Job:
         enabled=item.enabled,
         schedule=schedule,
         events=[event_from_dict(e) for e in item.events],
-        hooks=[HookTrigger(**h) for h in item.hooks],
+        hooks=[hook_from_dict(h) for h in item.hooks],
         actions=[step_from_map(a) for a in item.actions],
         on_failure=[step_from_map(a) for a in item.on_failure],
         parameters=[parameter_from_dict(p) for p in item.parameters],
@@ -156,6 +156,10 @@ def event_dict(event: EventTrigger) -> dict[str, object]:
     raw["source"] = event.source.value
     raw["filter"] = {k: v for k, v in raw["filter"].items() if v is not None}
     return {k: v for k, v in raw.items() if v is not None}
+
+
+def hook_from_dict(raw: dict[str, Any]) -> HookTrigger:
+    return HookTrigger(**raw)
 
 
 def event_from_dict(raw: dict[str, Any]) -> EventTrigger:
@@ -329,7 +333,7 @@ def log_maps(lines: list[LogLine]) -> list[LogLineMap]:
     return [LogLineMap(at=line.at, level=line.level, message=line.message) for line in lines]
 
 
-def expiry(task: Task, history_days: int) -> object:
+def expiry(task: Task, history_days: int) -> datetime | None:
     """When DynamoDB may drop a finished task; active tasks never expire."""
     if task.status.active or task.ended_at is None:
         return None

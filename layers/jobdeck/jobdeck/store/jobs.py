@@ -7,7 +7,9 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
+from pynamodb.attributes import Attribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from jobdeck.domain import AuditEntry, Job, Page, Task
 from jobdeck.errors import Conflict
@@ -51,7 +53,7 @@ def save_job(job: Job, expected_version: int, audit: AuditEntry | None = None, p
     follow in the same transaction (those of `previous` that it no longer has are deleted)."""
     item = item_from_job(job)
     values = [(attr, getattr(item, attr.attr_name)) for attr in _DEFINITION]
-    actions = [attr.remove() if value is None else attr.set(value) for attr, value in values]
+    actions: list[Action] = [attr.remove() if value is None else attr.set(value) for attr, value in values]
     if item.next_fire_at is None:
         actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
     else:
@@ -122,7 +124,7 @@ def list_jobs(
             return Page(found, pages.encode(last_key))
 
 
-_DEFINITION = [
+_DEFINITION: list[Attribute[Any]] = [
     JobModel.label,
     JobModel.owner,
     JobModel.kind,

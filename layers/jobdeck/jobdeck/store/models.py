@@ -128,7 +128,9 @@ class JobModel(Model):
     # The job's seats: the runs in flight, and who waits for one. Only the runner's transitions
     # move them, each in the same transaction as the task it starts or ends.
     running = NumberAttribute(default=0)
-    waiting = ListAttribute(of=UnicodeAttribute, default=list)
+    # Task ids. PynamoDB types a list's items as instances of `of`, which holds for MapAttribute
+    # items only: scalar ones read and write as their Python values (str here).
+    waiting = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     expires_at = TTLAttribute(null=True)  # user jobs only: set when their task ends
 
     due_index = DueIndex()

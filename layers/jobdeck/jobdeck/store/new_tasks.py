@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 
 from jobdeck.domain import AuditEntry, Job, Task
 from jobdeck.store.convert import audit_item, item_from_task, summary_map
@@ -46,7 +47,7 @@ def claim_together(claims: Sequence[Claim]) -> bool:
         with transaction() as tx:
             for claim in claims:
                 job, tasks = claim.job, claim.tasks
-                actions = [JobModel.runs_fired.set(job.runs_fired + len(tasks))]
+                actions: list[Action] = [JobModel.runs_fired.set(job.runs_fired + len(tasks))]
                 if tasks:
                     actions.append(JobModel.last_task.set(summary_map(tasks[-1].summary())))
                 if claim.next_fire_at is None:

@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pynamodb.expressions.condition import Condition
+
 from jobdeck.store.models import NodeModel
 
 
@@ -66,6 +68,7 @@ def indexed_nodes(
 ) -> Iterator[IndexedNode]:
     """The index entries of `bucket` under `prefix`, in key order, from the first key after `after`.
     One Query, read page by page as the caller goes: never the whole index in memory."""
+    condition: Condition | None
     if after is not None:
         condition = NodeModel.key > after
     elif prefix:

@@ -12,8 +12,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pynamodb.attributes import Attribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition, size
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
 
 from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
 from jobdeck.store.convert import audit_item, expiry, job_from_item, log_maps, resume_bytes, summary_map
@@ -43,6 +46,13 @@ LINE_EMPTY = JobModel.waiting.does_not_exist() | (size(JobModel.waiting) == 0)
 # Called with the job as DynamoDB saw it when a transition's condition on the job failed (its seats,
 # its line): the caller decides what next from that, without reading the job again.
 Saw = Callable[[Job], None]
+
+
+def _set[T](attribute: Attribute[T], value: T | None) -> Action:
+    """`attribute.set(value)`, None stored as DynamoDB's NULL (read back as None), as PynamoDB does.
+    Its Attribute.set is annotated without None even for a null=True attribute; the Path.set it
+    calls is not, so this is the same action, typed."""
+    return Path(attribute).set(value)
 
 
 def start_task(task: Task, at: datetime, job: Job, saw: Saw | None = None) -> Outcome:
@@ -79,21 +89,22 @@ def start_task(task: Task, at: datetime, job: Job, saw: Saw | None = None) -> Ou
 def finish_task(task: Task, history_days: int, saw: Saw | None = None) -> Freed:
     """Record how a RUNNING task ended (status, message, logs, progress), give its seat back, count
     the job's failures in a row, and start the task's TTL."""
-    streak = {
+    streaks: dict[TaskStatus, list[Action]] = {
         TaskStatus.ERROR: [JobModel.failures_in_row.add(1)],
         TaskStatus.FINISHED: [JobModel.failures_in_row.set(0)],
-    }.get(task.status, [])
+    }
+    streak = streaks.get(task.status, [])
     return _give_back(
         task,
         [
             TaskModel.status.set(task.status.value),
-            TaskModel.ended_at.set(task.ended_at),
+            _set(TaskModel.ended_at, task.ended_at),
             TaskModel.progress.set(task.progress),
             TaskModel.message.set(task.message) if task.message else TaskModel.message.remove(),
             TaskModel.logs.set(log_maps(task.logs)),
             TaskModel.active_job.remove(),
             TaskModel.pause_requested_by.remove(),
-            TaskModel.expires_at.set(expiry(task, history_days)),
+            _set(TaskModel.expires_at, expiry(task, history_days)),
         ],
         [JobModel.running.add(-1), *streak],
         saw,
@@ -117,7 +128,7 @@ def requeue_task(
             TaskModel.message.set(task.message or ""),
             TaskModel.logs.set(log_maps(task.logs)),
             TaskModel.progress.set(task.progress),
-            TaskModel.resume.set(resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
+            _set(TaskModel.resume, resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
             TaskModel.queued.set(HELD if held else QUEUED),
             TaskModel.due_at.set(not_before),
         ],
@@ -137,7 +148,7 @@ def pause_task(task: Task, by: str, saw: Saw | None = None) -> Freed:
             TaskModel.message.set(task.message),
             TaskModel.progress.set(task.progress),
             TaskModel.logs.set(log_maps(task.logs)),
-            TaskModel.resume.set(resume_bytes(task.resume)),
+            _set(TaskModel.resume, resume_bytes(task.resume)),
             TaskModel.pause_requested_by.remove(),
         ],
         [JobModel.running.add(-1)],
@@ -202,13 +213,13 @@ def _end_unstarted(
     leaves the active and queued indexes and starts its TTL."""
     actions = [
         TaskModel.status.set(task.status.value),
-        TaskModel.ended_at.set(task.ended_at),
-        TaskModel.message.set(task.message),
+        _set(TaskModel.ended_at, task.ended_at),
+        _set(TaskModel.message, task.message),
         *(extra or []),
         TaskModel.active_job.remove(),
         TaskModel.queued.remove(),
         TaskModel.due_at.remove(),
-        TaskModel.expires_at.set(expiry(task, history_days)),
+        _set(TaskModel.expires_at, expiry(task, history_days)),
     ]
     return _transition(task, actions, TaskModel.status == expected.value, audit) is Outcome.DONE
 
