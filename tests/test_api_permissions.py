@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from jobdeck import jobs, store, system_jobs, tasks
-from jobdeck.access import Principal
-from jobdeck.domain import HookTrigger, JobKind
+from jobdeck import calendars, jobs, store, system_jobs, tasks
+from jobdeck.access import SYSTEM, Principal
+from jobdeck.domain import Calendar, CalendarRule, HookTrigger, JobKind
 from tests.support import Api, make_job
 
 WHO = ["anonymous", "bob", "alice", "admin"]  # in this order; alice owns alice-job (a user job)
@@ -17,6 +17,8 @@ BODY = {
     "schedule": {"expression": "0 * * * *"},
     "actions": [{"action": "log.message", "parameters": {"message": "hi"}}],
 }
+
+CALENDAR = {"mode": "only", "rules": [{"weekdays": ["MON-FRI"]}, {"hours": {"from": "08:00", "to": "18:00"}}]}
 
 # route template -> (method, path, body, statuses for WHO). The task id is filled in per test.
 MATRIX = {
@@ -71,6 +73,13 @@ MATRIX = {
     "GET /vocabulary": ("GET", "/vocabulary", None, [401, 200, 200, 200]),
     "GET /audit": ("GET", "/audit", None, [401, 403, 403, 200]),
     "GET /jobs/{job_id}/external-triggers": ("GET", "/jobs/alice-job/external-triggers", None, [401, 404, 200, 200]),
+    # calendars: admins write them, anyone signed in reads them
+    "GET /calendars": ("GET", "/calendars", None, [401, 200, 200, 200]),
+    "POST /calendars": ("POST", "/calendars", CALENDAR | {"name": "new-cal"}, [401, 403, 403, 201]),
+    "GET /calendars/{name}": ("GET", "/calendars/office", None, [401, 200, 200, 200]),
+    "PUT /calendars/{name}": ("PUT", "/calendars/office", CALENDAR | {"version": 1}, [401, 403, 403, 200]),
+    "DELETE /calendars/{name}": ("DELETE", "/calendars/office", None, [401, 403, 403, 204]),
+    "GET /calendars/{name}/preview": ("GET", "/calendars/office/preview", None, [401, 200, 200, 200]),
     # any signed-in user may call a hook that is not admins-only
     "POST /hooks/{slug}": ("POST", "/hooks/alice-hook", {"note": "hi"}, [401, 202, 202, 202]),
 }
@@ -98,6 +107,7 @@ def world(aws):
         make_job("alice-job", "0 * * * *", owner="alice", kind=JobKind.USER, hooks=[HookTrigger("alice-hook")])
     )
     jobs.create(make_job("alice-custom", None, owner="alice"))
+    calendars.create(Calendar("office", rules=[CalendarRule(weekdays=["SAT", "SUN"])]), SYSTEM)
     return {
         "task": tasks.run_now("alice-job").id,
         "custom_task": tasks.run_now("alice-custom").id,

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from jobdeck import actions, audit, misfire, parameters, schedules, store, webhooks
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
 from jobdeck.config import Settings
-from jobdeck.domain import ActionStep, EventSource, Job, JobKind, Page
+from jobdeck.domain import ActionStep, EventSource, Job, JobKind, Page, ScheduleSpec
 from jobdeck.errors import Conflict, InvalidJob
+from jobdeck.firing import MAX_JITTER_SECONDS
 
 MAX_ACTIONS = 50
 MAX_CONCURRENCY = 1000
@@ -23,7 +24,7 @@ def validate(job: Job) -> None:
     if not job.id or not job.label:
         raise InvalidJob("id" if not job.id else "label", "must not be empty")
     if job.schedule is not None:
-        schedules.parse(job.schedule.expression, job.schedule.timezone)
+        _check_schedule(job.schedule)
     if job.max_concurrency is not None and not 1 <= job.max_concurrency <= MAX_CONCURRENCY:
         raise InvalidJob("max_concurrency", f"between 1 and {MAX_CONCURRENCY}")
     if not 1 <= job.retry.max_attempts <= MAX_ATTEMPTS:
@@ -41,6 +42,21 @@ def validate(job: Job) -> None:
             raise InvalidJob("notify.webhook", str(exc)) from None
         except webhooks.WebhookFailed:
             pass  # its name does not resolve now; the check when sending is the one that counts
+
+
+def _check_schedule(spec: ScheduleSpec) -> None:
+    schedules.parse(spec.expression, spec.timezone)
+    if spec.start is not None and spec.end is not None and spec.end <= spec.start:
+        raise InvalidJob("schedule.end", "must be after schedule.start")
+    if not 0 <= spec.jitter_seconds <= MAX_JITTER_SECONDS:
+        raise InvalidJob("schedule.jitter_seconds", f"between 0 and {MAX_JITTER_SECONDS}")
+    if len(set(spec.calendars)) != len(spec.calendars):
+        raise InvalidJob("schedule.calendars", "a calendar is listed twice")
+    if spec.calendars:
+        known = store.get_calendars(spec.calendars)
+        missing = [name for name in spec.calendars if name not in known]
+        if missing:
+            raise InvalidJob("schedule.calendars", f"no calendar {', '.join(map(repr, missing))} (GET /calendars)")
 
 
 def _check_steps(name: str, steps: list[ActionStep]) -> None:

@@ -80,7 +80,7 @@ class Enqueue:
         may be written nonetheless: if they are there, they are sent (a duplicate message is
         harmless, a task starts once); False when another tick claimed the slots first."""
         try:
-            claimed = store.claim_slots(claim.job, claim.tasks, claim.next_fire_at)
+            claimed = store.claim_slots(claim.job, claim.tasks, claim.next_fire_at, claim.passed)
         except Exception:
             logger.warning("could not claim job", extra={"job_id": claim.job.id}, exc_info=True)
             if not (claim.tasks and _written(claim)):

@@ -91,6 +91,11 @@ class ScheduleOut(Schema):
     misfire: Misfire
     grace_seconds: int
     catch_up_seconds: int
+    start: datetime | None
+    end: datetime | None
+    max_runs: int | None
+    jitter_seconds: int
+    calendars: list[str]
 
 
 class TaskSummaryOut(Schema):
@@ -275,8 +280,9 @@ class BulkOut(Schema):
 
 
 class FireTime(Schema):
-    utc: datetime
+    utc: datetime = Field(description="when the run starts: its slot, plus the slot's jitter")
     local: datetime = Field(description="the same instant in the schedule's time zone")
+    slot: datetime = Field(description="the slot (fire time of the expression) it runs for")
 
 
 class PreviewOut(Schema):

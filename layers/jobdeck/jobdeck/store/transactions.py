@@ -13,10 +13,20 @@ from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, ShareModel, SubscriptionModel, TaskModel
+from jobdeck.store.models import (
+    REGION,
+    AuditModel,
+    CalendarModel,
+    JobModel,
+    NodeModel,
+    ShareModel,
+    SkippedSlotModel,
+    SubscriptionModel,
+    TaskModel,
+)
 
 _connection: Connection | None = None
-MODELS = (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel)
+MODELS = (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel, CalendarModel, SkippedSlotModel)
 _POOLS = {model: model.Meta.max_pool_connections for model in MODELS}  # PynamoDB's, until connect() says otherwise
 
 # DynamoDB refused the whole transaction for now (nothing was written): it is sent again after a
