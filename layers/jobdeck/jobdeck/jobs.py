@@ -110,7 +110,8 @@ def create(job: Job, who: Principal = SYSTEM, now: datetime | None = None) -> Jo
     job.created_at = job.updated_at = now
     job.version, job.runs_fired, job.last_task = 1, 0, None
     job.next_fire_at = misfire.first_fire(job, now) if job.enabled else None
-    store.create_job(job, audit.entry(who, "job.create", job.id, None, 1))
+    # `enabled` in the entry: the slots listing reads from the trail when the job was off.
+    store.create_job(job, audit.entry(who, "job.create", job.id, None, 1, enabled=job.enabled))
     return job
 
 
@@ -159,7 +160,7 @@ def replace(job_id: str, new: Job, expected_version: int, who: Principal, now: d
     updated.next_fire_at = (
         (misfire.first_fire(updated, now) if updated.enabled else None) if rescheduled else current.next_fire_at
     )
-    entry = audit.entry(who, "job.replace", job_id, expected_version, updated.version)
+    entry = audit.entry(who, "job.replace", job_id, expected_version, updated.version, enabled=updated.enabled)
     store.save_job(updated, expected_version, entry, previous=current)
     return updated
 

@@ -62,6 +62,13 @@ class Enqueue:
         store.create_job(job, audit, task)
         self._queue([Message.of(task)])
 
+    def move(self, job: Job, slot: datetime, task: Task, audit: AuditEntry) -> None:
+        """One upcoming slot's task, made now for the time it was moved to; held (the tick sends
+        it when it comes due) when that is further ahead than SQS can delay."""
+        store.move_slot(job, slot, task, audit)
+        if run_queue.within_reach(task.scheduled_for, self.now) or not store.hold(task):
+            self._queue([Message.of(task)])
+
     def claim(self, claims: Sequence[store.Claim]) -> bool | None:
         """The tick's claims of due slots in one transaction, all or none: True when claimed (their
         tasks go out), False when refused (one lost its race: nothing was written), None when not

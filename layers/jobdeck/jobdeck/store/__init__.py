@@ -36,6 +36,7 @@ from jobdeck.store.runs import (
     suspend_job,
 )
 from jobdeck.store.skipped_slots import skipped_slots
+from jobdeck.store.slot_changes import move_slot, skip_slot, unskip_slot
 from jobdeck.store.tasks import (
     active_tasks,
     existing_tasks,
@@ -48,6 +49,7 @@ from jobdeck.store.tasks import (
     save_progress,
     stale_queued,
     task_page,
+    tasks_between,
     unhold,
 )
 from jobdeck.store.transactions import connect, reset
@@ -83,6 +85,7 @@ __all__ = [
     "list_calendars",
     "list_jobs",
     "list_tasks",
+    "move_slot",
     "park",
     "pause_task",
     "prune_history",
@@ -96,6 +99,7 @@ __all__ = [
     "save_calendar",
     "save_job",
     "save_progress",
+    "skip_slot",
     "skipped_slots",
     "stale_queued",
     "start_task",
@@ -103,5 +107,7 @@ __all__ = [
     "subscribers",
     "suspend_job",
     "task_page",
+    "tasks_between",
     "unhold",
+    "unskip_slot",
 ]
