@@ -89,6 +89,7 @@ MATRIX = {
         {"to": "{move_to}"},
         [401, 404, 403, 202],
     ),
+    "GET /timeline": ("GET", "/timeline", None, [401, 200, 200, 200]),
     # calendars: admins write them, anyone signed in reads them
     "GET /calendars": ("GET", "/calendars", None, [401, 200, 200, 200]),
     "POST /calendars": ("POST", "/calendars", CALENDAR | {"name": "new-cal"}, [401, 403, 403, 201]),

@@ -42,3 +42,22 @@ class SlotList(Schema):
 
 class MoveIn(Strict):
     to: AwareDatetime = Field(description="when the slot runs instead, with its offset (at most 7 days ahead)")
+
+
+class TimelineRun(Schema):
+    job_id: str
+    label: str
+    slot: datetime
+    starts: datetime = Field(description="its slot plus its jitter, or where it was moved")
+
+
+class MinuteCount(Schema):
+    minute: datetime
+    count: int
+
+
+class TimelineOut(Schema):
+    runs: list[TimelineRun] = Field(description="every enabled scheduled job's runs in the range, by start")
+    per_minute: list[MinuteCount] = Field(description="runs starting in each minute that has any, in time order")
+    busiest: list[MinuteCount] = Field(description="the minutes where most runs start (two at least), most first")
+    truncated: bool = Field(description="more than 20,000 runs: the range was cut short")
