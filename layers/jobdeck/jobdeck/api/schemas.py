@@ -111,6 +111,11 @@ class TaskSummaryOut(Schema):
         return cls(**vars(summary))
 
 
+class MovedSlot(Schema):
+    slot: datetime
+    to: datetime
+
+
 class JobOut(Schema):
     id: str
     label: str
@@ -146,6 +151,8 @@ class JobOut(Schema):
     origin: str | None = Field(
         description="the file of a job kept as code (jobs/*.yaml), which each deploy installs again if it changed"
     )
+    skipped_slots: list[datetime] = Field(description="upcoming slots someone skipped (POST .../slots/{slot}/skip)")
+    moved_slots: list[MovedSlot] = Field(description="upcoming slots moved to another time, and when they run")
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -192,6 +199,8 @@ class JobOut(Schema):
             failures_in_row=job.failures_in_row,
             paused_reason=job.paused_reason,
             origin=job.origin,
+            skipped_slots=job.skipped_slots,
+            moved_slots=[MovedSlot(slot=slot, to=to) for slot, to in sorted(job.moved_slots.items())],
         )
 
 
