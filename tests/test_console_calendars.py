@@ -114,6 +114,16 @@ def test_skip_and_undo_from_the_job_page(console):
     actions = [e["action"] for e in console.api("GET", "/audit?job_id=hourly-report")["items"]]
     assert actions[:2] == ["slot.unskip", "slot.skip"]
 
+    # Move the second run half an hour later (the dialog's first offer)
+    second = runs.nth(1).get_attribute("data-slot")
+    page.locator("#move-1").click()
+    page.locator("#move-ok").click()
+    moved = page.locator(f'#next-runs li[data-slot="{second}"]')
+    expect(moved).to_contain_text("moved to")
+    task = console.api("GET", "/audit?job_id=hourly-report")["items"][0]
+    assert task["action"] == "slot.move" and task["detail"]["slot"].startswith(second[:19])
+    console.screenshots("console-job-move")
+
 
 def test_skipped_slots_are_in_the_history_with_their_reason(console):
     console.api(

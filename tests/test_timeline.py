@@ -45,3 +45,12 @@ def test_a_user_sees_their_own_jobs_on_it(aws):
 def test_more_than_seven_days_is_refused_naming_the_field(aws):
     reply = Api()("GET", "/timeline", query={"from": "2030-01-01T00:00:00Z", "to": "2030-01-08T00:00:01Z"})
     assert (reply.status, reply.json()["errors"][0]["field"]) == (422, "query.to")
+
+
+def test_a_range_with_too_many_runs_is_cut_short_and_says_so(aws, monkeypatch):
+    from jobdeck import timeline
+
+    monkeypatch.setattr(timeline, "MAX_RUNS", 5)
+    jobs.create(make_job("busy", "* * * * *"), now=at("2030-01-01T00:00:00Z"))
+    body = Api()("GET", "/timeline", query={"from": "2030-01-02T00:00:00Z", "to": "2030-01-02T01:00:00Z"}).json()
+    assert body["truncated"] and len(body["runs"]) == 5

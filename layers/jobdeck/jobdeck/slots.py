@@ -67,15 +67,14 @@ def account(
     firing = Firing(job, calendars.known(job.schedule.calendars))
     slots = _expression_slots(firing, max(start, job.created_at - _TINY), end)
     past_end = min(end, now)
-    tasks = {task.id: task for task in store.tasks_between(job.id, start, past_end)} if start < now else {}
+    # Slots to come can have their task too: claimed in the tick's minute ahead, or moved.
+    tasks = {task.id: task for task in store.tasks_between(job.id, start, end)}
     records = store.skipped_slots(job.id, start, past_end, _RECORD_REACH) if start < now else []
     periods = _off_periods(job, start) if start < now else []
     left = None if firing.max_runs is None else max(0, firing.max_runs - job.runs_fired)
     out = []
     for slot in slots:
         task = tasks.get(slot_task_id(job.id, slot)) or tasks.get(_backfill_id(job.id, slot))
-        if task is None and slot >= now:
-            task = store.get_task(job.id, slot_task_id(job.id, slot)) if slot in job.moved_slots else None
         if task is not None:
             out.append(_of_task(slot, task))
         elif slot < now and (job.next_fire_at is None or slot < job.next_fire_at):

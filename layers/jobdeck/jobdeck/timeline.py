@@ -50,24 +50,29 @@ def runs(start: datetime, end: datetime, who: Principal) -> Timeline:
     known = calendars.known({name for job in jobs if job.schedule for name in job.schedule.calendars})
     timeline = Timeline()
     for job in sorted(jobs, key=lambda j: j.id):
-        for slot, starts in _fired(Firing(job, known), start, end):
-            if len(timeline.runs) == MAX_RUNS:
-                timeline.truncated = True
-                break
+        room = MAX_RUNS - len(timeline.runs)
+        fired = _fired(Firing(job, known), start, end, room + 1)
+        if len(fired) > room:
+            timeline.truncated = True
+            fired = fired[:room]
+        for slot, starts in fired:
             timeline.runs.append(Run(job, slot, starts))
             timeline.per_minute[starts.replace(second=0, microsecond=0)] += 1
+        if timeline.truncated:
+            break
     timeline.runs.sort(key=lambda run: (run.starts, run.job.id))
     return timeline
 
 
-def _fired(firing: Firing, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """(slot, start) of the runs that start in [start, end): a slot up to the jitter before counts."""
+def _fired(firing: Firing, start: datetime, end: datetime, most: int) -> list[tuple[datetime, datetime]]:
+    """(slot, start) of the runs that start in [start, end), `most` at most: a slot up to the
+    jitter before the range counts."""
     job = firing.job
     left = None if firing.max_runs is None else max(0, firing.max_runs - job.runs_fired)
     found: list[tuple[datetime, datetime]] = []
     since = start - timedelta(seconds=firing.spec.jitter_seconds)
     slot = firing.next_slot(since - timedelta(microseconds=1))
-    while slot is not None and slot < end and (left is None or left > 0):
+    while slot is not None and slot < end and (left is None or left > 0) and len(found) < most:
         if firing.left_out(slot) is None:
             starts = firing.starts(slot)
             if left is not None:

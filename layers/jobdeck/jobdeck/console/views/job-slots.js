@@ -1,9 +1,10 @@
 // A job's next runs on its page, from GET /jobs/{id}/slots up to its fifth run to come: each run
-// with Skip for admins (POST /jobs/{id}/slots/{slot}/skip), a skipped one struck through with why
+// with Skip and Move for admins (POST /jobs/{id}/slots/{slot}/skip), a skipped one struck through with why
 // (and Undo when someone skipped it), a claimed one as queued.
 
 import { api } from "../api.js";
 import { isAdmin } from "../auth.js";
+import { moveDialog } from "../dialogs/move-run.js";
 import { enc, h } from "../lib/dom.js";
 import { say } from "../lib/notice.js";
 import { absolute, wallTime } from "../lib/time.js";
@@ -59,6 +60,7 @@ export function nextRuns(job, slots, changed) {
         { "data-slot": slot.slot, class: "upcoming" },
         when,
         admin && button(`skip-${i}`, `Skip the run of ${wallTime(slot.local)}`, "Skip", act("POST", slot.slot, `Skipped the run of ${absolute(slot.slot)}.`)),
+        admin && button(`move-${i}`, `Move the run of ${wallTime(slot.local)}`, "Move", () => moveDialog(job, slot.slot, changed)),
       );
     }
     if (slot.state === "skipped") {
@@ -71,7 +73,10 @@ export function nextRuns(job, slots, changed) {
         manual && admin && button(`unskip-${slot.slot}`, `Undo the skip of ${wallTime(slot.local)}`, "Undo", act("DELETE", slot.slot, `The run of ${absolute(slot.slot)} will run again.`)),
       );
     }
-    return h("li", { "data-slot": slot.slot, class: slot.state }, when, h("span", { class: "muted" }, ` ${slot.state}`));
+    // Claimed already, or moved: its task is there (a moved one starts at its new time).
+    const moved = job.moved_slots.some((m) => Date.parse(m.slot) === Date.parse(slot.slot));
+    const text = moved ? ` moved to ${absolute(slot.starts)}` : ` ${slot.state}`;
+    return h("li", { "data-slot": slot.slot, class: slot.state }, when, h("span", { class: "muted" }, text));
   });
   if (!rows.length) return h("span", { class: "muted" }, "no more runs");
   return h("ul", { class: "next-runs slots", id: "next-runs" }, rows);
