@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 
-from jobdeck import calendars, jobs, runner, store, tasks
+from jobdeck import calendars, jobs, runner, slots, store, tasks
 from jobdeck import run_queue as messages
+from jobdeck import tick as tick_module
 from jobdeck.access import SYSTEM
 from jobdeck.domain import ActionStep, Calendar, CalendarRule, Overlap, TaskStatus, slot_task_id
 from jobdeck.tick import tick
@@ -172,3 +175,39 @@ def test_move_runs_that_one_slot_at_another_time_instead(day, run_queue):
     assert entry["action"] == "slot.move" and entry["detail"]["to"] == "2027-01-04T16:20:00+00:00"
     again = day("POST", f"/jobs/hourly/slots/{_at('16:00').isoformat()}/move", {"to": "2027-01-04T16:40:00Z"})
     assert again.status == 409
+
+
+def test_a_claim_planned_before_a_skip_is_refused_and_planned_again(aws, run_queue):
+    """The tick reads the job, someone skips its next slot, the tick claims: the claim must not run
+    the slot the skip was for (it is conditioned on the job's count of slot changes)."""
+    with time_machine.travel(_at("08:30"), tick=False) as clock:
+        jobs.create(make_job("raced", "0 * * * *"))
+        clock.move_to(_at("08:59:30"))
+        read_by_tick = store.get_job("raced")
+        slots.skip("raced", _at("09:00"), SYSTEM)
+        task = tick_module.scheduled_task(read_by_tick, _at("09:00"), _at("08:59:30"))
+        assert not store.claim_slots(read_by_tick, [task], _at("10:00"))
+        tick()  # reads the job again: the slot is passed, as skipped
+    assert store.list_tasks("raced") == []
+    [record] = store.skipped_slots("raced", _at("09:00"), _at("09:01"), timedelta(0))
+    assert record.reason == "manual"
+    assert store.get_job("raced").skipped_slots == []  # passed: no longer kept on the job
+
+
+def test_a_calendar_edit_counts_from_the_next_slot(aws):
+    api = Api()
+    api("POST", "/calendars", {"name": "quiet", "rules": [{"dates": ["2030-01-02"]}]})
+    job = make_job("daily", "0 9 * * *")
+    assert job.schedule is not None
+    job.schedule.calendars = ["quiet"]
+    jobs.create(job, now=at("2029-12-01T00:00:00Z"))
+    query = {"from": "2030-01-01T00:00:00Z", "to": "2030-01-05T00:00:00Z"}
+    before = [s["state"] for s in api("GET", "/jobs/daily/slots", query=query).json()["items"]]
+    version = api("GET", "/calendars/quiet").json()["version"]
+    edit = {"rules": [{"dates": ["2030-01-02..2030-01-03"]}], "version": version}
+    assert api("PUT", "/calendars/quiet", edit).status == 200
+    after = [s["state"] for s in api("GET", "/jobs/daily/slots", query=query).json()["items"]]
+    assert (before, after) == (
+        ["upcoming", "skipped", "upcoming", "upcoming"],
+        ["upcoming", "skipped", "skipped", "upcoming"],
+    )

@@ -10,6 +10,8 @@ is enabled.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -70,7 +72,8 @@ def account(
     # Slots to come can have their task too: claimed in the tick's minute ahead, or moved.
     tasks = {task.id: task for task in store.tasks_between(job.id, start, end)}
     records = store.skipped_slots(job.id, start, past_end, _RECORD_REACH) if start < now else []
-    periods = _off_periods(job, start) if start < now else []
+    # The audit trail is read only when a past slot has neither a task nor a record to tell it.
+    periods = functools.cache(lambda: _off_periods(job, start))
     left = None if firing.max_runs is None else max(0, firing.max_runs - job.runs_fired)
     out = []
     for slot in slots:
@@ -109,14 +112,16 @@ def _of_task(slot: datetime, task: Task) -> SlotAccount:
     return SlotAccount(slot, state, reason, task.id, task.scheduled_for)
 
 
-def _past(job: Job, firing: Firing, slot: datetime, records: list[SkippedSlot], periods: list[_Off]) -> SlotAccount:
+def _past(
+    job: Job, firing: Firing, slot: datetime, records: list[SkippedSlot], periods: Callable[[], list[_Off]]
+) -> SlotAccount:
     for record in records:
         if record.slot == slot or (record.until is not None and record.slot <= slot < record.until):
             late = record.late_seconds
             if record.until is not None and late is not None:  # a range: this slot's own lateness
                 late = (record.recorded_at - slot).total_seconds()
             return SlotAccount(slot, SlotState.SKIPPED, record.reason, late_seconds=late)
-    for period in periods:
+    for period in periods():
         if period.start <= slot < period.end:
             return SlotAccount(slot, SlotState.SKIPPED, period.reason)
     bound = firing.bound(slot)
