@@ -40,7 +40,8 @@ def test_the_api_page_curl_examples_work_against_the_local_stack(stack):
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr + result.stdout
     replies = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    listed, created, preview, run, backfilled, history, disabled, enabled, cleared, trail = replies
+    listed, created, preview, run, backfilled, history, disabled, enabled, cleared, trail, *slots_and_more = replies
+    calendar, covered, slots, timeline = slots_and_more
     assert {"purge-recycle-bin", "prune-task-history"} <= {j["id"] for j in listed["items"]}
     assert created["id"] == "tidy-tmp" and created["kind"] == "custom"
     assert len(preview["next"]) == 5
@@ -57,3 +58,8 @@ def test_the_api_page_curl_examples_work_against_the_local_stack(stack):
         "job.disable",
         "job.enable",
     }
+    assert calendar["name"] == "holidays-fr" and calendar["version"] == 1
+    assert [(d["date"], d["all_day"]) for d in covered["days"]] == [("2026-12-25", True)]
+    assert [s["state"] for s in slots["items"]] == ["upcoming"]  # the night to come; it was made today
+    assert "tidy-tmp" in {r["job_id"] for r in timeline["runs"]}  # its night, within the day ahead
+    assert sum(m["count"] for m in timeline["per_minute"]) == len(timeline["runs"])

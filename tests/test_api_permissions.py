@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobdeck import jobs, store, system_jobs, tasks
-from jobdeck.access import Principal
-from jobdeck.domain import HookTrigger, JobKind
+from jobdeck import calendars, jobs, slots, store, system_jobs, tasks
+from jobdeck.access import SYSTEM, Principal
+from jobdeck.domain import Calendar, CalendarRule, HookTrigger, JobKind
 from tests.support import Api, make_job
 
 WHO = ["anonymous", "bob", "alice", "admin"]  # in this order; alice owns alice-job (a user job)
@@ -17,6 +18,8 @@ BODY = {
     "schedule": {"expression": "0 * * * *"},
     "actions": [{"action": "log.message", "parameters": {"message": "hi"}}],
 }
+
+CALENDAR = {"mode": "only", "rules": [{"weekdays": ["MON-FRI"]}, {"hours": {"from": "08:00", "to": "18:00"}}]}
 
 # route template -> (method, path, body, statuses for WHO). The task id is filled in per test.
 MATRIX = {
@@ -71,6 +74,29 @@ MATRIX = {
     "GET /vocabulary": ("GET", "/vocabulary", None, [401, 200, 200, 200]),
     "GET /audit": ("GET", "/audit", None, [401, 403, 403, 200]),
     "GET /jobs/{job_id}/external-triggers": ("GET", "/jobs/alice-job/external-triggers", None, [401, 404, 200, 200]),
+    # slots: the owner may read them; skipping and moving runs is for admins
+    "GET /jobs/{job_id}/slots": ("GET", "/jobs/alice-job/slots", None, [401, 404, 200, 200]),
+    "POST /jobs/{job_id}/slots/{slot}/skip": ("POST", "/jobs/alice-job/slots/{slot}/skip", None, [401, 404, 403, 200]),
+    "DELETE /jobs/{job_id}/slots/{slot}/skip": (
+        "DELETE",
+        "/jobs/alice-job/slots/{skipped_slot}/skip",
+        None,
+        [401, 404, 403, 200],
+    ),
+    "POST /jobs/{job_id}/slots/{slot}/move": (
+        "POST",
+        "/jobs/alice-job/slots/{slot}/move",
+        {"to": "{move_to}"},
+        [401, 404, 403, 202],
+    ),
+    "GET /timeline": ("GET", "/timeline", None, [401, 200, 200, 200]),
+    # calendars: admins write them, anyone signed in reads them
+    "GET /calendars": ("GET", "/calendars", None, [401, 200, 200, 200]),
+    "POST /calendars": ("POST", "/calendars", CALENDAR | {"name": "new-cal"}, [401, 403, 403, 201]),
+    "GET /calendars/{name}": ("GET", "/calendars/office", None, [401, 200, 200, 200]),
+    "PUT /calendars/{name}": ("PUT", "/calendars/office", CALENDAR | {"version": 1}, [401, 403, 403, 200]),
+    "DELETE /calendars/{name}": ("DELETE", "/calendars/office", None, [401, 403, 403, 204]),
+    "GET /calendars/{name}/preview": ("GET", "/calendars/office/preview", None, [401, 200, 200, 200]),
     # any signed-in user may call a hook that is not admins-only
     "POST /hooks/{slug}": ("POST", "/hooks/alice-hook", {"note": "hi"}, [401, 202, 202, 202]),
 }
@@ -98,7 +124,14 @@ def world(aws):
         make_job("alice-job", "0 * * * *", owner="alice", kind=JobKind.USER, hooks=[HookTrigger("alice-hook")])
     )
     jobs.create(make_job("alice-custom", None, owner="alice"))
+    calendars.create(Calendar("office", rules=[CalendarRule(weekdays=["SAT", "SUN"])]), SYSTEM)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    skipped = (hour + timedelta(hours=3)).isoformat()
+    slots.skip("alice-job", hour + timedelta(hours=3), SYSTEM)
     return {
+        "slot": (hour + timedelta(hours=2)).isoformat(),
+        "skipped_slot": skipped,
+        "move_to": (hour + timedelta(hours=2, minutes=10)).isoformat(),
         "task": tasks.run_now("alice-job").id,
         "custom_task": tasks.run_now("alice-custom").id,
         "api": Api(),
@@ -109,6 +142,8 @@ def world(aws):
 def test_each_route_answers_each_kind_of_caller_as_documented(world, route):
     method, path, body, expected = {**MATRIX, **CUSTOM, **PUBLIC}[route]
     path, query = path.format(**world).partition("?")[::2]
+    if body and "to" in body:
+        body = {"to": body["to"].format(**world)}
     got = []
     for who in WHO:
         reply = world["api"](

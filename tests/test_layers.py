@@ -9,7 +9,19 @@ from pathlib import Path
 import jobdeck
 
 PACKAGE = Path(jobdeck.__file__).parent
-OPERATIONS = {"routing", "runner", "tick", "tasks", "jobs", "user_jobs", "jobs_as_code", "system_jobs"}
+OPERATIONS = {
+    "routing",
+    "runner",
+    "tick",
+    "tasks",
+    "jobs",
+    "user_jobs",
+    "jobs_as_code",
+    "system_jobs",
+    "calendars",
+    "slots",
+    "timeline",
+}
 
 
 def _modules() -> dict[str, set[str]]:

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from pynamodb.attributes import TTLAttribute
 
-from jobdeck.store.models import AuditModel, JobModel, NodeModel, ShareModel, SubscriptionModel, TaskModel
+from jobdeck.store.models import (
+    AuditModel,
+    CalendarModel,
+    JobModel,
+    NodeModel,
+    ShareModel,
+    SkippedSlotModel,
+    SubscriptionModel,
+    TaskModel,
+)
 from jobdeck_local import template
 from jobdeck_local.lambda_runtime import load_handler
 
@@ -21,6 +30,8 @@ TABLES = {
     "SubscriptionsTable": SubscriptionModel,
     "NodesTable": NodeModel,
     "SharesTable": ShareModel,
+    "CalendarsTable": CalendarModel,
+    "SkippedSlotsTable": SkippedSlotModel,
 }
 
 

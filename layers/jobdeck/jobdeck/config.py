@@ -26,6 +26,8 @@ class Settings:
     subscriptions_table: str = "jobdeck-subscriptionstable"
     nodes_table: str = "jobdeck-nodestable"
     shares_table: str = "jobdeck-sharestable"
+    calendars_table: str = "jobdeck-calendarstable"
+    skipped_slots_table: str = "jobdeck-skippedslotstable"
     event_source: str = "jobdeck.custom"  # the EventBridge source of the custom events jobs subscribe to
     # Where a user's jobs may act, `{username}` filled in (JOBDECK_USER_PREFIXES, comma-separated).
     user_prefixes: tuple[str, ...] = ("home/{username}/",)
@@ -53,6 +55,8 @@ class Settings:
             subscriptions_table=env("JOBDECK_SUBSCRIPTIONS_TABLE", cls.subscriptions_table),
             nodes_table=env("JOBDECK_NODES_TABLE", cls.nodes_table),
             shares_table=env("JOBDECK_SHARES_TABLE", cls.shares_table),
+            calendars_table=env("JOBDECK_CALENDARS_TABLE", cls.calendars_table),
+            skipped_slots_table=env("JOBDECK_SKIPPED_SLOTS_TABLE", cls.skipped_slots_table),
             event_source=env("JOBDECK_EVENT_SOURCE", cls.event_source),
             user_prefixes=_listed(env("JOBDECK_USER_PREFIXES", "")) or cls.user_prefixes,
             user_job_days=int(env("JOBDECK_USER_JOB_DAYS", "7")),

@@ -96,6 +96,91 @@ class TriggerType(StrEnum):
     """POST /jobs/{id}/backfill: a past slot run on request."""
 
 
+class CalendarMode(StrEnum):
+    """How a calendar judges a job's slots, on the days and hours its rules name (in its own zone)."""
+
+    EXCLUDE = "exclude"
+    """No run on the days and hours it names (holidays, a maintenance window)."""
+    ONLY = "only"
+    """Runs only on the days and hours it names (working days, office hours)."""
+
+
+class SlotState(StrEnum):
+    """What became of a slot (a fire time of a job's schedule), as GET /jobs/{id}/slots says it."""
+
+    RAN = "ran"
+    """Its task ran and ended (FINISHED, ERROR or INTERRUPTED)."""
+    QUEUED = "queued"
+    """Its task waits: for its start (after its jitter, or moved), its message or a free seat."""
+    RUNNING = "running"
+    """Its task runs now, or was paused by someone."""
+    SKIPPED = "skipped"
+    """It did not run, or will not: the reason says why."""
+    UPCOMING = "upcoming"
+    """It is still to come and nothing stops it."""
+
+
+class SkipReason(StrEnum):
+    """Why a slot did not fire, or will not (`calendar:<name>` names the calendar)."""
+
+    DISABLED = "disabled"
+    """The job was disabled then."""
+    PAUSED_AFTER_FAILURES = "paused_after_failures"
+    """The scheduler had suspended the job after failed runs in a row."""
+    CALENDAR = "calendar"
+    """A calendar of the job left it out (an `exclude` one named it, or an `only` one did not)."""
+    MISFIRE = "misfire"
+    """The tick came too late for it (the stack was down, or a tick was late), past what the misfire
+    policy runs; `late_seconds` says how late."""
+    OVERLAP = "overlap"
+    """Its task ended SKIPPED: the job's overlap policy found every seat taken."""
+    MANUAL = "manual"
+    """Someone skipped this one slot (POST /jobs/{id}/slots/{slot}/skip)."""
+    BEFORE_START = "before_start"
+    """It falls before the schedule's `start`."""
+    AFTER_END = "after_end"
+    """It falls at or after the schedule's `end`."""
+    MAX_RUNS = "max_runs"
+    """The schedule had fired its `max_runs` slots already."""
+
+
+@dataclass
+class CalendarRule:
+    """One rule of a calendar: the days and hours it names (one of the four is set)."""
+
+    dates: list[str] | None = None  # "2026-12-24", or a range "2027-01-01..2027-01-03" (both included)
+    weekdays: list[str] | None = None  # "SAT", or a range "MON-FRI"
+    yearly: list[str] | None = None  # "12-25": that day every year
+    hours: dict[str, str] | None = None  # {"from": "02:00", "to": "04:00"}: that window every day
+
+
+@dataclass
+class Calendar:
+    """Days and hours, by name, that jobs list in `schedule.calendars`."""
+
+    name: str
+    timezone: str = "UTC"
+    mode: CalendarMode = CalendarMode.EXCLUDE
+    rules: list[CalendarRule] = field(default_factory=list)
+    description: str = ""
+    version: int = 1
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class SkippedSlot:
+    """A slot the tick passed without running it, recorded as it did (calendar, misfire, manual).
+    `until` makes it a range: every slot of [slot, until) was passed for the same reason."""
+
+    job_id: str
+    slot: datetime
+    reason: str  # a SkipReason's value, or "calendar:<name>"
+    recorded_at: datetime
+    until: datetime | None = None
+    late_seconds: float | None = None  # misfire: how long after the slot the tick saw it
+
+
 SYSTEM_OWNER = "system"
 # S3 user metadata naming the job whose action wrote an object: the actions set it, and routing's loop
 # guard reads it so that a job does not start again on its own writes.
@@ -117,6 +202,18 @@ class ScheduleSpec:
     """How late a missed slot may still run under `skip`."""
     catch_up_seconds: int = 86_400
     """How far back `catch_up` looks, bounded so that downtime cannot flood the runner."""
+    start: datetime | None = None
+    """No slot before this instant."""
+    end: datetime | None = None
+    """No slot at or after this instant."""
+    max_runs: int | None = None
+    """The schedule ends once this many slots fired (counted from when the job was created)."""
+    jitter_seconds: int = 0
+    """Each run starts up to this many seconds after its slot: an offset derived from job and slot,
+    the same in every preview and run, that spreads a popular minute's load."""
+    calendars: list[str] = field(default_factory=list)
+    """Calendars by name: a slot fires when every `exclude` one lets it and every `only` one
+    includes it, each judged in its own time zone."""
 
 
 class ParameterType(StrEnum):
@@ -280,6 +377,11 @@ class Job:
     waiting: list[str] = field(default_factory=list)  # ids of QUEUED tasks waiting for a seat, oldest first
     failures_in_row: int = 0
     paused_reason: str | None = None  # why the scheduler suspended the job (after N failures in a row)
+    # Upcoming slots someone skipped, and those moved (slot -> when it runs instead); the tick drops
+    # each once it passes it. `slot_changes` counts these edits: a claim is conditioned on it.
+    skipped_slots: list[datetime] = field(default_factory=list)
+    moved_slots: dict[datetime, datetime] = field(default_factory=dict)
+    slot_changes: int = 0
 
     @property
     def concurrency_limit(self) -> int:

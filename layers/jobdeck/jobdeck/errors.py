@@ -23,6 +23,10 @@ class InvalidJob(JobdeckError, ValueError):
         self.reason = reason
 
 
+class InvalidCalendar(InvalidJob):
+    """A calendar that cannot be stored; `field` names where (`rules[0].dates[1]`)."""
+
+
 class InvalidCursor(JobdeckError, ValueError):
     """A page cursor this deployment did not hand out for that listing (made by hand, altered, or
     another listing's): refused before it reaches DynamoDB."""

@@ -5,9 +5,10 @@ installing jobs kept as code does not import the HTTP layer."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobdeck.domain import (
     ActionStep,
@@ -26,9 +27,12 @@ from jobdeck.domain import (
     RetryPolicy,
     ScheduleSpec,
 )
+from jobdeck.firing import MAX_JITTER_SECONDS
 from jobdeck.store import limits
 
 JOB_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+CALENDAR_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+MAX_CALENDARS = 10  # per job: each is read by the tick when the job is due
 
 
 def _storable[T](value: T) -> T:
@@ -63,6 +67,21 @@ class ScheduleIn(Strict):
     misfire: Misfire = Misfire.SKIP
     grace_seconds: int = Field(300, ge=0, le=86_400)
     catch_up_seconds: int = Field(86_400, ge=0, le=7 * 86_400)
+    start: AwareDatetime | None = Field(None, description="no slot before this instant (with its offset)")
+    end: AwareDatetime | None = Field(None, description="no slot at or after this instant (with its offset)")
+    max_runs: int | None = Field(None, ge=1, le=1_000_000, description="the schedule ends after this many slots fired")
+    jitter_seconds: int = Field(
+        0, ge=0, le=MAX_JITTER_SECONDS, description="each run starts up to this long after its slot, stable per slot"
+    )
+    calendars: list[Annotated[str, Field(pattern=CALENDAR_NAME)]] = Field(
+        default_factory=list, max_length=MAX_CALENDARS, description="GET /calendars: the days and hours slots fire"
+    )
+
+    def to_spec(self) -> ScheduleSpec:
+        fields = self.model_dump()
+        for bound in ("start", "end"):  # stored and compared in UTC, whatever offset they came with
+            fields[bound] = fields[bound].astimezone(UTC) if fields[bound] else None
+        return ScheduleSpec(**fields)
 
 
 class EventFilterIn(Strict):
@@ -183,7 +202,7 @@ class JobIn(Strict):
             kind=JobKind.CUSTOM,
             description=self.description,
             enabled=self.enabled,
-            schedule=ScheduleSpec(**self.schedule.model_dump()) if self.schedule else None,
+            schedule=self.schedule.to_spec() if self.schedule else None,
             events=[e.to_trigger() for e in self.events],
             hooks=[HookTrigger(**h.model_dump()) for h in self.hooks],
             actions=[a.to_step() for a in self.actions],

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from jobdeck import actions, audit, misfire, parameters, schedules, store, webhooks
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
 from jobdeck.config import Settings
-from jobdeck.domain import ActionStep, EventSource, Job, JobKind, Page
+from jobdeck.domain import ActionStep, EventSource, Job, JobKind, Page, ScheduleSpec
 from jobdeck.errors import Conflict, InvalidJob
+from jobdeck.firing import MAX_JITTER_SECONDS
 
 MAX_ACTIONS = 50
 MAX_CONCURRENCY = 1000
@@ -23,7 +24,7 @@ def validate(job: Job) -> None:
     if not job.id or not job.label:
         raise InvalidJob("id" if not job.id else "label", "must not be empty")
     if job.schedule is not None:
-        schedules.parse(job.schedule.expression, job.schedule.timezone)
+        _check_schedule(job.schedule)
     if job.max_concurrency is not None and not 1 <= job.max_concurrency <= MAX_CONCURRENCY:
         raise InvalidJob("max_concurrency", f"between 1 and {MAX_CONCURRENCY}")
     if not 1 <= job.retry.max_attempts <= MAX_ATTEMPTS:
@@ -41,6 +42,21 @@ def validate(job: Job) -> None:
             raise InvalidJob("notify.webhook", str(exc)) from None
         except webhooks.WebhookFailed:
             pass  # its name does not resolve now; the check when sending is the one that counts
+
+
+def _check_schedule(spec: ScheduleSpec) -> None:
+    schedules.parse(spec.expression, spec.timezone)
+    if spec.start is not None and spec.end is not None and spec.end <= spec.start:
+        raise InvalidJob("schedule.end", "must be after schedule.start")
+    if not 0 <= spec.jitter_seconds <= MAX_JITTER_SECONDS:
+        raise InvalidJob("schedule.jitter_seconds", f"between 0 and {MAX_JITTER_SECONDS}")
+    if len(set(spec.calendars)) != len(spec.calendars):
+        raise InvalidJob("schedule.calendars", "a calendar is listed twice")
+    if spec.calendars:
+        known = store.get_calendars(spec.calendars)
+        missing = [name for name in spec.calendars if name not in known]
+        if missing:
+            raise InvalidJob("schedule.calendars", f"no calendar {', '.join(map(repr, missing))} (GET /calendars)")
 
 
 def _check_steps(name: str, steps: list[ActionStep]) -> None:
@@ -94,7 +110,8 @@ def create(job: Job, who: Principal = SYSTEM, now: datetime | None = None) -> Jo
     job.created_at = job.updated_at = now
     job.version, job.runs_fired, job.last_task = 1, 0, None
     job.next_fire_at = misfire.first_fire(job, now) if job.enabled else None
-    store.create_job(job, audit.entry(who, "job.create", job.id, None, 1))
+    # `enabled` in the entry: the slots listing reads from the trail when the job was off.
+    store.create_job(job, audit.entry(who, "job.create", job.id, None, 1, enabled=job.enabled))
     return job
 
 
@@ -143,7 +160,7 @@ def replace(job_id: str, new: Job, expected_version: int, who: Principal, now: d
     updated.next_fire_at = (
         (misfire.first_fire(updated, now) if updated.enabled else None) if rescheduled else current.next_fire_at
     )
-    entry = audit.entry(who, "job.replace", job_id, expected_version, updated.version)
+    entry = audit.entry(who, "job.replace", job_id, expected_version, updated.version, enabled=updated.enabled)
     store.save_job(updated, expected_version, entry, previous=current)
     return updated
 

@@ -62,6 +62,13 @@ class Enqueue:
         store.create_job(job, audit, task)
         self._queue([Message.of(task)])
 
+    def move(self, job: Job, slot: datetime, task: Task, audit: AuditEntry) -> None:
+        """One upcoming slot's task, made now for the time it was moved to; held (the tick sends
+        it when it comes due) when that is further ahead than SQS can delay."""
+        store.move_slot(job, slot, task, audit)
+        if run_queue.within_reach(task.scheduled_for, self.now) or not store.hold(task):
+            self._queue([Message.of(task)])
+
     def claim(self, claims: Sequence[store.Claim]) -> bool | None:
         """The tick's claims of due slots in one transaction, all or none: True when claimed (their
         tasks go out), False when refused (one lost its race: nothing was written), None when not
@@ -80,7 +87,7 @@ class Enqueue:
         may be written nonetheless: if they are there, they are sent (a duplicate message is
         harmless, a task starts once); False when another tick claimed the slots first."""
         try:
-            claimed = store.claim_slots(claim.job, claim.tasks, claim.next_fire_at)
+            claimed = store.claim_slots(claim.job, claim.tasks, claim.next_fire_at, claim.passed)
         except Exception:
             logger.warning("could not claim job", extra={"job_id": claim.job.id}, exc_info=True)
             if not (claim.tasks and _written(claim)):

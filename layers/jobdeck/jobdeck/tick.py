@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from jobdeck import lifecycle, misfire, store, telemetry
+from jobdeck import firing, lifecycle, misfire, store, telemetry
 from jobdeck.config import Settings
-from jobdeck.domain import Job, Task, TaskStatus, TriggerInfo, TriggerType, slot_task_id
+from jobdeck.domain import Calendar, Job, Task, TaskStatus, TriggerInfo, TriggerType, slot_task_id
 
 logger = Logger()
 
@@ -83,12 +83,14 @@ class _Claims:
     def __init__(self, queue: lifecycle.Enqueue, report: TickReport) -> None:
         self.queue, self.report, self.now = queue, report, queue.now
         self.pending: list[tuple[store.Claim, misfire.Plan]] = []
+        self.calendars: dict[str, Calendar | None] = {}  # read once per tick, when a due job names them
 
     def add(self, job: Job) -> None:
         self.report.due += 1
         try:
-            plan = misfire.plan(job, self.now, self.now + LOOKAHEAD)
-            claim = store.Claim(job, [scheduled_task(job, slot, self.now) for slot in plan.run], plan.next_fire_at)
+            plan = misfire.plan(job, self.now, self.now + LOOKAHEAD, self._calendars(job))
+            tasks = [scheduled_task(job, slot, self.now) for slot in plan.run]
+            claim = store.Claim(job, tasks, plan.next_fire_at, plan.passed)
         except Exception:
             self.report.failed += 1
             logger.exception("tick could not plan job", extra={"job_id": job.id})
@@ -97,6 +99,14 @@ class _Claims:
         if self.pending and (len(self.pending) == CLAIMS_TOGETHER or items + claim.items > MAX_ITEMS):
             self.claim()
         self.pending.append((claim, plan))
+
+    def _calendars(self, job: Job) -> dict[str, Calendar]:
+        names = job.schedule.calendars if job.schedule else []
+        unread = [name for name in names if name not in self.calendars]
+        if unread:
+            found = store.get_calendars(unread)
+            self.calendars.update({name: found.get(name) for name in unread})
+        return {name: calendar for name in names if (calendar := self.calendars[name]) is not None}
 
     def claim(self) -> None:
         claims = [claim for claim, _ in self.pending]
@@ -122,13 +132,19 @@ class _Claims:
             logger.info("missed slots skipped", extra={"job_id": claim.job.id, "skipped": plan.skipped})
 
 
-def scheduled_task(job: Job, slot: datetime, now: datetime) -> Task:
+def scheduled_task(job: Job, slot: datetime, now: datetime, to: datetime | None = None) -> Task:
+    """The task of a slot: its id is the slot's, and it starts after the slot's jitter, or at `to`
+    (a slot moved there). `detail.slot` keeps the slot when the start differs from it."""
     assert job.schedule is not None
+    start = to or slot + firing.jitter(job.id, slot, job.schedule.jitter_seconds)
+    detail: dict[str, str] = {"expression": job.schedule.expression}
+    if start != slot:
+        detail["slot"] = slot.isoformat()
     return Task(
         job_id=job.id,
         id=slot_task_id(job.id, slot),
         status=TaskStatus.QUEUED,
-        trigger=TriggerInfo(TriggerType.SCHEDULE, detail={"expression": job.schedule.expression}),
+        trigger=TriggerInfo(TriggerType.SCHEDULE, detail=detail),
         created_at=now,
-        scheduled_for=slot,
+        scheduled_for=start,
     )

@@ -23,6 +23,9 @@ ENUMS: tuple[type[Enum], ...] = (
     domain.TaskStatus,
     domain.TriggerType,
     domain.JobKind,
+    domain.CalendarMode,
+    domain.SlotState,
+    domain.SkipReason,
 )
 POLICIES: tuple[type, ...] = (domain.ScheduleSpec, domain.RetryPolicy, domain.NotifyPolicy)
 

@@ -8,7 +8,19 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from jobdeck.api import bodies, catalog, console, hooks, jobs, tasks, user_jobs, vocabulary
+from jobdeck.api import (
+    bodies,
+    calendars,
+    catalog,
+    console,
+    hooks,
+    jobs,
+    slots,
+    tasks,
+    timeline,
+    user_jobs,
+    vocabulary,
+)
 from jobdeck.api.auth import Unauthorized
 from jobdeck.api.responses import InvalidParameter
 from jobdeck.api.schemas import ErrorOut, Problem
@@ -22,6 +34,9 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=bodi
 for router in (
     jobs.router,
     tasks.router,
+    calendars.router,
+    slots.router,
+    timeline.router,
     user_jobs.router,
     hooks.router,
     catalog.router,

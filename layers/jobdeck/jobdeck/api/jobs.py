@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import AwareDatetime
 
 from jobdeck import jobs, schedules
 from jobdeck.access import require_admin
@@ -26,8 +27,10 @@ from jobdeck.api.schemas import (
     PreviewOut,
     slug,
 )
-from jobdeck.domain import JobKind, new_task_id
+from jobdeck.calendars import known as store_calendars
+from jobdeck.domain import Calendar, Job, JobKind, ScheduleSpec, new_task_id
 from jobdeck.errors import InvalidSchedule, NotFound
+from jobdeck.firing import MAX_JITTER_SECONDS, Firing
 
 router = Router()
 
@@ -140,45 +143,65 @@ def _bulk(ids: list[str], enabled: bool) -> BulkOut:
 @router.get(
     "/jobs/<job_id>/schedule/preview",
     tags=["schedules"],
-    summary="The next fire times of a job",
+    summary="The next runs of a job: its calendars, start, end, max runs and jitter honoured",
     responses=documented(200, 404),
 )
 def preview_job(job_id: JobIdPath, count: Annotated[int, Query(ge=1, le=100)] = 5) -> PreviewOut:
     job = jobs.get(job_id, caller(router))
     if job.schedule is None:
         return PreviewOut(expression="", timezone="UTC", description="manual only", next=[])
-    return _preview(job.schedule.expression, job.schedule.timezone, count)
+    return _preview(job, count)
 
 
 @router.get(
     "/schedule/preview",
     tags=["schedules"],
-    summary="Check an expression: its next fire times",
+    summary="Check an expression: its next runs, with the bounds and calendars the form holds",
     responses=documented(200),
 )
 def preview_expression(
     expression: Annotated[str, Query(min_length=1, max_length=256)],
     timezone: Annotated[str, Query(max_length=64)] = "UTC",
     count: Annotated[int, Query(ge=1, le=100)] = 5,
+    start: Annotated[AwareDatetime | None, Query(description="no slot before it")] = None,
+    end: Annotated[AwareDatetime | None, Query(description="no slot at or after it")] = None,
+    max_runs: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    jitter_seconds: Annotated[int, Query(ge=0, le=MAX_JITTER_SECONDS)] = 0,
+    calendars: Annotated[str, Query(max_length=700, description="calendar names, comma-separated")] = "",
+    job_id: Annotated[str | None, Query(max_length=128, description="the job edited: its runs' jitter")] = None,
 ) -> PreviewOut:
     caller(router)
     try:
         schedules.zone(timezone)
     except InvalidSchedule as exc:
         raise InvalidParameter("query.timezone", exc.reason) from None
+    names = [name.strip() for name in calendars.split(",") if name.strip()]
+    known = store_calendars(names)
+    if missing := [name for name in names if name not in known]:
+        raise InvalidParameter("query.calendars", f"no calendar {', '.join(map(repr, missing))}")
+    if start and end and end <= start:
+        raise InvalidParameter("query.end", "must be after start")
+    spec = ScheduleSpec(expression, timezone, start=start, end=end, max_runs=max_runs, calendars=names)
+    spec.jitter_seconds = jitter_seconds if job_id else 0  # without the job, its offsets are unknown
+    job = Job(id=job_id or "", label="", owner="", schedule=spec)
     try:
-        return _preview(expression, timezone, count)
+        out = _preview(job, count, known)
     except InvalidSchedule as exc:  # the zone is known: the expression is what is wrong
         raise InvalidParameter("query.expression", str(exc)) from None
+    if jitter_seconds and not job_id:
+        out.description = f"{out.description or expression}; each run up to {jitter_seconds} s after its slot"
+    return out
 
 
-def _preview(expression: str, timezone: str, count: int) -> PreviewOut:
-    schedule = schedules.parse(expression, timezone)
-    zone = schedules.zone(timezone)
-    times = schedules.preview(schedule, datetime.now(UTC), count)
+def _preview(job: Job, count: int, calendars: dict[str, Calendar] | None = None) -> PreviewOut:
+    assert job.schedule is not None
+    spec = job.schedule
+    firing = Firing(job, calendars if calendars is not None else store_calendars(spec.calendars))
+    zone = schedules.zone(spec.timezone)
+    times = firing.upcoming(datetime.now(UTC), count)
     return PreviewOut(
-        expression=expression,
-        timezone=timezone,
-        description=schedules.describe(schedule),
-        next=[FireTime(utc=t, local=t.astimezone(zone)) for t in times],
+        expression=spec.expression,
+        timezone=spec.timezone,
+        description=schedules.describe(firing.schedule),
+        next=[FireTime(utc=firing.starts(t), local=firing.starts(t).astimezone(zone), slot=t) for t in times],
     )

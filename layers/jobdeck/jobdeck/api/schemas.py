@@ -91,6 +91,11 @@ class ScheduleOut(Schema):
     misfire: Misfire
     grace_seconds: int
     catch_up_seconds: int
+    start: datetime | None
+    end: datetime | None
+    max_runs: int | None
+    jitter_seconds: int
+    calendars: list[str]
 
 
 class TaskSummaryOut(Schema):
@@ -104,6 +109,11 @@ class TaskSummaryOut(Schema):
     @classmethod
     def of(cls, summary: TaskSummary) -> TaskSummaryOut:
         return cls(**vars(summary))
+
+
+class MovedSlot(Schema):
+    slot: datetime
+    to: datetime
 
 
 class JobOut(Schema):
@@ -141,6 +151,8 @@ class JobOut(Schema):
     origin: str | None = Field(
         description="the file of a job kept as code (jobs/*.yaml), which each deploy installs again if it changed"
     )
+    skipped_slots: list[datetime] = Field(description="upcoming slots someone skipped (POST .../slots/{slot}/skip)")
+    moved_slots: list[MovedSlot] = Field(description="upcoming slots moved to another time, and when they run")
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
@@ -187,6 +199,8 @@ class JobOut(Schema):
             failures_in_row=job.failures_in_row,
             paused_reason=job.paused_reason,
             origin=job.origin,
+            skipped_slots=job.skipped_slots,
+            moved_slots=[MovedSlot(slot=slot, to=to) for slot, to in sorted(job.moved_slots.items())],
         )
 
 
@@ -275,8 +289,9 @@ class BulkOut(Schema):
 
 
 class FireTime(Schema):
-    utc: datetime
+    utc: datetime = Field(description="when the run starts: its slot, plus the slot's jitter")
     local: datetime = Field(description="the same instant in the schedule's time zone")
+    slot: datetime = Field(description="the slot (fire time of the expression) it runs for")
 
 
 class PreviewOut(Schema):

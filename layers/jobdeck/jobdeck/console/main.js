@@ -7,6 +7,8 @@
 //   #/jobs/<id>/tasks/<task>    a task                      views/task.js
 //   #/new, #/jobs/<id>/edit     the custom job form         views/job-form.js, form/
 //   #/audit, #/audit?job=<id>   the audit trail (admins)    views/audit.js
+//   #/calendars[/<name>[/edit]] the calendars, a month view  views/calendars.js, views/calendar-form.js
+//   #/timeline?view=&date=      every job's runs, by day/week views/timeline.js
 
 import { onSessionChange, resume } from "./auth.js";
 import { say } from "./lib/notice.js";

@@ -4,11 +4,14 @@ import { currentUser } from "./auth.js";
 import { stopPolling } from "./lib/poll.js";
 import { nextView, showProblem, current } from "./page.js";
 import { auditView } from "./views/audit.js";
+import { calendarFormView } from "./views/calendar-form.js";
+import { calendarView, calendarsView } from "./views/calendars.js";
 import { jobView } from "./views/job.js";
 import { formView } from "./views/job-form.js";
 import { listView } from "./views/list.js";
 import { signInView } from "./views/sign-in.js";
 import { taskView } from "./views/task.js";
+import { timelineView } from "./views/timeline.js";
 
 /** Show the screen the address names (the sign-in screen until someone is signed in). */
 export function route() {
@@ -22,6 +25,11 @@ export function route() {
   else if (parts.length === 0) shown = listView(view);
   else if (first === "new" && parts.length === 1) shown = formView(view, null);
   else if (first === "audit" && parts.length === 1) shown = auditView(view, new URLSearchParams(query).get("job"));
+  else if (first === "calendars" && parts.length === 1) shown = calendarsView(view);
+  else if (first === "calendars" && parts.length === 2 && id === "new") shown = calendarFormView(view, null);
+  else if (first === "calendars" && parts.length === 2) shown = calendarView(view, id);
+  else if (first === "calendars" && parts.length === 3 && sub === "edit") shown = calendarFormView(view, id);
+  else if (first === "timeline" && parts.length === 1) shown = timelineView(view, query);
   else if (first === "jobs" && parts.length === 2) shown = jobView(view, id);
   else if (first === "jobs" && parts.length === 3 && sub === "edit") shown = formView(view, id);
   else if (first === "jobs" && parts.length === 4 && sub === "tasks") shown = taskView(view, id, taskId);

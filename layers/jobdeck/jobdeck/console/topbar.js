@@ -1,5 +1,5 @@
-// The bar at the top of every screen (index.html's header): who is signed in, the Audit link for
-// admins, Sign out.
+// The bar at the top of every screen (index.html's header): who is signed in, the Calendars and
+// Timeline links, the Audit link for admins, Sign out.
 
 import { currentUser, signOut } from "./auth.js";
 import { $, fill, h } from "./lib/dom.js";
@@ -10,10 +10,17 @@ import { reroute } from "./page.js";
 export function renderTopbar() {
   const user = currentUser();
   $("#whoami").hidden = !user;
-  const audit = $("#nav-audit");
-  audit.hidden = !user?.admin;
-  if (location.hash.startsWith("#/audit")) audit.setAttribute("aria-current", "page");
-  else audit.removeAttribute("aria-current");
+  $("#nav-audit").hidden = !user?.admin;
+  $("#nav-calendars").hidden = !user;
+  $("#nav-timeline").hidden = !user;
+  for (const [id, route] of [
+    ["#nav-audit", "#/audit"],
+    ["#nav-calendars", "#/calendars"],
+    ["#nav-timeline", "#/timeline"],
+  ]) {
+    if (location.hash.startsWith(route)) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
   fill($("#whoami-name"), user?.name, user?.admin && [" ", h("span", { class: "role" }, "admin")]);
 }
 

@@ -4,6 +4,7 @@ The node index (`jobdeck.store.nodes`) and the share links (`jobdeck.store.share
 the few actions that use them, not from here: every function's cold start would pay for them."""
 
 from jobdeck.store.audit import list_audit, record
+from jobdeck.store.calendars import delete_calendar, get_calendar, get_calendars, list_calendars, save_calendar
 from jobdeck.store.connections import connect, reset
 from jobdeck.store.jobs import (
     all_jobs,
@@ -35,6 +36,8 @@ from jobdeck.store.runs import (
     stop_queued,
     suspend_job,
 )
+from jobdeck.store.skipped_slots import skipped_slots
+from jobdeck.store.slot_changes import move_slot, skip_slot, unskip_slot
 from jobdeck.store.tasks import (
     active_tasks,
     existing_tasks,
@@ -47,6 +50,7 @@ from jobdeck.store.tasks import (
     save_progress,
     stale_queued,
     task_page,
+    tasks_between,
     unhold,
 )
 
@@ -62,12 +66,15 @@ __all__ = [
     "claim_together",
     "connect",
     "create_job",
+    "delete_calendar",
     "delete_job",
     "due_jobs",
     "end_queued",
     "existing_tasks",
     "expire_job",
     "finish_task",
+    "get_calendar",
+    "get_calendars",
     "get_job",
     "get_jobs",
     "get_task",
@@ -75,8 +82,10 @@ __all__ = [
     "hold",
     "leave_line",
     "list_audit",
+    "list_calendars",
     "list_jobs",
     "list_tasks",
+    "move_slot",
     "park",
     "pause_task",
     "prune_history",
@@ -87,13 +96,18 @@ __all__ = [
     "requeue_task",
     "reset",
     "resume_task",
+    "save_calendar",
     "save_job",
     "save_progress",
+    "skip_slot",
+    "skipped_slots",
     "stale_queued",
     "start_task",
     "stop_queued",
     "subscribers",
     "suspend_job",
     "task_page",
+    "tasks_between",
     "unhold",
+    "unskip_slot",
 ]

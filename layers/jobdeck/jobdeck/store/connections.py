@@ -14,7 +14,17 @@ import pynamodb
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
-from jobdeck.store.models import REGION, AuditModel, JobModel, NodeModel, ShareModel, SubscriptionModel, TaskModel
+from jobdeck.store.models import (
+    REGION,
+    AuditModel,
+    CalendarModel,
+    JobModel,
+    NodeModel,
+    ShareModel,
+    SkippedSlotModel,
+    SubscriptionModel,
+    TaskModel,
+)
 
 PYNAMODB_VERSION = "6.1.0"
 
@@ -37,7 +47,16 @@ def _require_pinned_pynamodb() -> None:
 
 _require_pinned_pynamodb()
 
-MODELS: tuple[type[Model], ...] = (JobModel, TaskModel, AuditModel, SubscriptionModel, NodeModel, ShareModel)
+MODELS: tuple[type[Model], ...] = (
+    JobModel,
+    TaskModel,
+    AuditModel,
+    SubscriptionModel,
+    NodeModel,
+    ShareModel,
+    CalendarModel,
+    SkippedSlotModel,
+)
 _POOLS = {model: model.Meta.max_pool_connections for model in MODELS}  # PynamoDB's, until connect() says otherwise
 _connection: Connection | None = None
 

@@ -61,6 +61,11 @@ def job_from_item(item: JobModel) -> Job:
             misfire=Misfire(item.schedule.misfire),
             grace_seconds=int(item.schedule.grace_seconds),
             catch_up_seconds=int(item.schedule.catch_up_seconds),
+            start=item.schedule.start,
+            end=item.schedule.end,
+            max_runs=_int(item.schedule.max_runs),
+            jitter_seconds=int(item.schedule.jitter_seconds or 0),
+            calendars=list(item.schedule.calendars or []),
         )
     return Job(
         id=item.id,
@@ -97,6 +102,12 @@ def job_from_item(item: JobModel) -> Job:
         last_task=summary_from_map(item.last_task) if item.last_task else None,
         running=int(item.running),
         waiting=list(item.waiting),
+        skipped_slots=[datetime.fromisoformat(slot) for slot in item.skipped_slots or []],
+        moved_slots={
+            datetime.fromisoformat(slot): datetime.fromisoformat(str(to))
+            for slot, to in (item.moved_slots.as_dict() if item.moved_slots else {}).items()
+        },
+        slot_changes=int(item.slot_changes or 0),
     )
 
 
@@ -148,6 +159,9 @@ def item_from_job(job: Job) -> JobModel:
         last_task=summary_map(job.last_task) if job.last_task else None,
         running=job.running,
         waiting=job.waiting,
+        skipped_slots=[slot.isoformat() for slot in job.skipped_slots],
+        moved_slots={slot.isoformat(): to.isoformat() for slot, to in job.moved_slots.items()},
+        slot_changes=job.slot_changes,
     )
 
 
@@ -243,6 +257,11 @@ def schedule_map(spec: ScheduleSpec) -> ScheduleMap:
         misfire=spec.misfire.value,
         grace_seconds=spec.grace_seconds,
         catch_up_seconds=spec.catch_up_seconds,
+        start=spec.start,
+        end=spec.end,
+        max_runs=spec.max_runs,
+        jitter_seconds=spec.jitter_seconds,
+        calendars=list(spec.calendars),
     )
 
 

@@ -38,6 +38,11 @@ class ScheduleMap(MapAttribute[str, object]):
     misfire = UnicodeAttribute(default="skip")
     grace_seconds = NumberAttribute(default=300)
     catch_up_seconds = NumberAttribute(default=86_400)
+    start = UTCDateTimeAttribute(null=True)
+    end = UTCDateTimeAttribute(null=True)
+    max_runs = NumberAttribute(null=True)
+    jitter_seconds = NumberAttribute(default=0)
+    calendars = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # see JobModel.waiting
 
 
 class ActionMap(MapAttribute[str, object]):
@@ -132,6 +137,10 @@ class JobModel(Model):
     # items only: scalar ones read and write as their Python values (str here).
     waiting = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     expires_at = TTLAttribute(null=True)  # user jobs only: set when their task ends
+    # Slots someone skipped or moved (ISO instants; moved: slot -> when it runs), see domain.Job.
+    skipped_slots = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # see waiting
+    moved_slots = MapAttribute[str, object](default=dict)
+    slot_changes = NumberAttribute(default=0)
 
     due_index = DueIndex()
     owner_index = OwnerIndex()
@@ -300,3 +309,39 @@ class ShareModel(Model):
     expiring = UnicodeAttribute(default=EXPIRING)
 
     expiry_index = ExpiryIndex()
+
+
+class CalendarModel(Model):
+    """A calendar: days and hours that jobs name in `schedule.calendars`. A handful per stack: the
+    tick reads those its due jobs name in one BatchGetItem."""
+
+    class Meta:
+        table_name = SETTINGS.calendars_table
+        region = REGION
+
+    name = UnicodeAttribute(hash_key=True)
+    description = UnicodeAttribute(default="")
+    timezone = UnicodeAttribute(default="UTC")
+    mode = UnicodeAttribute(default="exclude")
+    rules = ListAttribute[dict[str, object]](default=list)  # each {"dates"|"weekdays"|"yearly"|"hours": ...}
+    version = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class SkippedSlotModel(Model):
+    """A slot the tick passed without running it (a calendar, a misfire, a skip), recorded then:
+    GET /jobs/{id}/slots tells what happened from it, not from a guess. A misfire over a long
+    outage is one item for the whole range (`until`)."""
+
+    class Meta:
+        table_name = SETTINGS.skipped_slots_table
+        region = REGION
+
+    job_id = UnicodeAttribute(hash_key=True)
+    slot = UTCDateTimeAttribute(range_key=True)  # fixed-width text: sorts by time
+    reason = UnicodeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+    until = UTCDateTimeAttribute(null=True)
+    late_seconds = NumberAttribute(null=True)
+    expires_at = TTLAttribute()  # the job's history_days after the slot, like its tasks

@@ -8,13 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
-from jobdeck.domain import AuditEntry, Job, Task
+from jobdeck.domain import AuditEntry, Job, SkippedSlot, Task
 from jobdeck.store.convert import audit_item, item_from_task, summary_map
 from jobdeck.store.models import DUE, JobModel, TaskModel
+from jobdeck.store.skipped_slots import skipped_item
 from jobdeck.store.tasks import existing_tasks
 from jobdeck.store.transactions import transaction
 
@@ -28,16 +30,18 @@ class Claim:
     job: Job
     tasks: list[Task]
     next_fire_at: datetime | None
+    passed: Sequence[SkippedSlot] = ()  # slots passed without a run, recorded in the same transaction
 
     @property
     def items(self) -> int:
-        return 1 + len(self.tasks)
+        return 1 + len(self.tasks) + len(self.passed)
 
 
-def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None) -> bool:
-    """Create the QUEUED tasks of due slots and move the job's next run, only if no other tick did
-    it first (the job's next run is still the one we read). False when we lost that race."""
-    return claim_together([Claim(job, tasks, next_fire_at)])
+def claim_slots(job: Job, tasks: list[Task], next_fire_at: datetime | None, passed: Sequence[SkippedSlot] = ()) -> bool:
+    """Create the QUEUED tasks of due slots, record those passed, and move the job's next run, only
+    if no other tick did it first (the job's next run is still the one we read). False when we
+    lost that race."""
+    return claim_together([Claim(job, tasks, next_fire_at, passed)])
 
 
 def claim_together(claims: Sequence[Claim]) -> bool:
@@ -54,18 +58,39 @@ def claim_together(claims: Sequence[Claim]) -> bool:
                     actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
                 else:
                     actions += [JobModel.next_fire_at.set(claim.next_fire_at), JobModel.due.set(DUE)]
+                actions += _forget_passed(job, claim.next_fire_at)
+                # A skip or a move made since the job was read changes the plan: refused, the next
+                # tick reads it again (slot_changes is absent on items older than it, meaning 0).
+                unchanged = JobModel.slot_changes == job.slot_changes
+                if job.slot_changes == 0:
+                    unchanged = unchanged | JobModel.slot_changes.does_not_exist()
                 tx.update(
                     JobModel(job.id),
                     actions=actions,
-                    condition=(JobModel.next_fire_at == job.next_fire_at) & (JobModel.enabled == True),  # noqa: E712
+                    condition=(JobModel.next_fire_at == job.next_fire_at) & (JobModel.enabled == True) & unchanged,  # noqa: E712
                 )
                 for task in tasks:
                     tx.save(item_from_task(task, job.history_days), condition=TaskModel.id.does_not_exist())
+                for skip in claim.passed:
+                    tx.save(skipped_item(skip, job.history_days))
     except TransactWriteError as exc:
         if tx.failed(exc):
             return False
         raise
     return True
+
+
+def _forget_passed(job: Job, next_fire_at: datetime | None) -> list[Any]:
+    """The job's skips and moves of slots the claim passes, dropped: they are history now (the
+    records and tasks say what became of them)."""
+    actions: list[Any] = []
+    keep = [slot for slot in job.skipped_slots if next_fire_at is not None and slot >= next_fire_at]
+    if len(keep) != len(job.skipped_slots):
+        actions.append(JobModel.skipped_slots.set([slot.isoformat() for slot in keep]))
+    moves = {slot: to for slot, to in job.moved_slots.items() if next_fire_at is not None and slot >= next_fire_at}
+    if len(moves) != len(job.moved_slots):
+        actions.append(JobModel.moved_slots.set({slot.isoformat(): to.isoformat() for slot, to in moves.items()}))
+    return actions
 
 
 def add_tasks(job: Job, tasks: Sequence[Task], audit: AuditEntry | None = None) -> list[Task]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
+from ulid import ULID
 
 from jobdeck.domain import Page, Task, TaskStatus
 from jobdeck.store import pages
@@ -44,6 +45,19 @@ def task_page(job_id: str, limit: int = 50, cursor: str | None = None, status: s
         last_key = result.last_evaluated_key
         if not last_key or len(found) >= limit:
             return Page(found, pages.encode(last_key))
+
+
+def tasks_between(job_id: str, start: datetime, end: datetime, limit: int = 2000) -> list[Task]:
+    """A job's tasks whose id's time is in [start, end), oldest first: a slot's task has its slot
+    as its id's time (domain.slot_task_id), so this reads the tasks of a range of slots."""
+    low = str(ULID.from_bytes(_millis(start) + bytes(10)))
+    high = str(ULID.from_bytes(_millis(end) + bytes(10)))
+    query = TaskModel.query(job_id, TaskModel.id.between(low, high), limit=limit)
+    return [task_from_item(item) for item in query if item.id < high]
+
+
+def _millis(at: datetime) -> bytes:
+    return int(at.timestamp() * 1000).to_bytes(6, "big")
 
 
 def existing_tasks(job_id: str, task_ids: list[str]) -> set[str]:

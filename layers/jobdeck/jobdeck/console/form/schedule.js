@@ -1,5 +1,6 @@
 // The form's trigger by the clock: manual, or a schedule (expression, time zone, what to do with
-// missed runs) with a live preview of its next runs as it is typed.
+// missed runs, and its calendars and bounds: form/schedule-bounds.js) with a live preview of its
+// next runs as it is typed, and a warning when they start in one of the busiest minutes.
 
 import { api } from "../api.js";
 import { fill, h } from "../lib/dom.js";
@@ -7,6 +8,8 @@ import { fireTimes } from "../lib/time.js";
 import { MISFIRES, misfireMeaning } from "../lib/vocabulary.js";
 import { formPart } from "./errors.js";
 import { field } from "./field.js";
+import { forgetTimeline, warnIfBusy } from "./quiet-minute.js";
+import { boundsPart } from "./schedule-bounds.js";
 
 const PREVIEW_DELAY_MS = 350; // after the last key typed
 const EXPRESSION_HINT =
@@ -52,6 +55,9 @@ export function schedulePart(job) {
     misfireField.querySelector(".hint").textContent = misfireMeaning(misfire.value);
   });
   const preview = h("div", { class: "preview", id: "preview", "aria-live": "polite" });
+  const busy = h("div", { class: "busy-minute", id: "busy" });
+  const bounds = boundsPart(schedule, () => showPreview());
+  forgetTimeline();
   const fields = h(
     "div",
     { class: "schedule-fields", id: "schedule-fields" },
@@ -62,7 +68,9 @@ export function schedulePart(job) {
       field("schedule.timezone", "f-timezone", "Time zone", timezone, "IANA name, e.g. Europe/Paris"),
     ),
     misfireField,
+    bounds.element,
     preview,
+    busy,
   );
 
   let timer = null;
@@ -84,6 +92,8 @@ export function schedulePart(job) {
           expression: expression.value.trim(),
           timezone: timezone.value.trim() || "UTC",
           count: "5",
+          ...bounds.query(),
+          ...(job ? { job_id: job.id } : {}),
         });
         const result = await api("GET", `/schedule/preview?${query}`);
         if (seq !== asked) return;
@@ -93,10 +103,12 @@ export function schedulePart(job) {
           result.next.length ? fireTimes(result.next) : h("p", { class: "muted" }, "It will not fire again."),
         );
         preview.classList.remove("invalid");
+        warnIfBusy(busy, result.next, expression, job?.id ?? null);
       } catch (error) {
         if (seq !== asked) return;
         const problem = error.body?.errors?.map((e) => e.problem).join("; ") || error.message;
         fill(preview, h("p", { class: "error-text" }, problem));
+        fill(busy);
         preview.classList.add("invalid");
       } finally {
         if (seq === asked) preview.classList.remove("busy");
@@ -124,7 +136,7 @@ export function schedulePart(job) {
     // What the form does not edit (grace and catch-up windows) is sent back as it was read.
     const { grace_seconds, catch_up_seconds } = schedule || {};
     const zone = timezone.value.trim() || "UTC";
-    const out = { expression: expression.value.trim(), timezone: zone, misfire: misfire.value };
+    const out = { expression: expression.value.trim(), timezone: zone, misfire: misfire.value, ...bounds.value() };
     return { schedule: schedule ? { ...out, grace_seconds, catch_up_seconds } : out };
   });
 }

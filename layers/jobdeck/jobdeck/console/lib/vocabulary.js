@@ -126,4 +126,26 @@ export const AUDIT_ACTIONS = {
   "task.resume": "Resumed a task",
   "task.cancel": "Cancelled a run for a newer one",
   "tasks.clear": "Cleared the history",
+  "slot.skip": "Skipped a run",
+  "slot.unskip": "Undid the skip of a run",
+  "slot.move": "Moved a run",
+  "calendar.create": "Created a calendar",
+  "calendar.replace": "Edited a calendar",
+  "calendar.delete": "Deleted a calendar",
 };
+
+/**
+ * Why a slot was or will be skipped, in words: the reason's meaning as GET /vocabulary serves it
+ * (SkipReason), the calendar's name, how late a misfire was.
+ * @param {{reason: string | null, late_seconds?: number | null}} slot
+ * @returns {string}
+ */
+export function skipReasonText(slot) {
+  const reason = slot.reason;
+  if (!reason) return "Nothing recorded is left of it (older than the history kept).";
+  if (reason.startsWith("calendar:")) {
+    return `Calendar ${reason.slice("calendar:".length)}: ${memberMeaning("SkipReason", "calendar")}`;
+  }
+  const late = slot.late_seconds != null ? ` (${Math.round(slot.late_seconds)} s late)` : "";
+  return `${memberMeaning("SkipReason", reason) || reason}${late}`;
+}

@@ -4,7 +4,7 @@
 import { isAdmin } from "../auth.js";
 import { enc, h } from "../lib/dom.js";
 import { eventText, filterText } from "../lib/job-words.js";
-import { duration, fireTimes, relative } from "../lib/time.js";
+import { absolute, duration, fireTimes, relative } from "../lib/time.js";
 import { overlapMeaning } from "../lib/vocabulary.js";
 
 /**
@@ -24,9 +24,10 @@ const none = (text, more = "") => h("span", { class: `muted${more && ` ${more}`}
  * The About card's facts.
  * @param {object} job
  * @param {{description?: string, next: {utc: string, local: string}[]}} preview its schedule's next runs
+ * @param {HTMLElement} [runs] the next runs as the job's page shows them (with Skip); the preview's own otherwise
  * @returns {HTMLElement[][]}
  */
-export function jobFacts(job, preview) {
+export function jobFacts(job, preview, runs = null) {
   const next = preview.next.slice(0, 5);
   const trigger = job.schedule
     ? preview.description || job.trigger
@@ -35,13 +36,12 @@ export function jobFacts(job, preview) {
       : "Manual: runs when someone clicks Run Now";
   const nextRuns = !job.enabled
     ? none("none while the job is disabled")
-    : next.length
-      ? fireTimes(next, { id: "next-runs" })
-      : none("no more runs");
+    : runs || (next.length ? fireTimes(next, { id: "next-runs" }) : none("no more runs"));
   return [
     fact("Owner", job.owner),
     fact("Trigger", trigger),
     job.schedule && fact("Expression", h("code", {}, job.schedule.expression), ` in ${job.schedule.timezone}`),
+    job.schedule && scheduleBounds(job.schedule),
     job.events?.length > 0 && fact("Events", job.events.map(eventText).join(", ")),
     job.hooks?.length > 0 &&
       fact(
@@ -60,6 +60,21 @@ export function jobFacts(job, preview) {
       isAdmin() && [" · ", h("a", { href: `#/audit?job=${enc(job.id)}`, id: "job-audit" }, "who changed what")],
     ),
   ];
+}
+
+/** The schedule's calendars, start, end, max runs and jitter, when it has any. */
+function scheduleBounds(schedule) {
+  const parts = [
+    schedule.calendars?.length > 0 && [
+      "calendars ",
+      schedule.calendars.map((name, i) => [i ? ", " : "", h("a", { href: `#/calendars/${enc(name)}` }, name)]),
+    ],
+    schedule.start && `from ${absolute(schedule.start)}`,
+    schedule.end && `until ${absolute(schedule.end)}`,
+    schedule.max_runs && `at most ${schedule.max_runs} runs`,
+    schedule.jitter_seconds > 0 && `each run up to ${duration(schedule.jitter_seconds)} after its slot`,
+  ].filter(Boolean);
+  return parts.length > 0 && fact("Bounds", parts.map((part, i) => [i ? " · " : "", part]));
 }
 
 /** A chain's steps: action, parameters, timeout, input filter. */

@@ -14,16 +14,20 @@ import { poll } from "../lib/poll.js";
 import { crumbs, current, onReload, show } from "../page.js";
 import { jobFacts } from "./job-facts.js";
 import { jobHistory } from "./job-history.js";
+import { nextRuns, upcomingSlots } from "./job-slots.js";
 
 const POLL_MS = 3000;
 
 export async function jobView(view, jobId) {
   const path = `/jobs/${enc(jobId)}`;
   const previewPath = `${path}/schedule/preview?count=5`;
-  const history = jobHistory(jobId);
+  let job = null;
+  const history = jobHistory(jobId, () => Boolean(job?.schedule));
   // The vocabulary: the facts say what the overlap policy means, and so does Backfill's dialog.
   const read = [api("GET", path), api("GET", previewPath), api("GET", history.newest()), vocabulary()];
-  let [job, preview, newest] = await Promise.all(read);
+  let preview, newest;
+  [job, preview, newest] = await Promise.all(read);
+  let upcoming = await upcomingSlots(job, preview);
   if (!current(view)) return;
   history.merge(newest);
   const head = h("div", { class: "page-head" });
@@ -75,13 +79,25 @@ export async function jobView(view, jobId) {
         h("div", { class: "button-row" }, buttons()),
       ),
     );
-    fill(facts, jobFacts(job, preview));
+    fill(facts, jobFacts(job, preview, upcoming ? nextRuns(job, upcoming, slotsChanged) : null));
+  }
+
+  /** A run was skipped or its skip undone: the job and its next runs again. */
+  async function slotsChanged() {
+    const [fresh, next] = await Promise.all([api("GET", path), api("GET", previewPath)]);
+    const slots = await upcomingSlots(fresh, next);
+    if (!current(view)) return;
+    [job, preview, upcoming] = [fresh, next, slots];
+    render();
   }
 
   async function refresh() {
     const [fresh, newest] = await Promise.all([api("GET", path), api("GET", history.newest())]);
     if (!current(view)) return false;
-    if (fresh.version !== job.version || fresh.enabled !== job.enabled) preview = await api("GET", previewPath);
+    if (fresh.version !== job.version || fresh.enabled !== job.enabled) {
+      preview = await api("GET", previewPath);
+      upcoming = await upcomingSlots(fresh, preview);
+    }
     job = fresh;
     render();
     history.merge(newest);
