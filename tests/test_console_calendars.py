@@ -62,6 +62,13 @@ def test_the_calendar_editor_and_its_month_view(console):
     page.locator("#month-after").click()
     expect(page.locator("#month-title")).not_to_have_text(datetime.now(UTC).strftime("%B"))
 
+    # The list shows this month of each calendar, small
+    page.locator("#nav-calendars").click()
+    card = page.locator('#calendar-list li[data-calendar="team-holidays"]')
+    expect(card.locator(f'.month.mini [data-date="{_this_month(15)}"]')).to_have_class("day covered")
+    console.screenshots("console-calendars")
+    console.document("console-calendars.png")
+
     # alice reads calendars, but has no Edit or Delete
     page.locator("#sign-out").click()
     page.get_by_role("button", name="Sign in as alice").click()

@@ -133,3 +133,19 @@ def test_bounds_and_calendars_survive_the_store(aws):
     job.schedule = spec
     store.save_job(job, job.version)
     assert store.get_job("kept").schedule == spec
+
+
+def test_a_run_jittered_beyond_sqs_delay_is_held_for_the_tick(aws, run_queue):
+    job = make_job("late-start", "0 * * * *", schedule_fields={"jitter_seconds": 3600})
+    jobs.create(job, now=at("2026-11-25T09:00:00Z"))
+    slot = at("2026-11-25T10:00:00Z")
+    offset = firing.jitter("late-start", slot, 3600)
+    assert offset > timedelta(minutes=16)  # this slot's offset: further than SQS delays a message
+
+    tick(now=slot - timedelta(seconds=30))
+
+    assert run_queue.bodies() == []  # not sent to come back early
+    [(job_id, task_id, due)] = store.held_due(slot + timedelta(hours=2))
+    assert (job_id, due) == ("late-start", slot + offset)
+    tick(now=slot + offset)  # a tick whose minute covers its start sends it
+    assert [body["task_id"] for body in run_queue.bodies()] == [task_id]

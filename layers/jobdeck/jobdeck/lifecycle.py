@@ -79,7 +79,7 @@ class Enqueue:
             logger.warning("could not claim jobs together", exc_info=True)
             return None
         if claimed:
-            self._queue([Message.of(task) for claim in claims for task in claim.tasks])
+            self._queue_or_hold([task for claim in claims for task in claim.tasks])
         return claimed
 
     def claim_alone(self, claim: store.Claim, *, unsure: bool) -> bool:
@@ -95,7 +95,7 @@ class Enqueue:
             claimed = True
         claimed = claimed or (unsure and bool(claim.tasks) and _written(claim))
         if claimed:
-            self._queue([Message.of(task) for task in claim.tasks])
+            self._queue_or_hold(claim.tasks)
         return claimed
 
     def requeue(
@@ -123,6 +123,15 @@ class Enqueue:
         taken = [Message(*held) for held in store.held_due(until) if store.unhold(held[0], held[1])]
         self._queue(taken)
         return len(taken)
+
+    def _queue_or_hold(self, tasks: Sequence[Task]) -> None:
+        """Claimed tasks go out, but one whose jitter puts its start beyond SQS's delay is held for the
+        tick to send when it comes due: sent now, it would reach the runner early only to be held."""
+        near = [task for task in tasks if run_queue.within_reach(Message.of(task).due, self.now)]
+        for task in tasks:
+            if task not in near and not store.hold(task):
+                near.append(task)  # it moved on meanwhile: its message decides nothing, send it
+        self._queue([Message.of(task) for task in near])
 
     def _queue(self, messages: list[Message]) -> None:
         self.outbox.extend(messages)

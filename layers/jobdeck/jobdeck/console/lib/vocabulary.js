@@ -46,7 +46,8 @@ const plain = (doc) => (doc || "").replace(/`/g, "").replace(/\s*\n\s*/g, " ");
 /**
  * What a member of one of jobdeck.domain's enums means, as served; "" when the vocabulary is not
  * read yet or has no such member (a view that shows meanings reads it first).
- * @param {string} name the enum's name: Overlap, Misfire, TaskStatus, TriggerType, JobKind
+ * @param {string} name the enum's name: Overlap, Misfire, TaskStatus, TriggerType, JobKind, CalendarMode,
+ *   SlotState, SkipReason
  * @param {string} member its value: "skip", "QUEUED"
  * @returns {string}
  */

@@ -1,5 +1,5 @@
-// The calendars (#/calendars, #/calendars/<name>): every calendar, and one calendar's month view of
-// the days and hours it names, month by month; admins get New, Edit and Delete.
+// The calendars (#/calendars, #/calendars/<name>): every calendar with this month's view of what it
+// names, and one calendar's month view, month by month; admins get New, Edit and Delete.
 
 import { api, vocabulary } from "../api.js";
 import { isAdmin } from "../auth.js";
@@ -24,16 +24,26 @@ export function ruleText(rule) {
 export async function calendarsView(view) {
   const [list] = await Promise.all([api("GET", "/calendars"), vocabulary()]);
   if (!current(view)) return;
-  const rows = list.items.map((c) =>
+  const today = new Date();
+  const months = await Promise.all(
+    list.items.map((c) => monthCells(`/calendars/${enc(c.name)}`, today.getFullYear(), today.getMonth())),
+  );
+  if (!current(view)) return;
+  const rows = list.items.map((c, i) =>
     h(
       "li",
       { class: "calendar-card", "data-calendar": c.name },
-      h("a", { href: `#/calendars/${enc(c.name)}`, class: "calendar-name" }, c.name),
-      " ",
-      h("span", { class: `badge mode-${c.mode}` }, c.mode),
-      h("span", { class: "muted" }, ` ${c.timezone}`),
-      c.description && h("p", { class: "muted" }, c.description),
-      h("p", { class: "rules-text" }, c.rules.map(ruleText).join(" · ") || "no rule"),
+      h(
+        "div",
+        { class: "calendar-about" },
+        h("a", { href: `#/calendars/${enc(c.name)}`, class: "calendar-name" }, c.name),
+        " ",
+        h("span", { class: `badge mode-${c.mode}` }, c.mode),
+        h("span", { class: "muted" }, ` ${c.timezone}`),
+        c.description && h("p", { class: "muted" }, c.description),
+        h("p", { class: "rules-text" }, c.rules.map(ruleText).join(" · ") || "no rule"),
+      ),
+      h("div", { class: "month mini", "aria-label": `${c.name}, ${monthTitle(today.getFullYear(), today.getMonth())}` }, months[i]),
     ),
   );
   show(
@@ -46,7 +56,15 @@ export async function calendarsView(view) {
         {},
         crumbs(),
         h("h1", {}, "Calendars"),
-        h("p", { class: "muted" }, "Days and hours jobs list in their schedule: ", memberMeaning("CalendarMode", "exclude"), " ", memberMeaning("CalendarMode", "only")),
+        h(
+          "p",
+          { class: "muted" },
+          "Days and hours jobs list in their schedule, each shown for this month. ",
+          h("strong", {}, "exclude"),
+          `: ${memberMeaning("CalendarMode", "exclude")} `,
+          h("strong", {}, "only"),
+          `: ${memberMeaning("CalendarMode", "only")}`,
+        ),
       ),
       h("div", { class: "button-row" }, isAdmin() && h("a", { class: "button primary", href: "#/calendars/new", id: "new-calendar" }, "New calendar")),
     ),
@@ -64,6 +82,45 @@ function monthOf(year, month) {
   return { from: `${year}-${pad(month + 1)}-01`, to: `${year}-${pad(month + 1)}-${pad(days)}`, days };
 }
 
+/** "December 2026". */
+const monthTitle = (year, month) =>
+  new Date(Date.UTC(year, month, 1)).toLocaleDateString(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
+
+/**
+ * A month of a calendar as its grid's cells: weekday names, then each day, shaded when the
+ * calendar names all of it, striped when it names some hours (shown on the day).
+ * @param {string} path the calendar's API path
+ * @param {number} year
+ * @param {number} month 0-11
+ * @returns {Promise<HTMLElement[]>}
+ */
+async function monthCells(path, year, month) {
+  const span = monthOf(year, month);
+  const preview = await api("GET", `${path}/preview?from=${span.from}&to=${span.to}`);
+  const covered = Object.fromEntries(preview.days.map((d) => [d.date, d]));
+  const lead = (new Date(Date.UTC(year, month, 1)).getUTCDay() + 6) % 7; // Monday first
+  const cells = WEEKDAYS.map((w) => h("div", { class: "weekday" }, w));
+  for (let i = 0; i < lead; i++) cells.push(h("div", { class: "day blank", "aria-hidden": "true" }));
+  for (let d = 1; d <= span.days; d++) {
+    const date = `${year}-${pad(month + 1)}-${pad(d)}`;
+    const day = covered[date];
+    const spans = day && !day.all_day ? day.windows.map((w) => `${w.start.slice(11, 16)}–${w.end.slice(11, 16)}`) : [];
+    cells.push(
+      h(
+        "div",
+        {
+          class: `day${day ? (day.all_day ? " covered" : " partly") : ""}`,
+          "data-date": date,
+          title: day ? (day.all_day ? "all day" : spans.join(", ")) : "",
+        },
+        h("span", { class: "day-number" }, String(d)),
+        spans.length > 0 && h("span", { class: "windows" }, spans.join(" ")),
+      ),
+    );
+  }
+  return cells;
+}
+
 /** One calendar: what it is, its month view, and (admins) Edit and Delete. */
 export async function calendarView(view, name) {
   const path = `/calendars/${enc(name)}`;
@@ -76,32 +133,10 @@ export async function calendarView(view, name) {
   const title = h("h2", { id: "month-title" });
 
   async function showMonth() {
-    const span = monthOf(year, month);
-    const preview = await api("GET", `${path}/preview?from=${span.from}&to=${span.to}`);
+    const cells = await monthCells(path, year, month);
     if (!current(view)) return;
-    const covered = Object.fromEntries(preview.days.map((d) => [d.date, d]));
-    const lead = (new Date(Date.UTC(year, month, 1)).getUTCDay() + 6) % 7; // Monday first
-    const cells = [];
-    for (let i = 0; i < lead; i++) cells.push(h("div", { class: "day blank", "aria-hidden": "true" }));
-    for (let d = 1; d <= span.days; d++) {
-      const date = `${year}-${pad(month + 1)}-${pad(d)}`;
-      const day = covered[date];
-      const spans = day && !day.all_day ? day.windows.map((w) => `${w.start.slice(11, 16)}–${w.end.slice(11, 16)}`) : [];
-      cells.push(
-        h(
-          "div",
-          {
-            class: `day${day ? (day.all_day ? " covered" : " partly") : ""}`,
-            "data-date": date,
-            title: day ? (day.all_day ? "all day" : spans.join(", ")) : "",
-          },
-          h("span", { class: "day-number" }, String(d)),
-          spans.length > 0 && h("span", { class: "windows" }, spans.join(" ")),
-        ),
-      );
-    }
-    fill(title, new Date(Date.UTC(year, month, 1)).toLocaleDateString(undefined, { month: "long", year: "numeric", timeZone: "UTC" }));
-    fill(grid, WEEKDAYS.map((w) => h("div", { class: "weekday" }, w)), cells);
+    fill(title, monthTitle(year, month));
+    fill(grid, cells);
   }
 
   const step = (by) => async () => {
