@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from jobdeck import jobs, jobs_as_code, store, tasks
+from jobdeck import calendars, jobs, jobs_as_code, store, tasks
+from jobdeck.access import SYSTEM
+from jobdeck.domain import Calendar, CalendarRule
 from jobdeck.jobs_as_code import InvalidDefinition
 from jobdeck_local.template import ROOT
 from tests.support import at
@@ -97,3 +99,23 @@ def test_a_file_that_drops_a_trigger_removes_its_subscription(aws, folder):
     path.write_text(path.read_text().replace("hooks:\n  - slug: tidy\n", ""))
     assert jobs_as_code.install(folder) == ["clean-scratch"]
     assert store.subscribers("hook:tidy") == []  # a hook the file no longer declares starts nothing
+
+
+def test_a_file_may_list_only_calendars_that_exist(aws, folder):
+    """Calendars are made through the API, not kept as code: a deploy that installs a file naming a
+    missing one fails naming it and writes nothing; once an admin made it, the same file installs."""
+    path = folder / "clean-scratch.yaml"
+    path.write_text(
+        path.read_text().replace("  timezone: Europe/Paris\n", "  timezone: Europe/Paris\n  calendars: [holidays]\n")
+    )
+    with pytest.raises(InvalidDefinition) as refused:
+        jobs_as_code.install(folder)
+    assert str(refused.value).startswith("clean-scratch.yaml: schedule.calendars: no calendar 'holidays'"), (
+        refused.value
+    )
+    assert store.get_job("clean-scratch") is None
+
+    calendars.create(Calendar("holidays", rules=[CalendarRule(yearly=["12-25"])]), SYSTEM)
+    assert jobs_as_code.install(folder) == ["clean-scratch"]
+    job = store.get_job("clean-scratch")
+    assert job.schedule is not None and job.schedule.calendars == ["holidays"]

@@ -2,7 +2,7 @@
 // as its own task. The times are read in the browser's zone and sent with its offset.
 
 import { api } from "../api.js";
-import { clearFieldErrors, placeErrors, problemsOf, unplaced } from "../form/errors.js";
+import { clearFieldErrors, showRefusal } from "../form/errors.js";
 import { field } from "../form/field.js";
 import { overlapSelect } from "../form/policy.js";
 import { enc, fill, h } from "../lib/dom.js";
@@ -47,11 +47,7 @@ export function backfillDialog(job) {
       say(`Backfill: queued ${n} run${n === 1 ? "" : "s"}, ${done.already_ran} had run already.`);
       await reloadView();
     } catch (error) {
-      const problems = problemsOf(error);
-      const { placed, first } = placeErrors(form, problems);
-      const left = unplaced(problems, placed);
-      if (left.length) fill(problem, h("p", {}, left.join("; ")));
-      (first || problem).focus?.();
+      showRefusal(form, problem, error);
     } finally {
       submit.disabled = false;
     }

@@ -2,7 +2,7 @@
 // {slot}/move), read in the browser's zone and sent with its offset.
 
 import { api } from "../api.js";
-import { clearFieldErrors, placeErrors, problemsOf, unplaced } from "../form/errors.js";
+import { clearFieldErrors, showRefusal } from "../form/errors.js";
 import { field } from "../form/field.js";
 import { enc, fill, h } from "../lib/dom.js";
 import { say } from "../lib/notice.js";
@@ -32,11 +32,7 @@ export function moveDialog(job, slot, moved) {
       say(`The run of ${absolute(slot)} runs at ${absolute(task.scheduled_for)} instead.`);
       await moved();
     } catch (error) {
-      const problems = problemsOf(error);
-      const { placed, first } = placeErrors(form, problems);
-      const left = unplaced(problems, placed);
-      if (left.length) fill(problem, h("p", {}, left.join("; ")));
-      (first || problem).focus?.();
+      showRefusal(form, problem, error);
     } finally {
       submit.disabled = false;
     }

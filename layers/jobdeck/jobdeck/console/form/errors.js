@@ -2,7 +2,7 @@
 // with the field as the API names it (`body.retry.max_attempts`, `body.actions.0.parameters`); each
 // part of a form shows those of its fields, and the form lists what no part could place.
 
-import { $, $$ } from "../lib/dom.js";
+import { $, $$, fill, h } from "../lib/dom.js";
 
 /**
  * The problems of a refusal: its list, or its message as one problem of no field.
@@ -56,6 +56,21 @@ export function placeErrors(container, problems) {
  */
 export const unplaced = (problems, placed) =>
   problems.filter((p) => !placed.has(p)).map((p) => `${p.field ? `${p.field}: ` : ""}${p.problem}`);
+
+/**
+ * A refusal shown in a dialog's form: each problem beside its field, the rest in `box`; the first
+ * field marked (or the box) takes the focus.
+ * @param {HTMLElement} form
+ * @param {HTMLElement} box
+ * @param {{message: string, body?: object}} error
+ */
+export function showRefusal(form, box, error) {
+  const problems = problemsOf(error);
+  const { placed, first } = placeErrors(form, problems);
+  const left = unplaced(problems, placed);
+  if (left.length) fill(box, h("p", {}, left.join("; ")));
+  (first || box).focus?.();
+}
 
 /**
  * Empty every error slot inside `container`; no control is marked invalid any more.
