@@ -35,6 +35,7 @@ from jobdeck import actions, clients
 from jobdeck.config import Settings
 from jobdeck.domain import ActionStep, Job, Task, TaskStatus, TriggerInfo, TriggerType
 from jobdeck_local.moto_process import MotoProcess
+from jobdeck_local.provision import physical_name
 from jobdeck_local.stack import free_port
 
 OBJECTS = 200
@@ -43,7 +44,9 @@ MEMORY_TARGET_MB = 64.0
 RATIO_TARGET = 0.7
 RUNS = 3  # timed runs of the copy and of the level-0 compress; the best counts
 MB = 1_000_000
-BUCKET = "bench-compress"
+# The memory runs' bucket: the datasource bucket the runner's role grants (the role guard, once a
+# local stack started in this process, refuses the action any other, as AWS would).
+BUCKET = physical_name("DatasourceBucket")
 
 
 def measure() -> Table:
