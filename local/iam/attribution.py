@@ -19,6 +19,7 @@ import contextvars
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from types import FrameType
 
 _acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("jobdeck_iam_acting", default=None)
@@ -82,6 +83,7 @@ def acting_function(frame: FrameType | None = None) -> str | None:
     return found
 
 
+@cache  # every request walks its whole stack: each code location is looked up once
 def _entry_point(module: str, qualname: str) -> str | None:
     name = f"{module}.{qualname}"
     for prefix, function in ENTRY_POINTS.items():
