@@ -155,6 +155,13 @@ def test_skip_refusals(day):
     assert (reply.status, reply.json()["errors"][0]["field"]) == (422, "path.slot")
 
 
+def test_a_slot_encoded_in_its_path_segment_is_the_same_slot(day):
+    # what encodeURIComponent makes of "2027-01-04T17:00:00+01:00"
+    skipped = day("POST", "/jobs/hourly/slots/2027-01-04T17%3A00%3A00%2B01%3A00/skip")
+    assert (skipped.status, skipped.json()["slot"], skipped.json()["reason"]) == (200, "2027-01-04T16:00:00Z", "manual")
+    assert day("DELETE", "/jobs/hourly/slots/2027-01-04T16%3A00%3A00Z/skip").status == 200
+
+
 def test_move_runs_that_one_slot_at_another_time_instead(day, run_queue):
     moved = day("POST", f"/jobs/hourly/slots/{_at('16:00').isoformat()}/move", {"to": "2027-01-04T16:20:00Z"})
     assert moved.status == 202, moved
