@@ -147,6 +147,17 @@ def test_skip_then_undo_is_audited_and_the_tick_runs_it(day, run_queue):
     assert store.get_task("hourly", slot_task_id("hourly", _at("16:00"))) is not None
 
 
+def test_a_skip_the_tick_has_passed_stays_skipped_until_its_time(day):
+    # The tick passes a slot a minute ahead and takes it off the job's skips: in that minute the
+    # slot was shown upcoming again, with Skip and Move offered, though it would not run.
+    assert day("POST", f"/jobs/hourly/slots/{_at('16:00').isoformat()}/skip").status == 200
+    with time_machine.travel(_at("15:59:30"), tick=False):
+        tick(now=_at("14:59:30"))
+        tick()
+        assert store.get_job("hourly").skipped_slots == []
+        assert _slots(day, "hourly", "15:30", "17:30") == [("16:00", "skipped", "manual"), ("17:00", "upcoming", None)]
+
+
 def test_skip_refusals(day):
     assert day("POST", f"/jobs/hourly/slots/{_at('16:00').isoformat()}/skip", user="alice").status == 404
     assert day("POST", f"/jobs/hourly/slots/{_at('16:30').isoformat()}/skip").status == 404  # no slot then
