@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import socket
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,6 +173,9 @@ class LocalStack:
             f"  queues:              {', '.join(self.resources.queues.values())}",
             f"  state:               {self._state_line()}",
             "  try:",
+            # The stack's own credentials are set in its process only: without these, a shell with no
+            # AWS profile got "Unable to locate credentials" and then "You must specify a region".
+            f"    export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={REGION}",
             f"    aws --endpoint-url {self.endpoint} dynamodb scan --table-name "
             f"{self.resources.tables['JobsTable']} --query 'Items[].label.S'",
             f"    aws --endpoint-url {self.endpoint} s3 ls s3://{bucket}/ --recursive",
@@ -189,7 +194,7 @@ class LocalStack:
                 f'    curl -H "Authorization: Bearer $JOBDECK_TOKEN" {url}/jobs',
                 f"  another user: curl '{tokens.issuer}/dev-token?username=bob&groups=admins'",
                 "  prove it works end to end (about a minute; it cleans up after itself):",
-                f"    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local jobdeck smoke --api {url} "
+                f"    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local {cli_command()} smoke --api {url} "
                 f"--token $JOBDECK_ADMIN_TOKEN --endpoint-url {self.endpoint} --bucket {bucket}",
             ]
         lines.append("  the tick fires every minute; Ctrl-C stops everything and saves the state.")
@@ -204,6 +209,19 @@ class LocalStack:
         if self.recovered and (self.recovered.resumed or self.recovered.ended):
             line += f"; of the runs it left RUNNING, {self.recovered.resumed} continue, {self.recovered.ended} ended"
         return line + ")"
+
+
+def cli_command() -> str:
+    """How to call the jobdeck CLI from this shell: `make run` does not put the virtualenv on PATH,
+    so a bare `jobdeck` was "command not found" there; its script sits beside this interpreter."""
+    script = Path(sys.executable).parent / "jobdeck"
+    found = shutil.which("jobdeck")
+    if not script.exists() or (found is not None and Path(found).resolve() == script.resolve()):
+        return "jobdeck"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def _size(count: float) -> str:

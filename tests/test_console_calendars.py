@@ -127,6 +127,9 @@ def test_skip_and_undo_from_the_job_page(console):
     page.locator("#move-ok").click()
     moved = page.locator(f'#next-runs li[data-slot="{second}"]')
     expect(moved).to_contain_text("moved to")
+    # its task, queued for half an hour on, is not shown as started when it was made
+    queued = page.locator(f'tr[data-task="{console.api("GET", "/jobs/hourly-report/tasks")["items"][0]["id"]}"]')
+    expect(queued.locator('td[data-label="Started"]')).to_contain_text("in ")
     task = console.api("GET", "/audit?job_id=hourly-report")["items"][0]
     assert task["action"] == "slot.move" and task["detail"]["slot"].startswith(second[:19])
     console.screenshots("console-job-move")

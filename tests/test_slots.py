@@ -147,12 +147,30 @@ def test_skip_then_undo_is_audited_and_the_tick_runs_it(day, run_queue):
     assert store.get_task("hourly", slot_task_id("hourly", _at("16:00"))) is not None
 
 
+def test_a_skip_the_tick_has_passed_stays_skipped_until_its_time(day):
+    # The tick passes a slot a minute ahead and takes it off the job's skips: in that minute the
+    # slot was shown upcoming again, with Skip and Move offered, though it would not run.
+    assert day("POST", f"/jobs/hourly/slots/{_at('16:00').isoformat()}/skip").status == 200
+    with time_machine.travel(_at("15:59:30"), tick=False):
+        tick(now=_at("14:59:30"))
+        tick()
+        assert store.get_job("hourly").skipped_slots == []
+        assert _slots(day, "hourly", "15:30", "17:30") == [("16:00", "skipped", "manual"), ("17:00", "upcoming", None)]
+
+
 def test_skip_refusals(day):
     assert day("POST", f"/jobs/hourly/slots/{_at('16:00').isoformat()}/skip", user="alice").status == 404
     assert day("POST", f"/jobs/hourly/slots/{_at('16:30').isoformat()}/skip").status == 404  # no slot then
     assert day("POST", f"/jobs/hourly/slots/{_at('09:00').isoformat()}/skip").status == 409  # past
     reply = day("POST", "/jobs/hourly/slots/2027-01-04T16:00:00/skip")
     assert (reply.status, reply.json()["errors"][0]["field"]) == (422, "path.slot")
+
+
+def test_a_slot_encoded_in_its_path_segment_is_the_same_slot(day):
+    # what encodeURIComponent makes of "2027-01-04T17:00:00+01:00"
+    skipped = day("POST", "/jobs/hourly/slots/2027-01-04T17%3A00%3A00%2B01%3A00/skip")
+    assert (skipped.status, skipped.json()["slot"], skipped.json()["reason"]) == (200, "2027-01-04T16:00:00Z", "manual")
+    assert day("DELETE", "/jobs/hourly/slots/2027-01-04T16%3A00%3A00Z/skip").status == 200
 
 
 def test_move_runs_that_one_slot_at_another_time_instead(day, run_queue):

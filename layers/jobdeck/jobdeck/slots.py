@@ -68,10 +68,13 @@ def account(
         raise InvalidJob("to", "must be after from")
     firing = Firing(job, calendars.known(job.schedule.calendars))
     slots = _expression_slots(firing, max(start, job.created_at - _TINY), end)
-    past_end = min(end, now)
+    # The tick passes slots a minute ahead: one it skipped is off the job's skips and in its
+    # records before its time comes, so what it passed is told from those records, as a past slot.
+    passed = max(now, job.next_fire_at or now)
+    past_end = min(end, passed)
     # Slots to come can have their task too: claimed in the tick's minute ahead, or moved.
     tasks = {task.id: task for task in store.tasks_between(job.id, start, end)}
-    records = store.skipped_slots(job.id, start, past_end, _RECORD_REACH) if start < now else []
+    records = store.skipped_slots(job.id, start, past_end, _RECORD_REACH) if start < past_end else []
     # The audit trail is read only when a past slot has neither a task nor a record to tell it.
     periods = functools.cache(lambda: _off_periods(job, start))
     left = None if firing.max_runs is None else max(0, firing.max_runs - job.runs_fired)
@@ -80,7 +83,7 @@ def account(
         task = tasks.get(slot_task_id(job.id, slot)) or tasks.get(_backfill_id(job.id, slot))
         if task is not None:
             out.append(_of_task(slot, task))
-        elif slot < now and (job.next_fire_at is None or slot < job.next_fire_at):
+        elif slot < passed and (job.next_fire_at is None or slot < job.next_fire_at):
             out.append(_past(job, firing, slot, records, periods))
         else:
             entry = _future(job, firing, slot, left)

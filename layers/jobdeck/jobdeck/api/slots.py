@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -50,6 +51,10 @@ def _listed(job: Job, accounts: list[slots.SlotAccount]) -> SlotList:
 
 
 def _slot(text: str) -> datetime:
+    # A client that encodes the path segment, as encodeURIComponent and quote(safe="") do, sends
+    # "%3A" for ":" and "%2B" for an offset's "+", which powertools hands over still encoded: taken
+    # as sent, the slot was refused as no date-time. A date-time holds no "%", so decoding is safe.
+    text = unquote(text)
     try:
         slot = datetime.fromisoformat(text)
     except ValueError:

@@ -142,7 +142,9 @@ function taskRow(jobId, task) {
     h("td", { "data-label": "Status" }, link),
     h("td", { "data-label": "Trigger" }, task.trigger.type),
     h("td", { "data-label": "By" }, task.trigger.by),
-    h("td", { "data-label": "Started" }, timeAgo(task.started_at || task.created_at)),
+    // A run not started yet shows when it is due ("in 30 minutes" for a moved one), not when it was
+    // made: a QUEUED run moved to later read "started 4 minutes ago".
+    h("td", { "data-label": "Started" }, timeAgo(task.started_at || task.scheduled_for || task.created_at)),
     h("td", { "data-label": "Duration" }, task.status === "RUNNING" ? "running…" : duration(task.duration_seconds)),
     h("td", { class: "message", "data-label": "Message" }, task.message || ""),
   );
