@@ -25,15 +25,19 @@ def test_the_banners_aws_commands_carry_credentials_and_a_region(tmp_path, monke
         aws_line = next(line for line in lines[start:] if line.startswith("aws "))
         assert lines.index(exports) < lines.index(aws_line)  # set before the commands that need them
         given = dict(word.split("=", 1) for word in shlex.split(exports)[1:])
-        # a shell of someone with no AWS profile at all: nothing but what the banner exports
-        for name in [name for name in os.environ if name.startswith("AWS_")]:
-            monkeypatch.delenv(name)
-        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-        for name, value in given.items():
-            monkeypatch.setenv(name, value)
-        client = boto3.session.Session().client("dynamodb", endpoint_url=endpoint)
-        assert client.scan(TableName=table, Select="COUNT")["Count"] > 0  # the system jobs
+        # Undone before the stack stops and puts the environment back: undone after, it would set
+        # the stopped stack's endpoint again for every later test of this worker.
+        with monkeypatch.context() as shell:
+            # a shell of someone with no AWS profile at all: nothing but what the banner exports
+            for name in [name for name in os.environ if name.startswith("AWS_")]:
+                shell.delenv(name)
+            shell.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+            shell.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+            for name, value in given.items():
+                shell.setenv(name, value)
+            client = boto3.session.Session().client("dynamodb", endpoint_url=endpoint)
+            assert client.scan(TableName=table, Select="COUNT")["Count"] > 0  # the system jobs
+    assert not os.environ.get("AWS_ENDPOINT_URL", "").endswith(f":{endpoint.rsplit(':', 1)[1]}")
 
 
 def test_the_banners_cli_is_one_this_shell_finds(tmp_path, monkeypatch):
