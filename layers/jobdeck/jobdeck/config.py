@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from jobdeck.datasources import DEFAULT, Datasource, parse
+
 
 @dataclass(frozen=True)
 class Settings:
     run_queue_url: str
-    datasource_bucket: str
+    datasource_bucket: str  # the stack's own bucket: the datasource `default`
+    # The buckets an operator attached (the template's Datasources parameter, JOBDECK_DATASOURCES).
+    extra_datasources: tuple[Datasource, ...] = ()
     recycle_prefix: str = "recycle_bin/"
     notify_topic_arn: str = ""  # failures that are final are published here (empty: not at all)
     # Hosts and CIDRs webhooks may reach although they are not public (JOBDECK_WEBHOOK_ALLOW, comma-separated).
@@ -44,6 +48,7 @@ class Settings:
         return cls(
             run_queue_url=env("JOBDECK_RUN_QUEUE_URL", ""),
             datasource_bucket=env("JOBDECK_DATASOURCE_BUCKET", ""),
+            extra_datasources=parse(env("JOBDECK_DATASOURCES", "")),
             recycle_prefix=env("JOBDECK_RECYCLE_PREFIX", "recycle_bin/"),
             notify_topic_arn=env("JOBDECK_NOTIFY_TOPIC_ARN", ""),
             webhook_allow=_listed(env("JOBDECK_WEBHOOK_ALLOW", "")),
@@ -66,6 +71,12 @@ class Settings:
             cognito_domain=env("JOBDECK_COGNITO_DOMAIN", "").strip(),
             cognito_client_id=env("JOBDECK_COGNITO_CLIENT_ID", "").strip(),
         )
+
+    @property
+    def datasources(self) -> dict[str, Datasource]:
+        """Every datasource by name, `default` first."""
+        default = Datasource(DEFAULT, self.datasource_bucket)
+        return {DEFAULT: default} | {ds.name: ds for ds in self.extra_datasources}
 
 
 def _listed(value: str) -> tuple[str, ...]:
