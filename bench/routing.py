@@ -66,7 +66,7 @@ def _subscribing(bucket: str) -> list[Job]:
         EventFilter(prefix="incoming/2030/", min_size=1),
     ]
     return [
-        _job(f"subscribed-{n}", events=[EventTrigger(EventSource.S3, "ObjectCreated", bucket, filter=rule)])
+        _job(f"subscribed-{n}", events=[EventTrigger(EventSource.S3, "ObjectCreated", "default", filter=rule)])
         for n, rule in enumerate(filters)
     ]
 
@@ -126,8 +126,7 @@ def sample(total: int, repetitions: int = REPETITIONS) -> Sample:
         seconds: list[float] = []
         for repetition in range(repetitions + 1):
             event = _s3_event(bucket, KEY, len(BODY), etag, datetime.now(UTC))
-            incoming = routing.from_eventbridge(event)
-            assert incoming is not None
+            [incoming] = routing.from_eventbridge(event)
             with aws.count_dynamodb() as log:
                 began = time.perf_counter()
                 queued = routing.route(incoming)

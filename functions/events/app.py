@@ -22,11 +22,12 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> None:
     try:
-        incoming = from_eventbridge(json.loads(record.body))
-        if incoming is None:
+        found = from_eventbridge(json.loads(record.body))
+        if not found:
+            # Another event, or an object of a datasource bucket outside every datasource's prefix.
             logger.info("not an event Jobdeck routes", extra={"message_id": record.message_id})
-            return
-        route(incoming)
+        for incoming in found:
+            route(incoming)
     except Exception:
         delivery_failed("Events")  # reported as a failed item, which is no Lambda error: the alarm counts this
         raise

@@ -6,14 +6,16 @@ jobs see (keys of nodes, events, filters, shares, a user's home) is relative to 
 prefix: `a.jpg` in `archive=archive-bucket/2024/` is the object `2024/a.jpg` of `archive-bucket`.
 Only what talks to S3 turns one into the other (`object_key`, `relative_key`).
 
-A leaf module: config parses the environment with it, so it imports nothing of Jobdeck's.
+Config parses the environment with it: it imports nothing of Jobdeck's but its errors.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from jobdeck.errors import InvalidJob
 
 DEFAULT = "default"
 # Names go into job ids ("sync-datasource-<name>") and routing keys: short, lowercase, no separators
@@ -81,6 +83,13 @@ def parse(spec: str) -> tuple[Datasource, ...]:
             raise InvalidDatasources(f"{entry!r}: the prefix {prefix!r} has an empty, '.' or '..' part")
         found[name] = Datasource(name, bucket, prefix + "/" if prefix else "")
     return tuple(found.values())
+
+
+def require(known: Mapping[str, Datasource], name: str, field: str) -> str:
+    """`name` when it is a datasource of the stack; InvalidJob naming `field` and the known ones."""
+    if name not in known:
+        raise InvalidJob(field, f"no datasource {name!r} (this stack has {', '.join(known)}: GET /datasources)")
+    return name
 
 
 def holding(datasources: Iterable[Datasource], bucket: str, object_key: str) -> list[Datasource]:

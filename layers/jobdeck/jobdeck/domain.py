@@ -13,6 +13,8 @@ from typing import Any
 
 from ulid import ULID
 
+from jobdeck.datasources import DEFAULT
+
 
 class JobKind(StrEnum):
     """Who defines a job. Each member's docstring is what GET /vocabulary serves (jobdeck.vocabulary)."""
@@ -237,7 +239,7 @@ class JobParameter:
 
 
 class EventSource(StrEnum):
-    S3 = "s3"  # an object of a datasource bucket created or removed (through EventBridge)
+    S3 = "s3"  # an object of a datasource created or removed (through EventBridge)
     CUSTOM = "custom"  # an EventBridge event of the source the stack listens to
 
 
@@ -256,19 +258,19 @@ class EventFilter:
 
 @dataclass
 class EventTrigger:
-    """`source` s3: `type` is ObjectCreated or ObjectRemoved, in `bucket` (the datasource's when
-    None). `source` custom: `type` is the event's detail-type."""
+    """`source` s3: `type` is ObjectCreated or ObjectRemoved, in `datasource` (its filter's keys
+    relative to it). `source` custom: `type` is the event's detail-type."""
 
     source: EventSource
     type: str
-    bucket: str | None = None
+    datasource: str | None = None  # s3 only: `default` when None
     filter: EventFilter = field(default_factory=EventFilter)
 
     @property
     def key(self) -> str:
-        """The routing key events of this kind are looked up by (jobs.validate fills in the bucket)."""
+        """The routing key events of this kind are looked up by."""
         if self.source is EventSource.S3:
-            return f"s3:{self.type}:{self.bucket}"
+            return f"s3:{self.type}:{self.datasource or DEFAULT}"
         return f"custom:{self.type}"
 
 
@@ -290,6 +292,7 @@ class NodeFilter:
     conditions must hold. Ages count from the object's last modification."""
 
     glob: str | None = None  # on the key, shell-style: "home/*/photos/*.jpg"
+    datasource: str | None = None  # only the nodes of this datasource
     min_size: int | None = None
     max_size: int | None = None
     older_than_days: float | None = None

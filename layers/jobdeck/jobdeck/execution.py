@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from jobdeck import actions, parameters, store
 from jobdeck.config import Settings
+from jobdeck.datasources import DEFAULT
 from jobdeck.domain import Job, LogLine, Task, TaskStatus
 from jobdeck.errors import InvalidJob
 
@@ -105,7 +106,7 @@ class Execution:
                         logger.warning("could not read stop and pause requests", exc_info=True)
                     self.checkpoint()
                 params = action.validate(parameters.render(step.parameters, context))
-                ctx = self._context()
+                ctx = self._context(params)
                 nodes = action.run(ctx, params, actions.select(step.filter, nodes, ctx))
             except actions.TaskStopped as stopped:
                 self.task.stop_requested_by = stopped.by  # a stop seen mid-run is no failure to announce
@@ -145,14 +146,14 @@ class Execution:
                 if action is None:
                     raise actions.ActionError(f"unknown action {step.action!r}")
                 params = action.validate(parameters.render(step.parameters, context))
-                ctx = self._context(checkpoint=lambda: None)  # a failing task is not stopped or handed over
+                ctx = self._context(params, checkpoint=lambda: None)  # a failing task is not stopped or handed over
                 nodes = action.run(ctx, params, actions.select(step.filter, nodes, ctx))
             except Exception as exc:
                 self.log(f"on-failure step {index + 1} ({step.action}) failed: {exc}", "ERROR")
                 return
         self._step = failed_step
 
-    def _context(self, checkpoint: Callable[[], None] | None = None) -> actions.ActionContext:
+    def _context(self, params: dict[str, Any], checkpoint: Callable[[], None] | None = None) -> actions.ActionContext:
         return actions.ActionContext(
             self.job,
             self.task,
@@ -162,6 +163,7 @@ class Execution:
             self.progress,
             checkpoint or self.checkpoint,
             self._state,
+            params.get("datasource", DEFAULT),
         )
 
     def log(self, message: str, level: str = "INFO") -> None:
@@ -236,11 +238,13 @@ def _transient(exc: Exception) -> bool:
 
 
 def _event_nodes(event: dict[str, Any]) -> list[actions.Node]:
-    """The first action's input: the object an S3 event is about, or the keys a user picked."""
+    """The first action's input: the object an S3 event is about, or the keys a user picked (in the
+    datasource they name; events and user jobs from before datasources were all in `default`)."""
+    datasource = str(event.get("datasource") or DEFAULT)
     if event.get("source") == "s3" and event.get("type") == "ObjectCreated":
-        return [actions.Node(str(event["key"]), int(event.get("size") or 0), event.get("etag"))]
+        return [actions.Node(str(event["key"]), int(event.get("size") or 0), event.get("etag"), datasource=datasource)]
     if event.get("source") == "user":
-        return [actions.Node(str(key)) for key in event.get("keys", [])]
+        return [actions.Node(str(key), datasource=datasource) for key in event.get("keys", [])]
     return []
 
 
@@ -253,7 +257,11 @@ def _node_dict(node: actions.Node) -> dict[str, Any]:
 def _node(raw: dict[str, Any]) -> actions.Node:
     modified = raw.get("last_modified")
     return actions.Node(
-        raw["key"], int(raw.get("size", 0)), raw.get("etag"), datetime.fromisoformat(modified) if modified else None
+        raw["key"],
+        int(raw.get("size", 0)),
+        raw.get("etag"),
+        datetime.fromisoformat(modified) if modified else None,
+        raw.get("datasource", DEFAULT),
     )
 
 

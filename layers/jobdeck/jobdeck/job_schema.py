@@ -99,11 +99,13 @@ class EventIn(Strict):
         description="s3: a datasource object; custom: an EventBridge event of the stack's source"
     )
     type: str = Field(min_length=1, max_length=256, examples=["ObjectCreated", "ObjectRemoved", "OrderPlaced"])
-    bucket: str | None = Field(None, max_length=63, description="s3 only; the stack's datasource when absent")
+    datasource: str | None = Field(
+        None, max_length=32, description="s3 only: the datasource (GET /datasources); `default` when absent"
+    )
     filter: EventFilterIn = Field(default_factory=EventFilterIn)
 
     def to_trigger(self) -> EventTrigger:
-        return EventTrigger(self.source, self.type, self.bucket, EventFilter(**self.filter.model_dump()))
+        return EventTrigger(self.source, self.type, self.datasource, EventFilter(**self.filter.model_dump()))
 
 
 class HookIn(Strict):
@@ -113,6 +115,7 @@ class HookIn(Strict):
 
 class NodeFilterIn(Strict):
     glob: str | None = Field(None, max_length=1024, examples=["home/*/photos/*.jpg"])
+    datasource: str | None = Field(None, max_length=32, description="only the input nodes of this datasource")
     min_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
     max_size: int | None = Field(None, ge=0, le=MAX_OBJECT_BYTES)
     older_than_days: Days | None = None

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import replace as copy_with
 from datetime import UTC, datetime
 
-from jobdeck import actions, audit, misfire, parameters, schedules, store, webhooks
+from jobdeck import actions, audit, datasources, misfire, parameters, schedules, store, webhooks
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
 from jobdeck.config import Settings
+from jobdeck.datasources import DEFAULT
 from jobdeck.domain import ActionStep, EventSource, Job, JobKind, Page, ScheduleSpec
 from jobdeck.errors import Conflict, InvalidJob
 from jobdeck.firing import MAX_JITTER_SECONDS
@@ -71,6 +72,12 @@ def _check_steps(name: str, steps: list[ActionStep]) -> None:
         rule = step.filter
         if rule and rule.min_size is not None and rule.max_size is not None and rule.min_size > rule.max_size:
             raise InvalidJob(f"{where}.filter.min_size", "is larger than max_size")
+        stack = Settings.from_env().datasources
+        if rule and rule.datasource is not None:
+            datasources.require(stack, rule.datasource, f"{where}.filter.datasource")
+        chosen = step.parameters.get("datasource")
+        if isinstance(chosen, str) and "{{" not in chosen:
+            datasources.require(stack, chosen, f"{where}.parameters.datasource")
         if "{{" in repr(step.parameters):
             continue  # templated: checked against the schema once rendered, at run time
         try:
@@ -85,13 +92,15 @@ MAX_TRIGGERS = 20  # events + hooks: their subscriptions are written in the job'
 def _check_triggers(job: Job) -> None:
     if len(job.events) + len(job.hooks) > MAX_TRIGGERS:
         raise InvalidJob("events", f"at most {MAX_TRIGGERS} event and hook triggers together")
-    default_bucket = Settings.from_env().datasource_bucket
     for index, event in enumerate(job.events):
         where = f"events[{index}]"
         if event.source is EventSource.S3:
             if event.type not in ("ObjectCreated", "ObjectRemoved"):
                 raise InvalidJob(f"{where}.type", "ObjectCreated or ObjectRemoved")
-            event.bucket = event.bucket or default_bucket
+            known = Settings.from_env().datasources
+            event.datasource = datasources.require(known, event.datasource or DEFAULT, f"{where}.datasource")
+        elif event.datasource is not None:
+            raise InvalidJob(f"{where}.datasource", "s3 events only: custom events come from no datasource")
         rule = event.filter
         if rule.min_size is not None and rule.max_size is not None and rule.min_size > rule.max_size:
             raise InvalidJob(f"{where}.filter.min_size", "is larger than max_size")

@@ -1,6 +1,8 @@
 """From an event to the tasks of the jobs that subscribed to it.
 
-Routing reads the subscriptions of the event's key only (never the jobs table), applies each
+An S3 event is routed in each datasource that holds its object (one, or more when their prefixes
+nest), with the key relative to that datasource; an object of a bucket outside every datasource's
+prefix starts nothing. Routing reads the subscriptions of the event's key only (never the jobs table), applies each
 subscription's filters, skips a job for an object that job wrote itself (the loop guard), and
 queues one task per matching enabled job. A task's id derives from the job and the event id, so a
 second delivery of the same event creates nothing.
@@ -17,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from jobdeck import audit, clients, lifecycle, parameters, store, telemetry
+from jobdeck import audit, clients, datasources, lifecycle, parameters, store, telemetry
 from jobdeck.access import Principal
 from jobdeck.config import Settings
 from jobdeck.domain import (
@@ -47,43 +49,51 @@ class Incoming:
     id: str
     at: datetime
     data: dict[str, Any]
+    s3_object: tuple[str, str] | None = None  # an S3 event's bucket and object key
     _head: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def head(self) -> Mapping[str, Any]:
         """The object's HEAD (content type, writer), fetched once and only if a filter needs it."""
         if self._head is None:
             try:
-                self._head = clients.s3().head_object(Bucket=self.data["bucket"], Key=self.data["key"])
+                bucket, key = self.s3_object or ("", "")
+                self._head = clients.s3().head_object(Bucket=bucket, Key=key)
             except ClientError:
                 self._head = {}  # gone already: no content type, no writer
         return self._head
 
 
-def from_eventbridge(event: dict[str, Any]) -> Incoming | None:
-    """An S3 object event of a datasource or a custom event of the stack's source; None otherwise."""
+def from_eventbridge(event: dict[str, Any]) -> list[Incoming]:
+    """An S3 object event, once per datasource holding the object, or a custom event of the stack's
+    source; nothing for any other event."""
     detail = event.get("detail") or {}
     at = datetime.fromisoformat(event.get("time", datetime.now(UTC).isoformat()).replace("Z", "+00:00"))
+    settings = Settings.from_env()
     if event.get("source") == "aws.s3" and event.get("detail-type") in _S3_TYPES:
         kind = _S3_TYPES[event["detail-type"]]
         bucket, obj = detail["bucket"]["name"], detail["object"]
-        data = {
-            "source": "s3",
-            "type": kind,
-            "bucket": bucket,
-            "key": obj["key"],
-            "size": int(obj.get("size", 0)),
-            "etag": obj.get("etag"),
-            "id": event["id"],
-            "time": at.isoformat(),
-        }
-        # The id an S3 event is known by: its EventBridge id, plus what names the object operation
-        # (a second delivery of the same event repeats all three).
-        identity = f"{event['id']}|{kind}|{obj['key']}|{obj.get('sequencer', '')}"
-        return Incoming(f"s3:{kind}:{bucket}", identity, at, data)
-    if event.get("source") == Settings.from_env().event_source:
+        found = []
+        for where in datasources.holding(settings.datasources.values(), bucket, obj["key"]):
+            data = {
+                "source": "s3",
+                "type": kind,
+                "datasource": where.name,
+                "bucket": bucket,
+                "key": where.relative_key(obj["key"]),
+                "size": int(obj.get("size", 0)),
+                "etag": obj.get("etag"),
+                "id": event["id"],
+                "time": at.isoformat(),
+            }
+            # The id an S3 event is known by: its EventBridge id, plus what names the object
+            # operation (a second delivery of the same event repeats all three).
+            identity = f"{event['id']}|{kind}|{obj['key']}|{obj.get('sequencer', '')}"
+            found.append(Incoming(f"s3:{kind}:{where.name}", identity, at, data, (bucket, obj["key"])))
+        return found
+    if event.get("source") == settings.event_source:
         data = {"source": "custom", "type": event["detail-type"], "detail": detail, "id": event["id"]}
-        return Incoming(f"custom:{event['detail-type']}", event["id"], at, data)
-    return None
+        return [Incoming(f"custom:{event['detail-type']}", event["id"], at, data)]
+    return []
 
 
 def route(incoming: Incoming, now: datetime | None = None) -> list[Task]:

@@ -1,7 +1,10 @@
 """The jobs Jobdeck registers by itself, present after deploy and after local start.
 
 Registration keeps what an operator chose (enabled or not) and the scheduler's own state, and
-brings the definition (label, schedule, actions) up to date with this code.
+brings the definition (label, schedule, actions) up to date with this code. Each datasource has its
+own "Sync datasource <name>" job; the jobs that index uploads and empty the recycle bins work in
+every datasource. A datasource taken out of the stack leaves its sync job behind, whose runs then
+fail naming the datasource that is gone: an operator deletes it (its history says what it did).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import UTC, datetime
 
 from jobdeck import misfire, store
 from jobdeck.config import Settings
+from jobdeck.datasources import DEFAULT
 from jobdeck.domain import (
     SYSTEM_OWNER,
     ActionStep,
@@ -25,18 +29,23 @@ from jobdeck.domain import (
 from jobdeck.errors import Conflict
 
 
+def sync_job_id(datasource: str) -> str:
+    return "sync-datasource" if datasource == DEFAULT else f"sync-datasource-{datasource}"
+
+
 def definitions() -> list[Job]:
-    bucket = Settings.from_env().datasource_bucket
+    names = list(Settings.from_env().datasources)
     return [
         Job(
             id="index-new-uploads",
             label="Index new uploads",
             owner=SYSTEM_OWNER,
             kind=JobKind.SYSTEM,
-            description="Records each new object of the datasource in the node index, and forgets removed ones.",
+            description="Records each new object of every datasource in its node index, and forgets removed ones.",
             events=[
-                EventTrigger(EventSource.S3, "ObjectCreated", bucket),
-                EventTrigger(EventSource.S3, "ObjectRemoved", bucket),
+                EventTrigger(EventSource.S3, kind, name)
+                for name in names
+                for kind in ("ObjectCreated", "ObjectRemoved")
             ],
             actions=[ActionStep("nodes.index", {})],
             history_days=7,
@@ -46,9 +55,9 @@ def definitions() -> list[Job]:
             label="Purge recycle bin",
             owner=SYSTEM_OWNER,
             kind=JobKind.SYSTEM,
-            description="On the 1st of every month, delete what has been in the recycle bin for 30 days.",
+            description="On the 1st of every month, delete what has been in each datasource's recycle bin for 30 days.",
             schedule=ScheduleSpec("0 0 1 * *"),
-            actions=[ActionStep("recycle.purge", {"older_than_days": 30})],
+            actions=[ActionStep("recycle.purge", {"datasource": name, "older_than_days": 30}) for name in names],
         ),
         Job(
             id="prune-task-history",
@@ -70,16 +79,19 @@ def definitions() -> list[Job]:
             actions=[ActionStep("tasks.reap", {"grace_seconds": 300})],
             history_days=7,
         ),
-        Job(
-            id="sync-datasource",
-            label="Sync datasource",
-            owner=SYSTEM_OWNER,
-            kind=JobKind.SYSTEM,
-            description="Every hour (and on Run Now), bring the node index in line with the datasource bucket.",
-            schedule=ScheduleSpec("0 * * * *"),
-            actions=[ActionStep("datasource.sync", {})],
-            overlap=Overlap.SKIP,  # a sync still walking the bucket makes the next one pointless
-            history_days=7,
+        *(
+            Job(
+                id=sync_job_id(name),
+                label=f"Sync datasource {name}",
+                owner=SYSTEM_OWNER,
+                kind=JobKind.SYSTEM,
+                description=f"Every hour (and on Run Now), bring the node index of {name} in line with its bucket.",
+                schedule=ScheduleSpec("0 * * * *"),
+                actions=[ActionStep("datasource.sync", {"datasource": name})],
+                overlap=Overlap.SKIP,  # a sync still walking the bucket makes the next one pointless
+                history_days=7,
+            )
+            for name in names
         ),
         Job(
             id="thumbnails-on-upload",
@@ -87,7 +99,8 @@ def definitions() -> list[Job]:
             owner=SYSTEM_OWNER,
             kind=JobKind.SYSTEM,
             description="Makes the sm (300 px) and md (1024 px) thumbnails of each image uploaded to the datasource.",
-            events=[EventTrigger(EventSource.S3, "ObjectCreated", bucket, EventFilter(content_type="image/*"))],
+            # The stack's own bucket only: an operator's bucket gets no files it did not ask for.
+            events=[EventTrigger(EventSource.S3, "ObjectCreated", DEFAULT, EventFilter(content_type="image/*"))],
             actions=[ActionStep("images.thumbnail", {})],
             overlap=Overlap.ALLOW_ALL,
             max_concurrency=5,  # as Pydio's thumbnails job: a burst of uploads does not take every runner

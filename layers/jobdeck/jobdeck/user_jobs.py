@@ -2,7 +2,8 @@
 
 Each request is a one-shot job owned by the user (kind `user`), started at once, and removed
 `USER_JOB_DAYS` after its task ends, with its history. A user acts only under the prefixes
-allowed to them; admins anywhere.
+allowed to them, in every datasource (keys are relative to a datasource: `home/alice/` is Alice's
+home in each); admins anywhere.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from jobdeck import actions, audit, jobs, lifecycle, store
+from jobdeck import actions, audit, datasources, jobs, lifecycle, store
 from jobdeck.access import Principal, require_path
 from jobdeck.config import Settings
 from jobdeck.domain import ActionStep, Job, JobKind, Overlap, Task, TaskStatus, TriggerInfo, TriggerType, new_task_id
@@ -49,14 +50,18 @@ def start(
     keys: list[str],
     who: Principal,
     now: datetime | None = None,
+    datasource: str = datasources.DEFAULT,
 ) -> tuple[Job, Task]:
-    """Create the job and queue its one task; nothing is stored when a check fails."""
+    """Create the job and queue its one task; nothing is stored when a check fails. The keys are in
+    `datasource`, and so is what the action writes unless its parameters name another."""
     now = now or datetime.now(UTC)
     action = actions.get(ACTIONS[kind])
     if action is None:
         raise NotFound(f"{kind.value} is not available in this deployment")
+    known = Settings.from_env().datasources
+    datasources.require(known, datasource, "datasource")
     try:
-        checked = action.validate(parameters)
+        checked = action.validate({"datasource": datasource, **parameters})
     except actions.InvalidParameters as exc:
         raise InvalidJob("parameters", exc.problem) from None
     for name in PATH_PARAMETERS:
@@ -81,7 +86,11 @@ def start(
         job_id=job.id,
         id=task_id,
         status=TaskStatus.QUEUED,
-        trigger=TriggerInfo(TriggerType.MANUAL, by=who.username, detail={"event": {"source": "user", "keys": keys}}),
+        trigger=TriggerInfo(
+            TriggerType.MANUAL,
+            by=who.username,
+            detail={"event": {"source": "user", "keys": keys, "datasource": datasource}},
+        ),
         created_at=now,
     )
     with lifecycle.enqueue(now) as queue:

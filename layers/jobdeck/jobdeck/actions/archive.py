@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -50,9 +50,6 @@ from jobdeck.actions.multipart import PART_SIZE, PartWriter
 from jobdeck.actions.objects import delete_nodes, list_nodes
 from jobdeck.actions.registry import ActionContext, ActionError, Node, OutOfTime, TaskPaused, action
 from jobdeck.domain import WRITER_METADATA
-
-if TYPE_CHECKING:
-    pass
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -85,9 +82,10 @@ def _folder(key: str) -> str:
 
 @action(
     "archive.compress",
-    "Stream the objects under `prefix` (or else the action's input) into one zip or tar.gz object at "
-    "`destination`, by multipart upload: memory stays bounded whatever the sizes, and a long compress "
-    "hands over to new invocations (or pauses) and goes on with the same upload. Outputs the archive. "
+    "Stream the objects under `prefix` (or else the action's input, from any datasource) into one zip "
+    "or tar.gz object at `destination` in the step's datasource, by multipart upload: memory stays "
+    "bounded whatever the sizes, and a long compress hands over to new invocations (or pauses) and "
+    "goes on with the same upload. Outputs the archive. "
     "Folder markers (keys ending in /) are left out; `compression_level` 0 stores.",
     {
         "properties": {
@@ -124,8 +122,8 @@ def archive_compress(ctx: ActionContext, params: dict[str, Any], nodes: list[Nod
         job = _Compression.start(ctx, destination, params["format"], params["compression_level"], total)
         job.members = members
     try:
-        for key, name in ctx.each(job.members):
-            job.add(key, name)
+        for datasource, key, name in ctx.each(job.members):
+            job.add(datasource, key, name)
         return [job.finish()]
     except _PAUSES:
         job.suspend()
@@ -137,21 +135,27 @@ def archive_compress(ctx: ActionContext, params: dict[str, Any], nodes: list[Nod
 
 def _members(
     ctx: ActionContext, params: dict[str, Any], nodes: list[Node], destination: str
-) -> tuple[list[tuple[str, str]], int]:
-    """(key, member name) of each object to compress, in key order, and their bytes as listed;
-    refused when there is none."""
+) -> tuple[list[tuple[str, str, str]], int]:
+    """(datasource, key, member name) of each object to compress, in key order, and their bytes as
+    listed; refused when there is none."""
+    here = ctx.datasource.name
 
-    def wanted(key: str) -> bool:
-        return not key.endswith("/") and key != destination and not key.startswith(PARTIAL_PREFIX)
+    def wanted(node: Node) -> bool:
+        key = node.key
+        return (
+            not key.endswith("/")
+            and (key, node.datasource) != (destination, here)
+            and not key.startswith(PARTIAL_PREFIX)
+        )
 
     if "prefix" in params:
         prefix = params["prefix"].lstrip("/")
-        found = [n for n in list_nodes(ctx.s3, ctx.bucket, prefix) if wanted(n.key)]
+        found = [n for n in list_nodes(ctx.s3, ctx.datasource, prefix) if wanted(n)]
         if not found:
             raise ActionError(f"nothing to compress: no objects under {prefix!r}")
         base = _folder(prefix)
     else:
-        found = sorted({n.key: n for n in nodes if wanted(n.key)}.values(), key=lambda n: n.key)
+        found = sorted({(n.datasource, n.key): n for n in nodes if wanted(n)}.values(), key=lambda n: n.key)
         if not found:
             raise ActionError("nothing to compress: give `prefix`, or run after a step (or event) that outputs objects")
         # Character by character on purpose: cut back to a folder just after.
@@ -165,7 +169,7 @@ def _members(
             member_path(name)
         except UnsafeName as exc:
             raise ActionError(f"{key}: {name!r} would not be a safe member name: {exc}") from None
-        members.append((key, name))
+        members.append((node.datasource, key, name))
     return members, sum(n.size for n in found)
 
 
@@ -176,7 +180,7 @@ class _Compression:
     format: str
     writer: PartWriter
     sink: ZipSink | TarSink
-    members: list[tuple[str, str]]
+    members: list[tuple[str, str, str]]  # (datasource, key, member name)
     sidecar: str
 
     @classmethod
@@ -194,7 +198,7 @@ class _Compression:
         state = ctx.state
         destination, fmt, sidecar = state["destination"], state["format"], state["sidecar"]
         try:
-            raw = ctx.s3.get_object(Bucket=ctx.bucket, Key=sidecar)["Body"].read()
+            raw = ctx.s3.get_object(Bucket=ctx.datasource.bucket, Key=ctx.datasource.object_key(sidecar))["Body"].read()
         except ClientError as exc:
             if state.get("upload_id"):
                 _archive_writer(ctx, destination, fmt, upload_id=state["upload_id"]).abort()
@@ -219,12 +223,13 @@ class _Compression:
             if fmt == "zip"
             else TarSink(writer, level, saved["tar_offset"], saved["crc"])
         )
-        members = [(str(key), str(name)) for key, name in saved["members"]]
+        members = [(str(ds), str(key), str(name)) for ds, key, name in saved["members"]]
         ctx.log(f"continuing {destination} after {state.get('done', 0)} of {len(members)} objects")
         return cls(ctx, destination, fmt, writer, sink, members, sidecar)
 
-    def add(self, key: str, name: str) -> None:
-        got = self.ctx.s3.get_object(Bucket=self.ctx.bucket, Key=key)
+    def add(self, datasource: str, key: str, name: str) -> None:
+        where = self.ctx.datasource_named(datasource)
+        got = self.ctx.s3.get_object(Bucket=where.bucket, Key=where.object_key(key))
         size = got["ContentLength"]
         try:
             written = self.sink.add(name, size, got["LastModified"], got["Body"].iter_chunks(READ_CHUNK))
@@ -245,8 +250,8 @@ class _Compression:
                 members=self.members,
             )
             self.ctx.s3.put_object(
-                Bucket=self.ctx.bucket,
-                Key=self.sidecar,
+                Bucket=self.ctx.datasource.bucket,
+                Key=self.ctx.datasource.object_key(self.sidecar),
                 Body=json.dumps(saved, separators=(",", ":")).encode() + b"\n" + pending,
                 Metadata={WRITER_METADATA: self.ctx.job.id},
             )
@@ -262,7 +267,7 @@ class _Compression:
         etag = self.writer.finish()
         self._forget_sidecar()
         self.ctx.log(f"compressed {len(self.members)} objects into {self.destination} ({self.format}, {size} bytes)")
-        return Node(self.destination, size, etag, datetime.now(UTC))
+        return Node(self.destination, size, etag, datetime.now(UTC), self.ctx.datasource.name)
 
     def abort(self) -> None:
         self.sink.drop()
@@ -272,14 +277,16 @@ class _Compression:
     def _forget_sidecar(self) -> None:
         if self.ctx.state.pop("sidecar", None):
             with contextlib.suppress(ClientError):
-                self.ctx.s3.delete_object(Bucket=self.ctx.bucket, Key=self.sidecar)
+                here = self.ctx.datasource
+                self.ctx.s3.delete_object(Bucket=here.bucket, Key=here.object_key(self.sidecar))
         for name in ("upload_id", "offset"):
             self.ctx.state.pop(name, None)
 
 
 def _archive_writer(ctx: ActionContext, destination: str, fmt: str, **saved: Any) -> PartWriter:
     metadata = {WRITER_METADATA: ctx.job.id}
-    return PartWriter(ctx.s3, ctx.bucket, destination, metadata, CONTENT_TYPES[fmt], **saved)
+    here = ctx.datasource
+    return PartWriter(ctx.s3, here.bucket, here.object_key(destination), metadata, CONTENT_TYPES[fmt], **saved)
 
 
 # ------------------------------------------------------------------ extract
@@ -314,13 +321,13 @@ def archive_extract(ctx: ActionContext, params: dict[str, Any], nodes: list[Node
         raise ActionError("refusing to extract into the root of the datasource: give a prefix below it")
     if not destination.endswith("/"):
         destination += "/"
-    archives = [params["key"].lstrip("/")] if "key" in params else [n.key for n in nodes]
+    archives = [Node(params["key"].lstrip("/"), datasource=ctx.datasource.name)] if "key" in params else nodes
     if not archives:
         raise ActionError("nothing to extract: give `key`, or run after a step (or event) that outputs the archive")
     run = _Extraction(ctx, destination, params["max_expanded_bytes"], params["max_members"])
-    for index, key in enumerate(archives):
-        fmt = params.get("format") or _format_of(key)
-        run.archive(index, key, fmt, len(archives))
+    for index, archive in enumerate(archives):
+        fmt = params.get("format") or _format_of(archive.key)
+        run.archive(index, archive, fmt, len(archives))
     ctx.log(f"extracted {len(run.outputs)} objects from {len(archives)} archive(s) into {destination}")
     return run.outputs
 
@@ -345,14 +352,15 @@ class _Extraction:
         self.expanded = 0  # the archive's expanded bytes so far, counted as they stream
         self.outputs: list[Node] = []
 
-    def archive(self, index: int, key: str, fmt: str, count: int) -> None:
+    def archive(self, index: int, archive: Node, fmt: str, count: int) -> None:
         written: list[str] = []  # this archive's members extracted, now or by an earlier invocation
         self.expanded = 0
+        key = archive.key
         try:
             if fmt == "zip":
-                self._zip(index, key, count, written)
+                self._zip(index, archive, count, written)
             else:
-                self._tar(index, key, count, written)
+                self._tar(index, archive, count, written)
         except _PAUSES:
             raise
         except BaseException as exc:
@@ -369,8 +377,9 @@ class _Extraction:
         if self.seen >= self.done:
             state.update(archive=index, etag=etag)
 
-    def _zip(self, index: int, key: str, count: int, written: list[str]) -> None:
-        reader = RangeReader(self.ctx.s3, self.ctx.bucket, key)
+    def _zip(self, index: int, archive_node: Node, count: int, written: list[str]) -> None:
+        key, where = archive_node.key, self.ctx.datasource_of(archive_node)
+        reader = RangeReader(self.ctx.s3, where.bucket, where.object_key(key))
         try:
             self._check_archive(index, key, reader.etag)
             declared = archive_zip.declared_members(reader)
@@ -407,8 +416,9 @@ class _Extraction:
             members.append((info, target))
         return members
 
-    def _tar(self, index: int, key: str, count: int, written: list[str]) -> None:
-        got = self.ctx.s3.get_object(Bucket=self.ctx.bucket, Key=key)
+    def _tar(self, index: int, archive_node: Node, count: int, written: list[str]) -> None:
+        key, where = archive_node.key, self.ctx.datasource_of(archive_node)
+        got = self.ctx.s3.get_object(Bucket=where.bucket, Key=where.object_key(key))
         body = archive_tar.Counting(got["Body"])
         total = max(1, int(got["ContentLength"]))
         members = 0
@@ -443,14 +453,15 @@ class _Extraction:
         self.seen += 1
         if position < self.done:  # written by an earlier invocation
             written.append(target)
-            self.outputs.append(Node(target, size))
+            self.outputs.append(Node(target, size, datasource=self.ctx.datasource.name))
             self.expanded += size
             return
         self.ctx.checkpoint()
+        here = self.ctx.datasource
         writer = PartWriter(
             self.ctx.s3,
-            self.ctx.bucket,
-            target,
+            here.bucket,
+            here.object_key(target),
             {WRITER_METADATA: self.ctx.job.id},
             mimetypes.guess_type(target)[0] or "binary/octet-stream",
         )
@@ -466,7 +477,7 @@ class _Extraction:
         finally:
             stream.close()
         written.append(target)
-        self.outputs.append(Node(target, writer.tell(), etag))
+        self.outputs.append(Node(target, writer.tell(), etag, datasource=here.name))
         self.done = position + 1
         self.ctx.state["done"] = self.done
 
@@ -483,5 +494,6 @@ class _Extraction:
         if not written:
             return
         with contextlib.suppress(ClientError, ActionError):
-            delete_nodes(self.ctx.s3, self.ctx.bucket, [Node(k) for k in dict.fromkeys(written)])
+            here = self.ctx.datasource
+            delete_nodes(self.ctx.s3, here, [Node(k, datasource=here.name) for k in dict.fromkeys(written)])
         self.ctx.log(f"removed the {len(written)} objects extracted before the failure", "WARNING")

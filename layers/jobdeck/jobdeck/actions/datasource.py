@@ -1,7 +1,8 @@
-"""datasource.sync: bring the node index in line with the bucket, and say what changed.
+"""datasource.sync: bring a datasource's node index in line with its bucket, and say what changed.
 
-A merge-join of two streams in the same key order: the bucket's listing (S3 lists keys in UTF-8
-byte order) and the index's Query of the bucket's partition (DynamoDB orders string range keys by
+A merge-join of two streams in the same key order: the datasource's listing (S3 lists keys in UTF-8
+byte order; the datasource's prefix is the same on every key, so relative keys keep that order) and
+the index's Query of the datasource's partition (DynamoDB orders string range keys by
 their UTF-8 bytes; Python compares str by code point, which is the same order). Neither is held in
 memory: a page of each at a time. A key only listed is created, only indexed is deleted, in both
 with another etag, size or modification time is changed.
@@ -31,6 +32,7 @@ from jobdeck.actions.registry import (
     TaskTimedOut,
     action,
 )
+from jobdeck.datasources import Datasource
 from jobdeck.store import nodes as node_index
 from jobdeck.workers import ContextThreadPool
 
@@ -56,12 +58,10 @@ KEYS_IN_HAND = 1000  # keys looked at before the place moves on, when none of th
 )
 def datasource_sync(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     prefix = params["prefix"].lstrip("/")
-    bucket = ctx.bucket
-    if not bucket:
-        raise ActionError("no datasource bucket is configured (JOBDECK_DATASOURCE_BUCKET)")
+    where = ctx.datasource
     state = ctx.state
     if "counts" not in state:
-        previous = node_index.last_sync(bucket, prefix)
+        previous = node_index.last_sync(where.name, prefix)
         state.update(
             after=None,
             counts={"created": 0, "changed": 0, "deleted": 0, "unchanged": 0},
@@ -70,22 +70,23 @@ def datasource_sync(ctx: ActionContext, params: dict[str, Any], nodes: list[Node
             estimate=previous.objects if previous else None,
             since=previous.at.isoformat() if previous else None,
         )
-    _check_bucket(ctx, bucket)
-    writer = _Writer(ctx, bucket)
+    _check_bucket(ctx, where, prefix)
+    writer = _Writer(ctx, where)
     with writer:
-        listed = _listing(ctx, bucket, prefix, state["after"])
-        indexed = node_index.indexed_nodes(bucket, prefix, state["after"])
+        listed = _listing(ctx, where, prefix, state["after"])
+        indexed = node_index.indexed_nodes(where.name, prefix, state["after"])
         for key, obj, entry in _merge(listed, indexed):
             ctx.checkpoint()
             writer.handle(key, obj, entry)
     counts = state["counts"]
     objects = counts["created"] + counts["changed"] + counts["unchanged"]
-    node_index.record_sync(bucket, prefix, objects, ctx.now)
-    where = f"s3://{bucket}/{prefix}"
+    changes = {kind: counts[kind] for kind in ("created", "changed", "deleted")}
+    record = node_index.SyncRecord(ctx.now, objects, changes, ctx.task.id, ctx.job.id)
+    node_index.record_sync(where.name, prefix, record)
     since = f"since the last sync ({state['since']})" if state["since"] else "(first sync)"
     ctx.log(
-        f"synced {where}: {objects} objects, {counts['created']} created, {counts['changed']} changed, "
-        f"{counts['deleted']} deleted {since}"
+        f"synced {where.name} ({where.location}{prefix}): {objects} objects, {counts['created']} created, "
+        f"{counts['changed']} changed, {counts['deleted']} deleted {since}"
     )
     for kind, keys in state["examples"].items():
         if keys:
@@ -95,30 +96,34 @@ def datasource_sync(ctx: ActionContext, params: dict[str, Any], nodes: list[Node
     if changes > OUTPUT_LIMIT:
         ctx.log(f"the output holds the first {OUTPUT_LIMIT} of {changes} created and changed objects", "WARNING")
     ctx.report_progress(1.0)
-    return [Node(key, size, etag) for key, size, etag in state["output"]]
+    return [Node(key, size, etag, datasource=where.name) for key, size, etag in state["output"]]
 
 
-def _check_bucket(ctx: ActionContext, bucket: str) -> None:
+def _check_bucket(ctx: ActionContext, where: Datasource, prefix: str) -> None:
+    """A listing of one key: what the sync's listing needs (not HeadBucket, which asks for a listing
+    of the whole bucket, which a datasource's grant limited to its prefix does not give)."""
     try:
-        ctx.s3.head_bucket(Bucket=bucket)
+        ctx.s3.list_objects_v2(Bucket=where.bucket, Prefix=where.object_key(prefix), MaxKeys=1)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("404", "NoSuchBucket", "403", "AccessDenied", "Forbidden"):
-            raise ActionError(f"cannot read the datasource bucket {bucket}: {code}") from None
+            raise ActionError(f"cannot read the datasource {where.name} ({where.location}): {code}") from None
         raise
 
 
 Listed = tuple[str, int, str, datetime]  # key, size, etag, last modified
 
 
-def _listing(ctx: ActionContext, bucket: str, prefix: str, after: str | None) -> Iterator[Listed]:
+def _listing(ctx: ActionContext, where: Datasource, prefix: str, after: str | None) -> Iterator[Listed]:
+    """Keys relative to the datasource."""
     paginator = ctx.s3.get_paginator("list_objects_v2")
-    arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    arguments: dict[str, Any] = {"Bucket": where.bucket, "Prefix": where.object_key(prefix)}
     if after is not None:
-        arguments["StartAfter"] = after
+        arguments["StartAfter"] = where.object_key(after)
+    cut = len(where.prefix)
     for page in paginator.paginate(**arguments):
         for obj in page.get("Contents", []):
-            yield obj["Key"], obj["Size"], obj["ETag"].strip('"'), obj["LastModified"]
+            yield obj["Key"][cut:], obj["Size"], obj["ETag"].strip('"'), obj["LastModified"]
 
 
 def _merge(
@@ -149,8 +154,8 @@ class _Writer:
     batch is written (never before: a continuation redoes what was not written). The HEADs a batch
     needs (new and changed objects: their content type) go out together, HEAD_THREADS at a time."""
 
-    def __init__(self, ctx: ActionContext, bucket: str) -> None:
-        self.ctx, self.bucket = ctx, bucket
+    def __init__(self, ctx: ActionContext, where: Datasource) -> None:
+        self.ctx, self.where = ctx, where
         self.put: list[node_index.IndexedNode] = []
         self.delete: list[str] = []
         self.heads: list[tuple[str, bool]] = []  # key, indexed already (changed) or not (created)
@@ -180,7 +185,7 @@ class _Writer:
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:
-            return dict(self.ctx.s3.head_object(Bucket=self.bucket, Key=key))
+            return dict(self.ctx.s3.head_object(Bucket=self.where.bucket, Key=self.where.object_key(key)))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
                 raise
@@ -211,7 +216,7 @@ class _Writer:
     def flush(self) -> None:
         self._record_heads()
         if self.put or self.delete:
-            node_index.write_nodes(self.bucket, self.put, self.delete, self.ctx.now)
+            node_index.write_nodes(self.where.name, self.put, self.delete, self.ctx.now)
         state = self.ctx.state
         for kind, count in self.counts.items():
             state["counts"][kind] += count

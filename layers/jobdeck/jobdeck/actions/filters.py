@@ -20,6 +20,7 @@ def select(rule: NodeFilter | None, nodes: list[Node], ctx: ActionContext) -> li
 def _matches(rule: NodeFilter, node: Node, ctx: ActionContext) -> bool:
     age = _age(node, ctx.now)
     checks = [
+        rule.datasource is None or node.datasource == rule.datasource,
         rule.glob is None or fnmatch.fnmatchcase(node.key, rule.glob),
         rule.min_size is None or node.size >= rule.min_size,
         rule.max_size is None or node.size <= rule.max_size,
@@ -39,6 +40,7 @@ def _age(node: Node, now: datetime) -> timedelta | None:
 
 def _content_type(node: Node, ctx: ActionContext) -> str:
     try:
-        return ctx.s3.head_object(Bucket=ctx.bucket, Key=node.key).get("ContentType", "")
+        where = ctx.datasource_of(node)
+        return ctx.s3.head_object(Bucket=where.bucket, Key=where.object_key(node.key)).get("ContentType", "")
     except ClientError:
         return ""  # gone: it matches no content type

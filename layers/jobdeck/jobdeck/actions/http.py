@@ -25,6 +25,7 @@ MAX_NODES_IN_PAYLOAD = 1000  # the default payload lists at most this many input
         },
         "required": ["url"],
     },
+    datasource=False,
 )
 def http_webhook(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     payload = params["payload"] if "payload" in params else _summary(ctx, nodes)

@@ -64,6 +64,7 @@ SOURCE_ETAG_METADATA = "jobdeck-source-etag"  # what the thumbnail was made from
             "quality": {"type": "integer", "minimum": 1, "maximum": 95, "default": 85, "description": "JPEG"},
         },
     },
+    datasource=False,
 )
 def images_thumbnail(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     prefix = params["prefix"].lstrip("/")
@@ -96,8 +97,9 @@ def images_thumbnail(ctx: ActionContext, params: dict[str, Any], nodes: list[Nod
 
 
 def _thumbnails(ctx: ActionContext, params: dict[str, Any], prefix: str, node: Node) -> list[Node] | None:
+    where = ctx.datasource_of(node)  # thumbnails go next to their image, in its datasource
     try:
-        head = ctx.s3.head_object(Bucket=ctx.bucket, Key=node.key)
+        head = ctx.s3.head_object(Bucket=where.bucket, Key=where.object_key(node.key))
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             ctx.log(f"{node.key} is gone: skipped", "WARNING")
@@ -110,7 +112,7 @@ def _thumbnails(ctx: ActionContext, params: dict[str, Any], prefix: str, node: N
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         try:
             # The version the HEAD saw, whose ETag the thumbnails record; a newer one has its own event.
-            got = ctx.s3.get_object(Bucket=ctx.bucket, Key=node.key, IfMatch=head["ETag"])
+            got = ctx.s3.get_object(Bucket=where.bucket, Key=where.object_key(node.key), IfMatch=head["ETag"])
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412", "404", "NoSuchKey"):
                 raise
@@ -129,13 +131,13 @@ def _thumbnails(ctx: ActionContext, params: dict[str, Any], prefix: str, node: N
     for name, (data, extension, mime, size) in rendered.items():
         key = f"{prefix}{node.key}/{name}.{extension}"
         ctx.s3.put_object(
-            Bucket=ctx.bucket,
-            Key=key,
+            Bucket=where.bucket,
+            Key=where.object_key(key),
             Body=data,
             ContentType=mime,
             Metadata={WRITER_METADATA: ctx.job.id, SOURCE_ETAG_METADATA: etag},
         )
-        written.append(Node(key, len(data)))
+        written.append(Node(key, len(data), datasource=where.name))
         ctx.log(f"{key}: {size[0]}x{size[1]}")
     return written
 

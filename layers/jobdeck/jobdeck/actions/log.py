@@ -15,6 +15,7 @@ from jobdeck.actions.registry import ActionContext, Node, action
         },
         "required": ["message"],
     },
+    datasource=False,
 )
 def log_message(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     ctx.log(params["message"], params["level"])

@@ -6,6 +6,7 @@ from botocore.exceptions import ClientError
 
 from jobdeck.actions.objects import list_nodes
 from jobdeck.actions.registry import ActionContext, Node, action
+from jobdeck.datasources import DEFAULT
 from jobdeck.store import nodes as node_index
 
 
@@ -19,7 +20,7 @@ from jobdeck.store import nodes as node_index
     },
 )
 def nodes_list(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
-    listed = list(list_nodes(ctx.s3, ctx.bucket, params["prefix"].lstrip("/")))
+    listed = list(list_nodes(ctx.s3, ctx.datasource, params["prefix"].lstrip("/")))
     ctx.log(f"listed {len(listed)} objects under {params['prefix']}")
     return listed
 
@@ -29,27 +30,29 @@ def nodes_list(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) ->
     "Keep the datasource's node index: an object created (the event's, or the input) is recorded with "
     "its key, size, etag and content type; an object removed is forgotten.",
     {"properties": {}},
+    datasource=False,
 )
 def nodes_index(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     event = ctx.task.trigger.detail.get("event", {})
-    bucket = event.get("bucket", ctx.bucket)
     if event.get("source") == "s3" and event.get("type") == "ObjectRemoved":
-        node_index.forget_node(bucket, event["key"])
-        ctx.log(f"forgot {event['key']}")
+        where = ctx.datasource_named(event.get("datasource", DEFAULT))
+        node_index.forget_node(where.name, event["key"])
+        ctx.log(f"forgot {event['key']} in {where.name}")
         return nodes
     for node in nodes:
+        where = ctx.datasource_of(node)
         try:
-            head = ctx.s3.head_object(Bucket=bucket, Key=node.key)
+            head = ctx.s3.head_object(Bucket=where.bucket, Key=where.object_key(node.key))
         except ClientError:
             ctx.log(f"{node.key} is gone already: not indexed", "WARNING")
             continue
         node_index.index_node(
-            bucket,
+            where.name,
             node.key,
             head["ContentLength"],
             head["ETag"].strip('"'),
             head.get("ContentType"),
             head["LastModified"],
         )
-        ctx.log(f"indexed {node.key} ({head['ContentLength']} bytes, {head.get('ContentType')})")
+        ctx.log(f"indexed {node.key} in {where.name} ({head['ContentLength']} bytes, {head.get('ContentType')})")
     return nodes

@@ -26,6 +26,7 @@ _TRANSIENT_SNS_ERRORS = frozenset(
         },
         "required": ["subject", "message"],
     },
+    datasource=False,
 )
 def notify(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     topic = ctx.settings.notify_topic_arn

@@ -19,9 +19,10 @@ from jobdeck.actions.registry import ActionContext, Node, action
 def recycle_purge(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     # An object's LastModified in the bin is when it was moved there (the move is a copy).
     cutoff = ctx.now - timedelta(days=params["older_than_days"])
-    binned = list_nodes(ctx.s3, ctx.bucket, ctx.settings.recycle_prefix)
+    binned = list_nodes(ctx.s3, ctx.datasource, ctx.settings.recycle_prefix)
     expired = [n for n in binned if n.last_modified is not None and n.last_modified < cutoff]
-    deleted = delete_nodes(ctx.s3, ctx.bucket, expired)
+    deleted = delete_nodes(ctx.s3, ctx.datasource, expired)
     ctx.report_progress(1.0)
-    ctx.log(f"purged {deleted} objects older than {params['older_than_days']} days from the recycle bin")
+    days = params["older_than_days"]
+    ctx.log(f"purged {deleted} objects older than {days} days from the recycle bin of {ctx.datasource.name}")
     return expired

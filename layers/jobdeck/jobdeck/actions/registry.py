@@ -14,6 +14,7 @@ import fastjsonschema
 
 from jobdeck import clients
 from jobdeck.config import Settings
+from jobdeck.datasources import DEFAULT, Datasource
 from jobdeck.domain import Job, Task
 
 if TYPE_CHECKING:
@@ -25,12 +26,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Node:
-    """An object of a datasource, the unit that flows from one action of a chain to the next."""
+    """An object of a datasource, the unit that flows from one action of a chain to the next. Its
+    key is relative to its datasource's prefix (see jobdeck.datasources)."""
 
     key: str
     size: int = 0
     etag: str | None = None
     last_modified: datetime | None = None
+    datasource: str = DEFAULT
 
 
 class ActionError(Exception):
@@ -84,6 +87,9 @@ class ActionContext:
     # Where the action is, kept when the task pauses or hands over to a new invocation and given
     # back when it continues (JSON values only). `each` keeps it for actions that walk a list.
     state: dict[str, Any] = field(default_factory=dict)
+    # The step's `datasource` parameter: where the action lists, writes and looks up keys. Its input
+    # nodes keep their own (`datasource_of`): a step may read one datasource and write another.
+    datasource_name: str = DEFAULT
 
     def each(self, items: Sequence[T]) -> Iterator[T]:
         """The items not done yet, with a checkpoint before each and the progress after it. The
@@ -95,8 +101,20 @@ class ActionContext:
             self.report_progress((index + 1) / len(items))
 
     @property
-    def bucket(self) -> str:
-        return self.settings.datasource_bucket
+    def datasource(self) -> Datasource:
+        return self.datasource_named(self.datasource_name)
+
+    def datasource_of(self, node: Node) -> Datasource:
+        return self.datasource_named(node.datasource)
+
+    def datasource_named(self, name: str) -> Datasource:
+        found = self.settings.datasources.get(name)
+        if found is None:
+            known = ", ".join(self.settings.datasources)
+            raise ActionError(f"no datasource {name!r} in this stack (it has {known})")
+        if not found.bucket:
+            raise ActionError(f"the datasource {name!r} has no bucket configured")
+        return found
 
     @property
     def s3(self) -> S3Client:
@@ -104,6 +122,13 @@ class ActionContext:
 
 
 Runner = Callable[[ActionContext, dict[str, Any], list[Node]], list[Node]]
+
+# The parameter of every action that acts in a datasource (jobs.validate checks the name exists).
+DATASOURCE_PARAMETER = {
+    "type": "string",
+    "default": DEFAULT,
+    "description": "the datasource the step works in (GET /datasources); keys are relative to its prefix",
+}
 
 
 @dataclass(frozen=True)
@@ -150,8 +175,14 @@ MODULES = {
 }
 
 
-def action(name: str, summary: str, parameters: dict[str, Any]) -> Callable[[Runner], Runner]:
+def action(
+    name: str, summary: str, parameters: dict[str, Any], *, datasource: bool = True
+) -> Callable[[Runner], Runner]:
+    """Register an action. One that acts in a datasource (`datasource`, the default) takes the
+    `datasource` parameter."""
     schema = {"type": "object", "additionalProperties": False, **parameters}
+    if datasource:
+        schema["properties"] = {"datasource": DATASOURCE_PARAMETER, **schema.get("properties", {})}
 
     def register(run: Runner) -> Runner:
         _CATALOG[name] = Action(name, summary, schema, run)

@@ -41,25 +41,26 @@ MAX_EXPIRES_IN = 7 * 24 * 3600  # SigV4: a presigned URL lives at most 7 days
     },
 )
 def share_create(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
-    targets = [Node(params["key"].lstrip("/"))] if "key" in params else nodes
+    targets = [Node(params["key"].lstrip("/"), datasource=ctx.datasource.name)] if "key" in params else nodes
     if not targets:
         raise ActionError("nothing to share: give a key, or run after a step (or event) that yields objects")
     expires_in = int(params["expires_in"])
     signer = clients.presigner()
     for node in ctx.each(targets):
+        where = ctx.datasource_of(node)
         try:
-            ctx.s3.head_object(Bucket=ctx.bucket, Key=node.key)
+            ctx.s3.head_object(Bucket=where.bucket, Key=where.object_key(node.key))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                raise ActionError(f"cannot share {node.key}: no such object in the datasource") from None
+                raise ActionError(f"cannot share {node.key}: no such object in the datasource {where.name}") from None
             raise
         created = datetime.now(UTC).replace(microsecond=0)  # SigV4 signs to the second
         url = signer.generate_presigned_url(
-            "get_object", Params={"Bucket": ctx.bucket, "Key": node.key}, ExpiresIn=expires_in
+            "get_object", Params={"Bucket": where.bucket, "Key": where.object_key(node.key)}, ExpiresIn=expires_in
         )
         share = share_store.Share(
             id=new_task_id(created),
-            bucket=ctx.bucket,
+            datasource=where.name,
             key=node.key,
             url=url,
             created_by=ctx.task.trigger.by,
@@ -79,6 +80,7 @@ def share_create(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) 
     "share.expire",
     "Remove the shares whose link has expired from the Shares table (DynamoDB's TTL would, within days).",
     {"properties": {}},
+    datasource=False,
 )
 def share_expire(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     ctx.checkpoint()

@@ -12,6 +12,7 @@ from jobdeck.domain import DEFAULT_HISTORY_DAYS, Job, Task, TaskStatus
     "tasks.prune",
     "Keep the newest N finished tasks of every job and delete older ones; active tasks are kept.",
     {"properties": {"keep": {"type": "integer", "minimum": 1, "default": 50}}},
+    datasource=False,
 )
 def tasks_prune(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     jobs = list(store.all_jobs())
@@ -33,6 +34,7 @@ RUNNER_LIMIT_SECONDS = 900
     "End the tasks still RUNNING past their job's timeout (at most the runner's 15 minutes) plus a grace "
     'period: they end ERROR "Task stuck".',
     {"properties": {"grace_seconds": {"type": "integer", "minimum": 0, "default": 300}}},
+    datasource=False,
 )
 def tasks_reap(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
     reaped = 0

@@ -67,6 +67,12 @@ class UserJobIn(Strict):
     keys: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
         default_factory=list, max_length=1000, description="the objects picked, when not a whole prefix"
     )
+    datasource: str = Field(
+        "default",
+        max_length=32,
+        description="the datasource the keys and paths are in (GET /datasources); `parameters.datasource` "
+        "may name another for what the job writes (a copy, a move, an archive)",
+    )
 
 
 class IdsIn(Strict):
@@ -171,7 +177,7 @@ class JobOut(Schema):
                 EventIn.model_construct(
                     source=e.source,
                     type=e.type,
-                    bucket=e.bucket,
+                    datasource=e.datasource,
                     filter=EventFilterIn.model_construct(**vars(e.filter)),
                 )
                 for e in job.events

@@ -21,6 +21,6 @@ router = Router()
     responses=documented(202, 403, 404, 413, description="Created and queued"),
 )
 def start_user_job(kind: UserJobKind, body: UserJobIn) -> Response[UserJobOut]:
-    job, task = user_jobs.start(kind, body.parameters, body.keys, caller(router))
+    job, task = user_jobs.start(kind, body.parameters, body.keys, caller(router), datasource=body.datasource)
     out = UserJobOut(job=JobOut.of(job), task=TaskOut.of(task))
     return Response(202, "application/json", out, headers={"Location": f"/jobs/{job.id}/tasks/{task.id}"})

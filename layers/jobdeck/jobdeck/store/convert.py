@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from jobdeck.datasources import DEFAULT
 from jobdeck.domain import (
     ActionStep,
     AuditEntry,
@@ -180,7 +181,8 @@ def event_from_dict(raw: dict[str, Any]) -> EventTrigger:
     return EventTrigger(
         source=EventSource(raw["source"]),
         type=raw["type"],
-        bucket=raw.get("bucket"),
+        # Triggers stored before datasources named a bucket instead: the stack's own, `default`.
+        datasource=raw.get("datasource") or (DEFAULT if raw["source"] == EventSource.S3 else None),
         filter=EventFilter(**{k: _plain(v) for k, v in raw.get("filter", {}).items()}),
     )
 

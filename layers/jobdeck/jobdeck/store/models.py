@@ -17,6 +17,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from jobdeck.config import Settings
+from jobdeck.datasources import DEFAULT
 
 # PynamoDB reads a model's table and region from its Meta when the class is made: Settings are
 # read then, at import, from the environment the function (or the local stack) was given.
@@ -259,20 +260,23 @@ class SubscriptionModel(Model):
 
 
 class NodeModel(Model):
-    """The node index of a datasource: what is in the bucket, kept by "Index new uploads" and
-    datasource.sync. Bounded by the bucket itself: one item per object."""
+    """The node index of the datasources: what is in each, kept by "Index new uploads" and
+    datasource.sync. Bounded by the buckets themselves: one item per object (store.nodes)."""
 
     class Meta:
         table_name = SETTINGS.nodes_table
         region = REGION
 
-    bucket = UnicodeAttribute(hash_key=True)
-    key = UnicodeAttribute(range_key=True)
+    # The datasource's name (its partition). The attribute keeps the name it had when the index was
+    # one bucket's: the table's key schema says `bucket`, and a key attribute cannot be renamed.
+    datasource = UnicodeAttribute(hash_key=True, attr_name="bucket")
+    key = UnicodeAttribute(range_key=True)  # relative to the datasource
     size = NumberAttribute(default=0)
     etag = UnicodeAttribute(null=True)
     content_type = UnicodeAttribute(null=True)
     modified = UTCDateTimeAttribute(null=True)
     indexed_at = UTCDateTimeAttribute()
+    sync = MapAttribute[str, object](null=True)  # a sync record's counts and task (store.nodes.record_sync)
 
 
 EXPIRING = "expiring"  # every share carries it: the expiry index is one partition, in expiry order
@@ -298,8 +302,9 @@ class ShareModel(Model):
         region = REGION
 
     id = UnicodeAttribute(hash_key=True)
-    bucket = UnicodeAttribute()
-    key = UnicodeAttribute()
+    # Shares made before datasources named their bucket instead: those were all in `default`.
+    datasource = UnicodeAttribute(default=DEFAULT)
+    key = UnicodeAttribute()  # relative to the datasource
     url = UnicodeAttribute()
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()

@@ -11,8 +11,8 @@ from jobdeck.store.models import EXPIRING, ShareModel
 @dataclass(frozen=True)
 class Share:
     id: str
-    bucket: str
-    key: str
+    datasource: str
+    key: str  # relative to the datasource
     url: str
     created_by: str
     created_at: datetime
@@ -24,7 +24,7 @@ class Share:
 def record_share(share: Share) -> None:
     ShareModel(
         share.id,
-        bucket=share.bucket,
+        datasource=share.datasource,
         key=share.key,
         url=share.url,
         created_by=share.created_by,
@@ -42,7 +42,7 @@ def get_share(share_id: str) -> Share | None:
         return None
     return Share(
         item.id,
-        item.bucket,
+        item.datasource,
         item.key,
         item.url,
         item.created_by,
