@@ -108,8 +108,15 @@ def test_every_action_publishes_a_parameter_schema_whose_defaults_fill_in(aws):
     assert {"log.message", "tree.delete", "recycle.purge", "tasks.prune"} <= names
     for action in actions.catalog():
         assert action.parameters["type"] == "object" and action.summary
-    assert actions.get("recycle.purge").validate({}) == {"older_than_days": 30}
-    assert actions.get("tree.delete").validate({"prefix": "a/"}) == {"prefix": "a/", "permanent": False}
+    assert actions.get("recycle.purge").validate({}) == {"datasource": "default", "older_than_days": 30}
+    assert actions.get("tree.delete").validate({"prefix": "a/"}) == {
+        "datasource": "default",
+        "prefix": "a/",
+        "permanent": False,
+    }
+    # Those that act in a datasource take it; those that do not, refuse it.
+    assert "datasource" in actions.get("archive.compress").parameters["properties"]
+    assert "datasource" not in actions.get("log.message").parameters["properties"]
 
 
 def test_the_reaper_ends_tasks_whose_runner_died_and_leaves_live_ones(aws, run_queue):

@@ -92,6 +92,8 @@ MATRIX = {
     "GET /timeline": ("GET", "/timeline", None, [401, 200, 200, 200]),
     # calendars: admins write them, anyone signed in reads them
     "GET /calendars": ("GET", "/calendars", None, [401, 200, 200, 200]),
+    "GET /datasources": ("GET", "/datasources", None, [401, 200, 200, 200]),
+    "GET /datasources/{name}": ("GET", "/datasources/default", None, [401, 200, 200, 200]),
     "POST /calendars": ("POST", "/calendars", CALENDAR | {"name": "new-cal"}, [401, 403, 403, 201]),
     "GET /calendars/{name}": ("GET", "/calendars/office", None, [401, 200, 200, 200]),
     "PUT /calendars/{name}": ("PUT", "/calendars/office", CALENDAR | {"version": 1}, [401, 403, 403, 200]),

@@ -288,12 +288,14 @@ def test_parameters_are_checked_naming_the_field():
     with pytest.raises(InvalidParameters, match=r"parameters\.max_expanded_bytes must be bigger than or equal to 1"):
         extract.validate({"destination": "back/", "max_expanded_bytes": 0})
     assert compress.validate({"destination": "o.zip"}) == {
+        "datasource": "default",
         "destination": "o.zip",
         "format": "zip",
         "strip_prefix": True,
         "compression_level": 6,
     }
     assert extract.validate({"destination": "b/"}) == {
+        "datasource": "default",
         "destination": "b/",
         "max_expanded_bytes": 10 * 1024**3,
         "max_members": 100_000,

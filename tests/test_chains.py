@@ -110,6 +110,7 @@ def test_filters_and_the_branch_round_trip_through_the_api_and_are_checked(aws):
     read = api("GET", "/jobs/api-chain").json()
     assert read["actions"][0]["filter"] == {
         "glob": "*.jpg",
+        "datasource": None,
         "min_size": None,
         "max_size": None,
         "older_than_days": 7.0,

@@ -15,7 +15,7 @@ from jobdeck.domain import ActionStep, TaskStatus
 from jobdeck.store import nodes as node_index
 from tests.support import action_context, at, make_job
 
-COUNTS = re.compile(r"synced s3://\S+: (\d+) objects, (\d+) created, (\d+) changed, (\d+) deleted")
+COUNTS = re.compile(r"synced \S+ \(s3://\S+\): (\d+) objects, (\d+) created, (\d+) changed, (\d+) deleted")
 
 
 @pytest.fixture
@@ -37,8 +37,10 @@ def _counts(lines: list[str]) -> tuple[int, ...]:
     return tuple(int(n) for n in found.groups())
 
 
-def _index(bucket: str, prefix: str = "") -> dict[str, tuple]:
-    return {n.key[len(prefix) :]: (n.size, n.etag, n.content_type) for n in node_index.indexed_nodes(bucket, prefix)}
+def _index(datasource: str, prefix: str = "") -> dict[str, tuple]:
+    return {
+        n.key[len(prefix) :]: (n.size, n.etag, n.content_type) for n in node_index.indexed_nodes(datasource, prefix)
+    }
 
 
 def test_two_syncs_report_what_was_created_then_what_changed_and_what_went(aws, settings, s3, quiet_bucket):
@@ -52,7 +54,7 @@ def test_two_syncs_report_what_was_created_then_what_changed_and_what_went(aws, 
     assert _counts(lines) == (3, 3, 0, 0)
     assert "(first sync)" in lines[0]
     assert {n.key for n in output} == {"docs/a.txt", "docs/b.txt", "photos/c.jpg"}
-    assert node_index.node(bucket, "photos/c.jpg") == {
+    assert node_index.node("default", "photos/c.jpg") == {
         "key": "photos/c.jpg",
         "size": 1,
         "etag": s3.head_object(Bucket=bucket, Key="photos/c.jpg")["ETag"].strip('"'),
@@ -80,10 +82,10 @@ def test_two_syncs_report_what_was_created_then_what_changed_and_what_went(aws, 
     assert "created: docs/d.txt" in lines and "deleted: photos/c.jpg" in lines
     assert "changed: docs/a.txt, docs/b.txt" in lines
     assert [n.key for n in output] == ["docs/a.txt", "docs/b.txt", "docs/d.txt"]
-    assert node_index.node(bucket, "docs/a.txt")["content_type"] == "text/x-rst"
-    assert node_index.node(bucket, "photos/c.jpg") is None
-    assert node_index.node(bucket, "docs/b.txt")["content_type"] == "text/markdown"
-    assert node_index.node(bucket, "docs/b.txt")["size"] == 8
+    assert node_index.node("default", "docs/a.txt")["content_type"] == "text/x-rst"
+    assert node_index.node("default", "photos/c.jpg") is None
+    assert node_index.node("default", "docs/b.txt")["content_type"] == "text/markdown"
+    assert node_index.node("default", "docs/b.txt")["size"] == 8
 
     _, lines = _sync(settings)
     assert _counts(lines) == (3, 0, 0, 0)  # nothing changed since
@@ -100,7 +102,7 @@ def test_a_sync_of_a_prefix_leaves_the_rest_of_the_index_alone(aws, settings, s3
     _, lines = _sync(settings, "a/")
 
     assert _counts(lines) == (1, 0, 0, 1)
-    assert set(_index(bucket)) == {"a/2", "b/1"}  # b/1 is gone from the bucket, but not under a/
+    assert set(_index("default")) == {"a/2", "b/1"}  # b/1 is gone from the bucket, but not under a/
 
 
 def test_keys_beyond_ascii_are_merged_in_the_order_both_services_use(aws, settings, s3, bucket):
@@ -122,7 +124,7 @@ def test_a_missing_bucket_fails_the_task_saying_so(aws, run_queue, s3, bucket):
         runner.run_message(message["Body"])
     done = store.get_task("sync", task.id)
     assert done.status is TaskStatus.ERROR
-    assert f"cannot read the datasource bucket {bucket}" in done.message
+    assert f"cannot read the datasource default (s3://{bucket}/)" in done.message
 
 
 def _dataset(s3, bucket: str, prefix: str) -> None:
@@ -139,7 +141,7 @@ def _dataset(s3, bucket: str, prefix: str) -> None:
         for i in range(900)
     ]
     gone = [node_index.IndexedNode(f"{prefix}{i:04}.gone", 1, "f" * 32) for i in range(0, 1000, 10)]
-    node_index.write_nodes(bucket, known + gone, [])
+    node_index.write_nodes("default", known + gone, [])
 
 
 def test_a_sync_through_hand_overs_ends_with_the_counts_of_one_uninterrupted_run(
@@ -172,5 +174,5 @@ def test_a_sync_through_hand_overs_ends_with_the_counts_of_one_uninterrupted_run
     counts = _counts([line.message for line in first.logs])
     assert counts == (1000, 100, 100, 100)
     assert _counts([line.message for line in second.logs]) == counts
-    assert _index(bucket, "handed/") == _index(bucket, "once/")
-    assert len(_index(bucket, "handed/")) == 1000
+    assert _index("default", "handed/") == _index("default", "once/")
+    assert len(_index("default", "handed/")) == 1000

@@ -108,7 +108,7 @@ def test_a_delete_routes_to_delete_subscribers_only(pipeline, s3, bucket):
 def test_index_new_uploads_records_and_forgets_objects(pipeline, s3, bucket):
     s3.put_object(Bucket=bucket, Key="docs/report.pdf", Body=b"%PDF", ContentType="application/pdf")
     pipeline.pump()
-    assert node_index.node(bucket, "docs/report.pdf") == {
+    assert node_index.node("default", "docs/report.pdf") == {
         "key": "docs/report.pdf",
         "size": 4,
         "etag": s3.head_object(Bucket=bucket, Key="docs/report.pdf")["ETag"].strip('"'),
@@ -116,7 +116,7 @@ def test_index_new_uploads_records_and_forgets_objects(pipeline, s3, bucket):
     }
     s3.delete_object(Bucket=bucket, Key="docs/report.pdf")
     pipeline.pump()
-    assert node_index.node(bucket, "docs/report.pdf") is None
+    assert node_index.node("default", "docs/report.pdf") is None
 
 
 def test_a_job_writing_into_its_own_watched_prefix_does_not_loop(pipeline, s3, bucket):

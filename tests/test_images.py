@@ -128,22 +128,27 @@ def test_an_upload_event_makes_thumbnails_once_and_their_own_events_start_nothin
         make_job(
             "thumbs",
             None,
-            events=[EventTrigger(EventSource.S3, "ObjectCreated", bucket, EventFilter(content_type="image/*"))],
+            events=[EventTrigger(EventSource.S3, "ObjectCreated", "default", EventFilter(content_type="image/*"))],
             actions=[ActionStep("images.thumbnail", {"sizes": {"sm": 64}})],
         )
     )
     run_queue.receive()
     s3.put_object(Bucket=bucket, Key="up/p.jpg", Body=_image(640, 480), ContentType="image/jpeg")
-    event = {"source": "s3", "type": "ObjectCreated", "bucket": bucket, "key": "up/p.jpg", "size": 1, "id": "e1"}
-    [task] = routing.route(routing.Incoming(f"s3:ObjectCreated:{bucket}", "e1", datetime.now(UTC), event))
+    event = {"source": "s3", "type": "ObjectCreated", "datasource": "default", "key": "up/p.jpg", "size": 1, "id": "e1"}
+    upload = routing.Incoming("s3:ObjectCreated:default", "e1", datetime.now(UTC), event, (bucket, "up/p.jpg"))
+    [task] = routing.route(upload)
     for message in run_queue.receive():
         runner.run_message(message["Body"])
     assert store.get_task("thumbs", task.id).status is TaskStatus.FINISHED
     thumb, _ = _open(s3, bucket, ".thumbnails/up/p.jpg/sm.jpg")
     assert thumb.size == (64, 48)
 
-    written = {**event, "key": ".thumbnails/up/p.jpg/sm.jpg", "id": "e2"}
-    assert routing.route(routing.Incoming(f"s3:ObjectCreated:{bucket}", "e2", datetime.now(UTC), written)) == []
+    key = ".thumbnails/up/p.jpg/sm.jpg"
+    written = {**event, "key": key, "id": "e2"}
+    assert (
+        routing.route(routing.Incoming("s3:ObjectCreated:default", "e2", datetime.now(UTC), written, (bucket, key)))
+        == []
+    )
 
 
 def test_an_image_replaced_between_its_head_and_its_read_is_skipped_not_misrecorded(aws, settings, s3, bucket):

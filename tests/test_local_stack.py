@@ -96,7 +96,7 @@ def test_an_upload_to_the_local_bucket_starts_the_subscribed_jobs_within_seconds
 
     def indexed():
         done = [t for t in store.list_tasks("index-new-uploads") if t.status.value == "FINISHED"]
-        return done and node_index.node(bucket, "inbox/photo.jpg")
+        return done and node_index.node("default", "inbox/photo.jpg")
 
     assert wait_for(indexed, timeout=15)["content_type"] == "image/jpeg"
     # The event came in AWS's shape from moto's own process too (moto_event_shapes): with its etag.

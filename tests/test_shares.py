@@ -38,7 +38,7 @@ def test_a_share_is_a_presigned_get_of_the_key_for_its_expiry_recorded_with_who_
     assert shared == [Node("reports/q3 résumé.pdf")]
     [item] = _shares(aws.tables["SharesTable"])
     share = share_store.get_share(item["id"]["S"])
-    assert (share.key, share.bucket, share.created_by) == ("reports/q3 résumé.pdf", bucket, "alice")
+    assert (share.key, share.datasource, share.created_by) == ("reports/q3 résumé.pdf", "default", "alice")
     assert (share.created_at, share.expires_at) == (NOW, NOW + timedelta(hours=1))
     assert (share.job_id, share.task_id) == ("hooked", "01JDTASK00000000000000000")
     assert share.url in lines  # the task's log shows the link
