@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -40,8 +41,8 @@ from tests.moto_tables import db  # noqa: E402, F401 (the moto quirks' tests' fi
 from tests.support import RunQueue  # noqa: E402
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
+@contextmanager
+def moto_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
     """A fresh moto account holding the template's resources, and the runner's environment."""
     with mock_aws():
         clients.reset()
@@ -52,6 +53,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
         yield resources
     clients.reset()
     store.reset()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
+    with moto_account(monkeypatch) as resources:
+        yield resources
 
 
 @pytest.fixture
