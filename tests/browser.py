@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,14 +47,29 @@ def chromium() -> str:
 
 
 @contextmanager
-def local_stack() -> Iterator[LocalStack]:
+def local_stack(datasources: str = "") -> Iterator[LocalStack]:
     """The local stack with its API and queue pollers (no clock: tests drive what they need);
-    stopping it gives the process its environment back."""
-    stack = LocalStack(port=free_port(), api_port=free_port(), run_clock=False).start()
+    stopping it gives the process its environment back. `datasources` (`name=bucket[/prefix],...`)
+    are attached besides `default`."""
+    options: dict[str, str] = {}
+    saved = os.environ.get("JOBDECK_DATASOURCES")
+    # The local stack's own option where it has one (issue 20's --datasource); else the variable
+    # the functions read (jobdeck.config), which a stack that does not set it leaves as it is.
+    if "datasources" in {f.name for f in fields(LocalStack)}:
+        options["datasources"] = datasources
+    elif datasources:
+        os.environ["JOBDECK_DATASOURCES"] = datasources
     try:
-        yield stack
+        stack = LocalStack(port=free_port(), api_port=free_port(), run_clock=False, **options).start()  # type: ignore[arg-type]
+        try:
+            yield stack
+        finally:
+            stack.stop()
     finally:
-        stack.stop()
+        if saved is None:
+            os.environ.pop("JOBDECK_DATASOURCES", None)
+        else:
+            os.environ["JOBDECK_DATASOURCES"] = saved
 
 
 @contextmanager

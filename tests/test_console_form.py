@@ -216,7 +216,9 @@ def test_editing_sends_the_version_read_and_shows_a_conflict(console):
     assert kept == [(step["action"], step["parameters"]) for step in branch]
 
 
-NO_FILTER = dict.fromkeys(["glob", "min_size", "max_size", "older_than_days", "newer_than_days", "content_type"])
+NO_FILTER = dict.fromkeys(
+    ["glob", "datasource", "min_size", "max_size", "older_than_days", "newer_than_days", "content_type"]
+)
 
 
 def test_the_form_sets_a_steps_filter_and_the_on_failure_branch(console):

@@ -77,3 +77,27 @@ export async function vocabulary() {
   learn(words);
   return words;
 }
+
+let sources = null;
+let sourcesRead = null;
+
+/**
+ * The stack's datasources (GET /datasources), read once per page load for the form's pickers (the
+ * Datasources page reads its own, fresh: its counts change). A failed read gives null, and is
+ * tried again by the next call: the pickers are then text boxes, which keep any value.
+ * @returns {Promise<{name: string, bucket: string, prefix: string}[] | null>}
+ */
+export async function datasources() {
+  sources ??= api("GET", "/datasources").then(
+    (answer) => answer.datasources,
+    () => (sources = null),
+  );
+  sourcesRead = await sources;
+  return sourcesRead;
+}
+
+/**
+ * What datasources() read, for the parts of a form built after their view awaited it.
+ * @returns {{name: string, bucket: string, prefix: string}[] | null}
+ */
+export const knownDatasources = () => sourcesRead;

@@ -9,6 +9,7 @@
 //   #/audit, #/audit?job=<id>   the audit trail (admins)    views/audit.js
 //   #/calendars[/<name>[/edit]] the calendars, a month view  views/calendars.js, views/calendar-form.js
 //   #/timeline?view=&date=      every job's runs, by day/week views/timeline.js
+//   #/datasources               the buckets jobs act in      views/datasources.js
 
 import { onSessionChange, resume } from "./auth.js";
 import { say } from "./lib/notice.js";

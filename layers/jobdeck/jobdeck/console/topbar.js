@@ -1,5 +1,5 @@
-// The bar at the top of every screen (index.html's header): who is signed in, the Calendars and
-// Timeline links, the Audit link for admins, Sign out.
+// The bar at the top of every screen (index.html's header): who is signed in, the Calendars,
+// Timeline and Datasources links, the Audit link for admins, Sign out.
 
 import { currentUser, signOut } from "./auth.js";
 import { $, fill, h } from "./lib/dom.js";
@@ -13,10 +13,12 @@ export function renderTopbar() {
   $("#nav-audit").hidden = !user?.admin;
   $("#nav-calendars").hidden = !user;
   $("#nav-timeline").hidden = !user;
+  $("#nav-datasources").hidden = !user;
   for (const [id, route] of [
     ["#nav-audit", "#/audit"],
     ["#nav-calendars", "#/calendars"],
     ["#nav-timeline", "#/timeline"],
+    ["#nav-datasources", "#/datasources"],
   ]) {
     if (location.hash.startsWith(route)) $(id).setAttribute("aria-current", "page");
     else $(id).removeAttribute("aria-current");

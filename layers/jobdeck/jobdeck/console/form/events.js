@@ -1,10 +1,12 @@
-// The form's S3 event triggers: an object created or removed in the datasource starts the job when
-// it passes the row's filters. Events of other sources are kept as they were read.
+// The form's S3 event triggers: an object created or removed in a datasource starts the job when
+// it passes the row's filters (keys relative to the datasource's prefix). Events of other sources
+// are kept as they were read.
 
 import { $, fill, h } from "../lib/dom.js";
 import { eventText } from "../lib/job-words.js";
 import { S3_EVENT_TYPES } from "../lib/vocabulary.js";
 import { formPart } from "./errors.js";
+import { datasourceSelect } from "./datasource-field.js";
 import { field, nextId, removeButton } from "./field.js";
 import { rowList } from "./rows.js";
 
@@ -38,12 +40,18 @@ export function eventsPart(job) {
       S3_EVENT_TYPES.map((t) => h("option", { value: t }, t)),
     );
     type.value = event?.type === "ObjectRemoved" ? "ObjectRemoved" : "ObjectCreated";
+    const source = datasourceSelect(event?.datasource);
     const inputs = {};
     for (const [name] of TEXT_FIELDS)
       inputs[name] = h("input", { type: "text", value: filter[name] ?? "", autocomplete: "off", spellcheck: "false" });
     for (const [name] of SIZE_FIELDS)
       inputs[name] = h("input", { type: "number", min: 0, step: 1, value: filter[name] ?? "", inputmode: "numeric" });
     const rowError = h("p", { class: "field-error" });
+    const datasourceField = (where, id) => {
+      const holder = field(where, id, "Datasource", source.input, "", true);
+      source.describe(holder.querySelector(".hint"), "Prefix and glob are relative to it");
+      return holder;
+    };
     const remove = removeButton(() => rows.remove(row));
     const row = {
       element: h("li", { class: "step event-row" }),
@@ -59,6 +67,7 @@ export function eventsPart(job) {
             "div",
             { class: "params" },
             field(`${at}.type`, `f-e${uid}-type`, "Event type", type, "", true),
+            datasourceField(`${at}.datasource`, `f-e${uid}-datasource`),
             TEXT_FIELDS.map(([name, text, hint]) =>
               field(`${at}.filter.${name}`, `f-e${uid}-${name}`, text, inputs[name], `Optional, ${hint}`),
             ),
@@ -70,8 +79,7 @@ export function eventsPart(job) {
         );
       },
       value() {
-        const out = { source: "s3", type: type.value, filter: {} };
-        if (event?.bucket) out.bucket = event.bucket; // the form does not edit the bucket: kept as read
+        const out = { source: "s3", type: type.value, datasource: source.read() || "default", filter: {} };
         if (event?.filter?.detail) out.filter.detail = event.filter.detail;
         for (const [name] of TEXT_FIELDS) {
           const value = inputs[name].value.trim();
@@ -99,7 +107,7 @@ export function eventsPart(job) {
     h(
       "p",
       { class: "hint" },
-      "An object created or removed in the datasource starts the job, when it passes the filters.",
+      "An object created or removed in a datasource starts the job, when it passes the filters.",
     ),
     list,
     kept.length > 0 &&

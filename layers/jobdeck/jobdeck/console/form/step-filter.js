@@ -4,6 +4,7 @@
 import { fill, h } from "../lib/dom.js";
 import { filterText } from "../lib/job-words.js";
 import { NODE_FILTER_FIELDS } from "../lib/vocabulary.js";
+import { datasourceSelect } from "./datasource-field.js";
 import { field } from "./field.js";
 
 /**
@@ -27,10 +28,13 @@ export function stepFilter(given) {
             value,
           });
   }
+  // Which datasource's items pass: optional, "any" (a step's input may mix datasources).
+  const source = datasourceSelect(given?.datasource, "any datasource");
   /** Empty fields left out; a number as typed when it is not a whole one (sizes) or not a number
    * at all, for the API to say what is wrong beside the field. */
   const value = () => {
     const out = {};
+    if (source.read()) out.datasource = source.read();
     for (const [key, , , kind] of NODE_FILTER_FIELDS) {
       const input = inputs[key];
       const raw = input.value.trim();
@@ -66,13 +70,17 @@ export function stepFilter(given) {
     fill(says, text ? ` ${text}` : ["…", h("span", { class: "muted" }, " no filter: all its input")]);
   };
   for (const input of Object.values(inputs)) input.addEventListener("input", summarize);
+  source.input.addEventListener(source.input.tagName === "SELECT" ? "change" : "input", summarize);
   summarize();
 
   const build = (at, base) => {
     element.dataset.field = `${at}.filter`;
     error.id = `${base}-filter-error`;
+    const where = field(`${at}.filter.datasource`, `${base}-filter-datasource`, "In datasource", source.input);
+    source.describe(where.querySelector(".hint"));
     fill(
       box,
+      where,
       NODE_FILTER_FIELDS.map(([key, label, hint, kind]) => {
         const holder = field(`${at}.filter.${key}`, `${base}-filter-${key}`, label, inputs[key], hint);
         holder.classList.add(`filter-${kind}`);

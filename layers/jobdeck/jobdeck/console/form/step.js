@@ -2,6 +2,7 @@
 // of the action's schema, an optional timeout, an input filter; moved up or down, removed.
 
 import { fill, h } from "../lib/dom.js";
+import { datasourceParameter } from "./datasource-field.js";
 import { field, nextId, numberValue, removeButton, requiredMark } from "./field.js";
 import { schemaField, valuesOf } from "./schema-field.js";
 import { stepFilter } from "./step-filter.js";
@@ -56,11 +57,20 @@ export function stepRow(step, catalog, names, rows, removed) {
     summary.textContent = action ? action.summary : "";
     const schema = action?.parameters || { properties: {} };
     const required = new Set(schema.required || []);
-    fields = Object.entries(schema.properties || {}).map(([name, prop]) =>
-      schemaField(`f-a${uid}`, name, prop, required.has(name), values?.[name]),
-    );
+    fields = Object.entries(schema.properties || {}).map(([name, prop]) => {
+      const value = values?.[name];
+      // The datasource a step works in is picked from the stack's (a template stays the text it is).
+      const pick = name === "datasource" && prop.type === "string" && !String(value ?? "").includes("{{");
+      return (pick ? datasourceParameter : schemaField)(`f-a${uid}`, name, prop, required.has(name), value);
+    });
     fill(paramBox, ...fields.map((f) => f.element));
     paramBox.hidden = fields.length === 0;
+    nameFields();
+  };
+  let at = null; // the step's field path ("actions[0]"), once its row is built
+  /** Each parameter's field holds the API's refusals of it (`actions[0].parameters.datasource`). */
+  const nameFields = () => {
+    if (at) for (const f of fields) f.element.dataset.field = `${at}.parameters.${f.name}`;
   };
   select.addEventListener("change", () => showParameters());
   showParameters(step?.parameters);
@@ -80,7 +90,8 @@ export function stepRow(step, catalog, names, rows, removed) {
   const row = {
     element: h("li", { class: "step" }),
     build(index) {
-      const at = `${names.key}[${index}]`;
+      at = `${names.key}[${index}]`;
+      nameFields();
       const base = `${names.ids}-${index}`;
       const named = `${names.noun} ${index + 1}`;
       select.id = base;

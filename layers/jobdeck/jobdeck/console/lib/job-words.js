@@ -40,13 +40,18 @@ export function inFlight(job) {
 }
 
 /**
- * "s3 ObjectCreated under inbox/ *.jpg", "custom OrderPlaced".
- * @param {{source: string, type: string, filter?: object}} event
+ * "s3 ObjectCreated under inbox/ *.jpg", "s3 ObjectCreated in archive", "custom OrderPlaced".
+ * @param {{source: string, type: string, datasource?: string | null, filter?: object}} event
  * @returns {string}
  */
 export function eventText(event) {
   const filter = event.filter || {};
-  const where = [filter.prefix && `under ${filter.prefix}`, filter.glob, filter.suffix && `*${filter.suffix}`];
+  const where = [
+    event.datasource && event.datasource !== "default" && `in ${event.datasource}`, // said when there is a choice
+    filter.prefix && `under ${filter.prefix}`,
+    filter.glob,
+    filter.suffix && `*${filter.suffix}`,
+  ];
   return [event.source, event.type, ...where].filter(Boolean).join(" ");
 }
 
@@ -74,8 +79,8 @@ const daysText = (n) => `${typeof n === "number" ? n.toLocaleString() : n} day${
  * @returns {string} "" when it keeps everything
  */
 export function filterText(filter) {
-  const { glob, content_type: type, min_size: min, max_size: max } = filter;
-  const parts = [glob && `match ${glob}`, type && `are of type ${type}`];
+  const { datasource, glob, content_type: type, min_size: min, max_size: max } = filter;
+  const parts = [datasource && `are in ${datasource}`, glob && `match ${glob}`, type && `are of type ${type}`];
   if (min != null && max != null) parts.push(`are ${sizeText(min)} to ${sizeText(max)}`);
   else if (min != null) parts.push(`are at least ${sizeText(min)}`);
   else if (max != null) parts.push(`are at most ${sizeText(max)}`);

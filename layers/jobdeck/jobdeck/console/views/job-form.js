@@ -2,7 +2,7 @@
 // its element, its share of the request body and the API's refusals of its fields. An edit sends
 // the version it read, and says so when someone else saved first.
 
-import { actionCatalog, api, vocabulary } from "../api.js";
+import { actionCatalog, api, datasources, vocabulary } from "../api.js";
 import { currentUser, isAdmin } from "../auth.js";
 import { clearFieldErrors, problemsOf, unplaced } from "../form/errors.js";
 import { eventsPart } from "../form/events.js";
@@ -22,6 +22,7 @@ export async function formView(view, jobId) {
     actionCatalog(),
     jobId ? api("GET", `/jobs/${enc(jobId)}`) : null,
     vocabulary(), // the hints of the schedule and the policy say what each choice means
+    datasources(), // the pickers of steps, filters and S3 events (form/datasource-field.js)
   ]);
   if (!current(view)) return;
 
