@@ -222,3 +222,12 @@ def test_a_job_stored_before_these_bounds_is_still_shown(api):
     assert shown.status == 200, shown
     assert [e["filter"]["max_size"] for e in shown.json()["events"]] == [big, None]
     assert "older" in [j["id"] for j in api("GET", "/jobs", query={"limit": "200"}).json()["items"]]
+
+
+def test_an_offset_whose_plus_became_a_space_is_refused_saying_how_to_write_it(api):
+    # What a browser or curl sends for ?from=2026-12-08T10:00:00+01:00 unencoded: the '+' is a space.
+    reply = api("GET", "/timeline", query={"from": "2026-12-08T10:00:00 01:00"})
+    assert reply.status == 422, reply
+    [problem] = reply.json()["errors"]
+    assert problem["field"] == "query.from" and "write the offset as %2B01:00, or use Z" in problem["problem"]
+    assert api("GET", "/timeline", query={"from": "2026-12-08T10:00:00+01:00"}).status == 200

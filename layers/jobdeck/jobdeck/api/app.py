@@ -113,7 +113,17 @@ def _problem(error: dict[str, Any]) -> Problem:
     if error.get("type") == "json_invalid":  # its loc is the character where parsing stopped
         return Problem(field="body", problem=f"not JSON: {error.get('ctx', {}).get('error', error.get('msg'))}")
     problem = error.get("msg", error["type"]).removeprefix("Value error, ")  # pydantic's, before our own words
-    return Problem(field=".".join(str(part) for part in error.get("loc", ())), problem=problem)
+    loc = error.get("loc", ())
+    given = error.get("input")
+    if (
+        loc[:1] == ("query",)
+        and error.get("type", "").startswith("datetime")
+        and isinstance(given, str)
+        and " " in given
+    ):
+        # A `+` written in a query string arrives as a space (form encoding): say how to write it.
+        problem += f" ({given!r}: a '+' in a query string means a space; write the offset as %2B01:00, or use Z)"
+    return Problem(field=".".join(str(part) for part in loc), problem=problem)
 
 
 @app.exception_handler(InvalidCursor)
