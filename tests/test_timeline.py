@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from jobdeck import jobs
+from jobdeck import jobs, slots
+from jobdeck.access import SYSTEM
 from tests.support import Api, at, make_job
 
 
@@ -54,3 +55,10 @@ def test_a_range_with_too_many_runs_is_cut_short_and_says_so(aws, monkeypatch):
     jobs.create(make_job("busy", "* * * * *"), now=at("2030-01-01T00:00:00Z"))
     body = Api()("GET", "/timeline", query={"from": "2030-01-02T00:00:00Z", "to": "2030-01-02T01:00:00Z"}).json()
     assert body["truncated"] and len(body["runs"]) == 5
+
+
+def test_a_slot_skipped_by_hand_is_left_out_like_one_a_calendar_excludes(aws):
+    jobs.create(make_job("half-hourly", "*/30 * * * *"), now=at("2030-01-01T00:00:00Z"))
+    slots.skip("half-hourly", at("2030-01-02T02:30:00Z"), SYSTEM, now=at("2030-01-01T00:00:00Z"))
+    reply = Api()("GET", "/timeline", query={"from": "2030-01-02T02:00:00Z", "to": "2030-01-02T04:00:00Z"})
+    assert [run["slot"][11:16] for run in reply.json()["runs"]] == ["02:00", "03:00", "03:30"]
