@@ -164,6 +164,10 @@ def test_skip_refusals(day):
     assert day("POST", f"/jobs/hourly/slots/{_at('09:00').isoformat()}/skip").status == 409  # past
     reply = day("POST", "/jobs/hourly/slots/2027-01-04T16:00:00/skip")
     assert (reply.status, reply.json()["errors"][0]["field"]) == (422, "path.slot")
+    # tomorrow's noon is out of the lunch calendar already: a skip would hide that reason as `manual`
+    noon = (_at("12:00") + timedelta(days=1)).isoformat()
+    reply = day("POST", f"/jobs/hourly/slots/{noon}/skip")
+    assert reply.status == 409 and "the calendar 'lunch' leaves it out" in reply.text, reply
 
 
 def test_a_slot_encoded_in_its_path_segment_is_the_same_slot(day):

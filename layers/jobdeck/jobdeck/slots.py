@@ -196,9 +196,14 @@ def _turned(entry: AuditEntry) -> str | bool | None:
 
 def skip(job_id: str, slot: datetime, who: Principal, now: datetime | None = None) -> Job:
     """An upcoming slot will not fire (audited); skipping it twice changes nothing."""
-    job, _ = _upcoming(job_id, slot, who, now)
+    job, firing = _upcoming(job_id, slot, who, now)
     if slot in job.skipped_slots:
         return job
+    reason = firing.left_out(slot)
+    if reason is not None and reason.startswith(f"{SkipReason.CALENDAR.value}:"):
+        # Recorded as `manual`, it would hide the calendar's reason, and outlive a calendar change.
+        calendar = reason.partition(":")[2]
+        raise Conflict(f"slot {slot.isoformat()} does not run already: the calendar {calendar!r} leaves it out")
     if len(job.skipped_slots) + len(job.moved_slots) >= MAX_SKIPS:
         raise Conflict(f"job {job_id!r} holds {MAX_SKIPS} skipped or moved slots already")
     store.skip_slot(job, slot, audit.entry(who, "slot.skip", job.id, slot=slot.isoformat()))
