@@ -127,6 +127,9 @@ def test_skip_and_undo_from_the_job_page(console):
     page.locator("#move-ok").click()
     moved = page.locator(f'#next-runs li[data-slot="{second}"]')
     expect(moved).to_contain_text("moved to")
+    # in the schedule's zone and format, as the rows around it (UTC here), not the browser's
+    later = datetime.fromisoformat(second.replace("Z", "+00:00")) + timedelta(minutes=30)
+    expect(moved).to_contain_text(f"moved to {later:%a, %b} {later.day}, {later:%Y, %H:%M} (UTC)")
     # its task, queued for half an hour on, is not shown as started when it was made
     queued = page.locator(f'tr[data-task="{console.api("GET", "/jobs/hourly-report/tasks")["items"][0]["id"]}"]')
     expect(queued.locator('td[data-label="Started"]')).to_contain_text("in ")

@@ -100,6 +100,20 @@ export function wallTime(iso) {
 }
 
 /**
+ * An instant as wallTime shows it, at the offset another local time of the same schedule has
+ * (a moved run read like the runs around it, not in the browser's own format and zone).
+ * @param {string} iso an instant (UTC)
+ * @param {string} localLike a local time with its offset, e.g. the slot's own
+ * @returns {string}
+ */
+export function wallTimeLike(iso, localLike) {
+  const offset = /(Z|[+-]\d\d:\d\d)$/.exec(localLike)?.[1] ?? "Z";
+  const minutes = offset === "Z" ? 0 : (offset[0] === "-" ? -1 : 1) * (+offset.slice(1, 3) * 60 + +offset.slice(4, 6));
+  const shifted = new Date(Date.parse(iso) + minutes * 60_000).toISOString().slice(0, 19);
+  return wallTime(`${shifted}${offset}`);
+}
+
+/**
  * The next fire times of a schedule preview, each in the schedule's zone (the browser's on hover).
  * @param {{utc: string, local: string}[]} times
  * @param {Record<string, any>} [attrs] of the <ol>, besides its class

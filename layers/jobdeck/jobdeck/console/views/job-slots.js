@@ -7,7 +7,7 @@ import { isAdmin } from "../auth.js";
 import { moveDialog } from "../dialogs/move-run.js";
 import { enc, h } from "../lib/dom.js";
 import { say } from "../lib/notice.js";
-import { absolute, wallTime } from "../lib/time.js";
+import { absolute, wallTime, wallTimeLike } from "../lib/time.js";
 import { skipReasonText } from "../lib/vocabulary.js";
 
 /**
@@ -75,7 +75,7 @@ export function nextRuns(job, slots, changed) {
     }
     // Claimed already, or moved: its task is there (a moved one starts at its new time).
     const moved = job.moved_slots.some((m) => Date.parse(m.slot) === Date.parse(slot.slot));
-    const text = moved ? ` moved to ${absolute(slot.starts)}` : ` ${slot.state}`;
+    const text = moved ? ` moved to ${wallTimeLike(slot.starts, slot.local)}` : ` ${slot.state}`;
     return h("li", { "data-slot": slot.slot, class: slot.state }, when, h("span", { class: "muted" }, text));
   });
   if (!rows.length) return h("span", { class: "muted" }, "no more runs");
