@@ -62,3 +62,12 @@ def test_a_slot_skipped_by_hand_is_left_out_like_one_a_calendar_excludes(aws):
     slots.skip("half-hourly", at("2030-01-02T02:30:00Z"), SYSTEM, now=at("2030-01-01T00:00:00Z"))
     reply = Api()("GET", "/timeline", query={"from": "2030-01-02T02:00:00Z", "to": "2030-01-02T04:00:00Z"})
     assert [run["slot"][11:16] for run in reply.json()["runs"]] == ["02:00", "03:00", "03:30"]
+
+
+def test_days_are_taken_as_the_calendar_preview_takes_them(aws):
+    jobs.create(make_job("nightly", "0 3 * * *"), now=at("2030-01-01T00:00:00Z"))
+    reply = Api()("GET", "/timeline", query={"from": "2030-01-02", "to": "2030-01-03"})  # both days included
+    assert reply.status == 200, reply
+    assert [run["slot"] for run in reply.json()["runs"]] == ["2030-01-02T03:00:00Z", "2030-01-03T03:00:00Z"]
+    naive = Api()("GET", "/timeline", query={"from": "2030-01-02T03:00:00"})
+    assert naive.status == 422 and naive.json()["errors"][0]["field"].startswith("query.from"), naive
