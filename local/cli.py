@@ -228,6 +228,22 @@ def cmd_local(argv: list[str]) -> int:
 
 # ------------------------------------------------------------------ the command line
 
+
+def cmd_datasources(api: Api, args: argparse.Namespace) -> int:
+    found = api.call("GET", "/datasources")
+    if args.json:
+        print_json(found)
+        return 0
+    rows = []
+    for ds in found["datasources"]:
+        sync = ds.get("last_sync")
+        changes = f"+{sync['created']} ~{sync['changed']} -{sync['deleted']}" if sync else "-"
+        indexed = "-" if ds["objects_indexed"] is None else str(ds["objects_indexed"])
+        rows.append([ds["name"], f"s3://{ds['bucket']}/{ds['prefix']}", indexed, when(sync and sync["at"]), changes])
+    print(table(["NAME", "LOCATION", "INDEXED", "LAST SYNC", "CHANGES"], rows))
+    return 0
+
+
 Command = Callable[[Api, argparse.Namespace], int]
 
 
@@ -286,6 +302,10 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("clear", parents=[connection], help="Clear All: delete the finished history")
     p.add_argument("job")
     p.set_defaults(handler=cmd_clear)
+
+    p = commands.add_parser("datasources", parents=[connection], help="the datasources and their node indexes")
+    p.add_argument("--json", action="store_true", help="print the API's JSON")
+    p.set_defaults(handler=cmd_datasources)
 
     smoke.add_parser(commands, connection)
     return top

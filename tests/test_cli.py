@@ -130,3 +130,13 @@ def test_run_parameters_are_json_when_they_parse():
 def test_the_console_script_is_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["jobdeck"] == "jobdeck_local.cli:main"
+
+
+def test_datasources_lists_each_with_its_index(stack, connect, capsys):
+    assert main(["datasources", *connect]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NAME", "LOCATION", "INDEXED", "LAST", "SYNC", "CHANGES"]
+    assert stack.resources is not None
+    assert lines[1].split()[:2] == ["default", f"s3://{stack.resources.buckets['DatasourceBucket']}/"]
+    assert main(["datasources", "--json", *connect]) == 0
+    assert [d["name"] for d in json.loads(capsys.readouterr().out)["datasources"]] == ["default"]
