@@ -54,9 +54,11 @@ class Incoming:
 
     def head(self) -> Mapping[str, Any]:
         """The object's HEAD (content type, writer), fetched once and only if a filter needs it."""
+        if self._head is None and self.s3_object is None:
+            self._head = {}  # not an object's event
         if self._head is None:
+            bucket, key = self.s3_object or ("", "")
             try:
-                bucket, key = self.s3_object or ("", "")
                 self._head = clients.s3().head_object(Bucket=bucket, Key=key)
             except ClientError:
                 self._head = {}  # gone already: no content type, no writer
