@@ -71,3 +71,18 @@ def custom_resource_request(request_type: str, response_url: str, **fields: Any)
     event = copy.deepcopy(sample(f"setup-{request_type.lower()}"))
     event.update(RequestId=str(uuid.uuid4()), ResponseURL=response_url, **fields)
     return event
+
+
+def dynamodb_stream_event(records: Sequence[Mapping[str, Any]], stream_arn: str) -> dict[str, Any]:
+    """A DynamoDB stream event for records as GetRecords returns them: Lambda hands the function
+    the creation time as epoch seconds (botocore parsed it), and the stream's ARN on each record."""
+    shaped = []
+    for record in records:
+        stream = dict(record["dynamodb"])
+        created = stream.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            stream["ApproximateCreationDateTime"] = int(created.timestamp())
+        shaped.append(
+            {**{k: v for k, v in record.items() if k != "dynamodb"}, "dynamodb": stream, "eventSourceARN": stream_arn}
+        )
+    return {"Records": shaped}

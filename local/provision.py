@@ -136,13 +136,19 @@ def _table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
     template added since (its keys cannot change: that needs a fresh state)."""
     spec = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode")}
     wanted = {index["IndexName"]: index for index in props.get("GlobalSecondaryIndexes", [])}
+    stream = props.get("StreamSpecification")
     try:
         table = dynamodb.describe_table(TableName=name)["Table"]
     except dynamodb.exceptions.ResourceNotFoundException:
         dynamodb.create_table(
-            TableName=name, **spec, **({"GlobalSecondaryIndexes": [*wanted.values()]} if wanted else {})
+            TableName=name,
+            **spec,
+            **({"GlobalSecondaryIndexes": [*wanted.values()]} if wanted else {}),
+            **({"StreamSpecification": {"StreamEnabled": True, **stream}} if stream else {}),
         )
         return
+    if stream and not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        dynamodb.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, **stream})
     if table["KeySchema"] != props["KeySchema"]:
         raise StaleTable(f"the table {name} kept from an earlier run has other keys than template.yaml declares")
     have = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}

@@ -23,6 +23,7 @@ from jobdeck_local.moto_process import MotoProcess
 from jobdeck_local.provision import Resources, provision
 from jobdeck_local.recovery import Recovered, recover_runs
 from jobdeck_local.state_dir import Manifest, StateDir
+from jobdeck_local.stream_poller import StreamPoller
 from jobdeck_local.tokens import signing_key
 from jobdeck_local.triggers import Clock, QueuePoller
 
@@ -61,6 +62,7 @@ class LocalStack:
     resources: Resources | None = None
     clocks: list[Clock] = field(default_factory=list)
     pollers: list[QueuePoller] = field(default_factory=list)
+    streams: list[StreamPoller] = field(default_factory=list)
     api: HttpFront | None = None  # once started, and only when the template's ApiFunction exists
     moto: MotoProcess | None = None
     state: Path | None = None  # the folder kept across restarts (state_dir); None: nothing outlives the stack
@@ -106,8 +108,10 @@ class LocalStack:
         store.connect(at_once=sum(poller.concurrency for poller in self.pollers) + 10)
         system_jobs.ensure()
         jobs_as_code.install(template.ROOT / "jobs")
+        for stream in self.streams:
+            stream.prime()  # before the recovery: the runs it ends are announced too
         self.recovered = recover_runs(datetime.now(UTC))  # before the pollers: no runner of ours is alive yet
-        for thread in [*self.clocks, *self.pollers]:
+        for thread in [*self.clocks, *self.pollers, *self.streams]:
             thread.start()
         if self.run_api and function_available("ApiFunction"):
             key = signing_key(StateDir(self.state).key_file) if self.state is not None else None
@@ -139,6 +143,22 @@ class LocalStack:
                             concurrency(source["Properties"]),
                         )
                     )
+                elif source["Type"] == "DynamoDB":
+                    self.streams.append(self._stream_poller(function_id, source["Properties"]))
+
+    def _stream_poller(self, function_id: str, props: dict[str, Any]) -> StreamPoller:
+        assert self.resources is not None
+        table_id = props["Stream"]["Fn::GetAtt"][0]
+        destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        return StreamPoller(
+            function_id,
+            load_handler(function_id),
+            self.resources.tables[table_id],
+            int(props.get("BatchSize", 100)),
+            int(props.get("MaximumRetryAttempts", 0)),
+            self.resources.queues[destination["Fn::GetAtt"][0]] if destination else None,
+            self.stop_event,
+        )
 
     def stop(self) -> None:
         gc.unfreeze()  # what start froze can be garbage once the stack is gone
@@ -146,7 +166,7 @@ class LocalStack:
             self.api.stop()
             self.api = None
         self.stop_event.set()
-        for thread in [*self.clocks, *self.pollers]:
+        for thread in [*self.clocks, *self.pollers, *self.streams]:
             thread.join(timeout=5)
         for poller in self.pollers:
             poller.wait_idle(timeout=5)  # a run longer than that is abandoned, as a killed Lambda's

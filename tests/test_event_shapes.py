@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     CloudFormationCustomResourceCreateModel,
     CloudFormationCustomResourceDeleteModel,
     CloudFormationCustomResourceUpdateModel,
+    DynamoDBStreamModel,
     EventBridgeModel,
     S3EventNotificationEventBridgeModel,
     SqsModel,
@@ -46,7 +47,13 @@ SAMPLES: dict[str, tuple[type[BaseModel], type[BaseModel] | None]] = {
     "setup-create": (CloudFormationCustomResourceCreateModel, None),
     "setup-update": (CloudFormationCustomResourceUpdateModel, None),
     "setup-delete": (CloudFormationCustomResourceDeleteModel, None),
+    "task-events-stream": (DynamoDBStreamModel, None),
 }
+
+
+# A DynamoDB stream record's item images, which the model turns from DynamoDB's JSON into values:
+# their keys are the item's attributes, no field of the event's to check.
+ITEM_IMAGES = {"Keys", "NewImage", "OldImage"}
 
 
 def unknown_keys(data: Any, known: Any, path: str = "") -> list[str]:
@@ -55,6 +62,7 @@ def unknown_keys(data: Any, known: Any, path: str = "") -> list[str]:
         return [
             found
             for key, value in data.items()
+            if key not in ITEM_IMAGES or not path.endswith("dynamodb.")
             for found in ([f"{path}{key}"] if key not in known else unknown_keys(value, known[key], f"{path}{key}."))
         ]
     if isinstance(data, list) and isinstance(known, list):

@@ -85,6 +85,18 @@ def _table(name: str, at: Place) -> str:
     return name if name.startswith("arn:") else at.arn("dynamodb", f"table/{name}")
 
 
+def stream(p: Params, at: Place) -> list[str]:
+    return [p["StreamArn"]]
+
+
+def shard_iterator(p: Params, at: Place) -> list[str]:
+    """GetRecords names no stream: the resource is the stream its iterator reads, which IAM knows
+    from the iterator and the check from the stream ARN the iterator begins with (moto's do)."""
+    iterator = str(p["ShardIterator"])
+    found = iterator.split("|")[0] if iterator.startswith("arn:") else ""
+    return [found or at.arn("dynamodb", "table/*/stream/*")]
+
+
 def bucket(p: Params, at: Place) -> list[str]:
     return [f"arn:{at.partition}:s3:::{p['Bucket']}"]
 
@@ -236,6 +248,10 @@ OPERATIONS: dict[tuple[str, str], Rule] = {
     ("dynamodb", "TransactGetItems"): transact_get,
     ("dynamodb", "TransactWriteItems"): transact_write,
     ("dynamodb", "UpdateItem"): on("dynamodb:UpdateItem", table),
+    # A stream's own ARN (table/<name>/stream/<label>), as DescribeTable's LatestStreamArn gives it.
+    ("dynamodbstreams", "DescribeStream"): on("dynamodb:DescribeStream", stream),
+    ("dynamodbstreams", "GetShardIterator"): on("dynamodb:GetShardIterator", stream),
+    ("dynamodbstreams", "GetRecords"): on("dynamodb:GetRecords", shard_iterator),
     ("events", "DescribeRule"): on("events:DescribeRule", rule),
     ("events", "ListRuleNamesByTarget"): on("events:ListRuleNamesByTarget", rules),
     ("events", "ListRules"): on("events:ListRules", rules),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import UpdateError
 from ulid import ULID
@@ -21,6 +22,11 @@ def get_task(job_id: str, task_id: str) -> Task | None:
         return task_from_item(TaskModel.get(job_id, task_id, consistent_read=True))
     except TaskModel.DoesNotExist:
         return None
+
+
+def task_from_image(image: dict[str, Any]) -> Task:
+    """A task as a DynamoDB stream record's image holds it (DynamoDB's attribute-value JSON)."""
+    return task_from_item(TaskModel.from_raw_data(image))
 
 
 def list_tasks(job_id: str, limit: int = 50) -> list[Task]:
