@@ -62,9 +62,12 @@ def stream(aws) -> StreamPoller:
     return poller.prime()
 
 
-def _drain(poller: StreamPoller) -> None:
-    while sum(poller._read(shard) for shard in list(poller.iterators)):
-        pass
+def _drain(poller: StreamPoller) -> int:
+    """Read the stream to its end, as the mapping would; how many records there were."""
+    total = 0
+    while read := sum(poller._read(shard) for shard in list(poller.iterators)):
+        total += read
+    return total
 
 
 def _run(job_id: str, run_queue) -> str:

@@ -45,6 +45,7 @@ ENTRY_POINTS: dict[str, str] = {
     "jobdeck.notify.task_failed": "RunnerFunction",
     "jobdeck.routing.route": "EventsFunction",
     "jobdeck.task_events": "TaskEventsFunction",
+    "jobdeck.dependencies.arrived": "EventsFunction",
     "jobdeck.routing.call_hook": "ApiFunction",  # POST /hooks/{slug}
     "jobdeck.system_jobs.ensure": "SetupFunction",
     "jobdeck.jobs_as_code.install": "SetupFunction",

@@ -13,6 +13,10 @@ from typing import Any
 
 from ulid import ULID
 
+from jobdeck.after import After
+from jobdeck.calendar_model import Calendar as Calendar  # re-exported: a word of the domain
+from jobdeck.calendar_model import CalendarMode as CalendarMode
+from jobdeck.calendar_model import CalendarRule as CalendarRule
 from jobdeck.datasources import DEFAULT
 
 
@@ -94,17 +98,10 @@ class TriggerType(StrEnum):
     """POST /hooks/{slug}."""
     EXTERNAL = "external"
     """A rule or schedule made outside Jobdeck that targets RunQueue."""
+    AFTER = "after"
+    """The runs of the jobs it follows ended (its `after`)."""
     BACKFILL = "backfill"
     """POST /jobs/{id}/backfill: a past slot run on request."""
-
-
-class CalendarMode(StrEnum):
-    """How a calendar judges a job's slots, on the days and hours its rules name (in its own zone)."""
-
-    EXCLUDE = "exclude"
-    """No run on the days and hours it names (holidays, a maintenance window)."""
-    ONLY = "only"
-    """Runs only on the days and hours it names (working days, office hours)."""
 
 
 class SlotState(StrEnum):
@@ -144,30 +141,6 @@ class SkipReason(StrEnum):
     """It falls at or after the schedule's `end`."""
     MAX_RUNS = "max_runs"
     """The schedule had fired its `max_runs` slots already."""
-
-
-@dataclass
-class CalendarRule:
-    """One rule of a calendar: the days and hours it names (one of the four is set)."""
-
-    dates: list[str] | None = None  # "2026-12-24", or a range "2027-01-01..2027-01-03" (both included)
-    weekdays: list[str] | None = None  # "SAT", or a range "MON-FRI"
-    yearly: list[str] | None = None  # "12-25": that day every year
-    hours: dict[str, str] | None = None  # {"from": "02:00", "to": "04:00"}: that window every day
-
-
-@dataclass
-class Calendar:
-    """Days and hours, by name, that jobs list in `schedule.calendars`."""
-
-    name: str
-    timezone: str = "UTC"
-    mode: CalendarMode = CalendarMode.EXCLUDE
-    rules: list[CalendarRule] = field(default_factory=list)
-    description: str = ""
-    version: int = 1
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -356,6 +329,7 @@ class Job:
     schedule: ScheduleSpec | None = None
     events: list[EventTrigger] = field(default_factory=list)
     hooks: list[HookTrigger] = field(default_factory=list)
+    after: After | None = None  # runs once the jobs it lists have run (jobdeck.dependencies)
     actions: list[ActionStep] = field(default_factory=list)
     # Runs when the chain fails for good (after the last attempt), with `{{ failure.step }}` and
     # `{{ failure.message }}`: clean up, or tell someone. The task still ends ERROR.
@@ -398,6 +372,7 @@ class Job:
         parts = [f"periodic: {self.schedule.expression}"] if self.schedule else []
         parts += [f"event: {e.source.value} {e.type}" for e in self.events]
         parts += [f"hook: {h.slug}" for h in self.hooks]
+        parts += [f"after: {', '.join(self.after.jobs)}"] if self.after else []
         return ", ".join(parts) or "manual"
 
 
@@ -437,6 +412,7 @@ class Task:
     overlap: Overlap | None = None  # this task's own policy (a backfill's), instead of the job's
     not_before: datetime | None = None  # a retry waits for its backoff until then
     resume: dict[str, Any] | None = None  # where a PAUSED (or continued) task picks up: step, nodes, cursor
+    output: list[dict[str, Any]] | None = None  # a FINISHED run's last step's objects: its dependents' input
 
     def summary(self) -> TaskSummary:
         return TaskSummary(

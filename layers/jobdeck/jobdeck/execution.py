@@ -24,6 +24,7 @@ logger = Logger()
 
 MAX_LOG_LINES = 200  # a task item stays far below DynamoDB's 400 KB whatever an action logs
 MAX_LINE_CHARS = 2000
+MAX_OUTPUT_NODES = 1000  # kept on the task for the jobs that follow it (compressed, some 30 bytes a node)
 PROGRESS_EVERY_SECONDS = 10.0  # how often a long task writes its progress, not per item
 # Left of the invocation when a long action hands over to a new one: enough to save its place.
 HANDOVER_SECONDS = 30.0
@@ -131,6 +132,7 @@ class Execution:
             self.log("the job has no actions", "WARNING")
         _end(self.task, TaskStatus.FINISHED, None)
         self.task.progress = 1.0
+        self.task.output = [_node_dict(n) for n in nodes[:MAX_OUTPUT_NODES]]
         return Result.ENDED
 
     def _on_failure(self, context: dict[str, Any]) -> None:
@@ -245,6 +247,9 @@ def _event_nodes(event: dict[str, Any]) -> list[actions.Node]:
         return [actions.Node(str(event["key"]), int(event.get("size") or 0), event.get("etag"), datasource=datasource)]
     if event.get("source") == "user":
         return [actions.Node(str(key), datasource=datasource) for key in event.get("keys", [])]
+    if event.get("source") == "after":  # the output of each upstream run, in the order of their jobs
+        ran = [store.get_task(str(u["job_id"]), str(u["task_id"])) for u in event.get("upstream", [])]
+        return [_node(raw) for task in ran if task is not None for raw in task.output or []]
     return []
 
 

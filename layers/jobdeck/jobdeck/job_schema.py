@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from jobdeck.after import DEFAULT_WINDOW, MAX_UPSTREAM, After, EndedAs
 from jobdeck.domain import (
     ActionStep,
     EventFilter,
@@ -108,6 +109,19 @@ class EventIn(Strict):
         return EventTrigger(self.source, self.type, self.datasource, EventFilter(**self.filter.model_dump()))
 
 
+class AfterIn(Strict):
+    jobs: list[Annotated[str, Field(pattern=JOB_ID)]] = Field(
+        min_length=1, max_length=MAX_UPSTREAM, examples=[["extract-orders", "extract-stock"]]
+    )
+    on: EndedAs = Field(EndedAs.FINISHED, description="how their runs must end: FINISHED, ERROR or ENDED (either)")
+    within_seconds: int = Field(
+        DEFAULT_WINDOW, ge=60, le=30 * 86_400, description="every run counted ended at most this long ago"
+    )
+
+    def to_after(self) -> After:
+        return After(list(self.jobs), self.on, self.within_seconds)
+
+
 class HookIn(Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["import-orders"])
     admins_only: bool = False
@@ -177,6 +191,9 @@ class JobIn(Strict):
     schedule: ScheduleIn | None = None
     events: list[EventIn] = Field(default_factory=list, max_length=20)
     hooks: list[HookIn] = Field(default_factory=list, max_length=20)
+    after: AfterIn | None = Field(
+        None, description="run once each job listed has had a run ending as `on`, all within the window"
+    )
     actions: list[ActionIn] = Field(default_factory=list, max_length=50)
     on_failure: list[ActionIn] = Field(
         default_factory=list, max_length=50, description="steps run when the chain fails for good"
@@ -208,6 +225,7 @@ class JobIn(Strict):
             schedule=self.schedule.to_spec() if self.schedule else None,
             events=[e.to_trigger() for e in self.events],
             hooks=[HookTrigger(**h.model_dump()) for h in self.hooks],
+            after=self.after.to_after() if self.after else None,
             actions=[a.to_step() for a in self.actions],
             on_failure=[a.to_step() for a in self.on_failure],
             parameters=[JobParameter(**p.model_dump()) for p in self.parameters],

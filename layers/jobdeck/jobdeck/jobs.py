@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace as copy_with
 from datetime import UTC, datetime
 
-from jobdeck import actions, audit, datasources, misfire, parameters, schedules, store, webhooks
+from jobdeck import actions, audit, datasources, dependencies, misfire, parameters, schedules, store, webhooks
 from jobdeck.access import SYSTEM, Principal, require_admin, require_visible
 from jobdeck.config import Settings
 from jobdeck.datasources import DEFAULT
@@ -36,6 +36,8 @@ def validate(job: Job) -> None:
         _check_steps(name, steps)
     parameters.check_declarations(job.parameters)
     _check_triggers(job)
+    if job.after is not None:
+        dependencies.check(job, list(store.all_jobs()))
     if job.notify.webhook:
         try:
             webhooks.check_url(job.notify.webhook)

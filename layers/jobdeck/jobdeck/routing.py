@@ -19,7 +19,18 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from jobdeck import audit, clients, datasources, lifecycle, parameters, store, telemetry
+from jobdeck import (
+    after,
+    audit,
+    clients,
+    datasources,
+    dependencies,
+    lifecycle,
+    parameters,
+    store,
+    task_events,
+    telemetry,
+)
 from jobdeck.access import Principal
 from jobdeck.config import Settings
 from jobdeck.domain import (
@@ -92,6 +103,11 @@ def from_eventbridge(event: dict[str, Any]) -> list[Incoming]:
             identity = f"{event['id']}|{kind}|{obj['key']}|{obj.get('sequencer', '')}"
             found.append(Incoming(f"s3:{kind}:{where.name}", identity, at, data, (bucket, obj["key"])))
         return found
+    if event.get("source") == task_events.SOURCE and event.get("detail-type") == task_events.DETAIL_TYPE:
+        # A run ended: for the jobs that follow that job (jobdeck.dependencies).
+        data = {"source": "task", **detail}
+        identity = f"{detail['task_id']}|{detail['status']}"
+        return [Incoming(after.key(detail["job_id"]), identity, at, data)]
     if event.get("source") == settings.event_source:
         data = {"source": "custom", "type": event["detail-type"], "detail": detail, "id": event["id"]}
         return [Incoming(f"custom:{event['detail-type']}", event["id"], at, data)]
@@ -101,6 +117,8 @@ def from_eventbridge(event: dict[str, Any]) -> list[Incoming]:
 def route(incoming: Incoming, now: datetime | None = None) -> list[Task]:
     """Queue a task for each enabled job subscribed to the event whose filters match it."""
     now = now or datetime.now(UTC)
+    if incoming.data.get("source") == "task":
+        return dependencies.arrived(incoming.data, now)
     wanted = [
         job_id
         for job_id, trigger in store.subscribers(incoming.key)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import AwareDatetime
 
-from jobdeck import jobs, schedules
+from jobdeck import dependencies, jobs, schedules
 from jobdeck.access import require_admin
 from jobdeck.api.auth import caller
 from jobdeck.api.responses import InvalidParameter, documented
@@ -50,7 +50,8 @@ def list_jobs(
 ) -> JobPage:
     who = caller(router)
     page = jobs.page(who, limit, cursor, kind=kind, owner=owner, enabled=enabled)
-    return JobPage(items=[JobOut.of(j) for j in page.items], cursor=page.cursor)
+    problems = dependencies.upstream_problems(page.items)
+    return JobPage(items=[JobOut.of(j, problems.get(j.id)) for j in page.items], cursor=page.cursor)
 
 
 @router.post("/jobs", tags=["jobs"], summary="Create a custom job (admins)", responses=documented(201, 403, 409, 413))
@@ -63,7 +64,8 @@ def create_job(body: JobIn) -> Response[JobOut]:
 
 @router.get("/jobs/<job_id>", tags=["jobs"], summary="One job", responses=documented(200, 404))
 def get_job(job_id: JobIdPath) -> JobOut:
-    return JobOut.of(jobs.get(job_id, caller(router)))
+    job = jobs.get(job_id, caller(router))
+    return JobOut.of(job, dependencies.upstream_problems([job]).get(job.id))
 
 
 @router.put(

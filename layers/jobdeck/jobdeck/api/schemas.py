@@ -22,6 +22,7 @@ from jobdeck.domain import (
 )
 from jobdeck.job_schema import (
     ActionIn,
+    AfterIn,
     Document,
     EventFilterIn,
     EventIn,
@@ -133,6 +134,10 @@ class JobOut(Schema):
     schedule: ScheduleOut | None
     events: list[EventIn]
     hooks: list[HookIn]
+    after: AfterIn | None
+    upstream_problems: list[str] = Field(
+        default_factory=list, description="jobs of `after` deleted or disabled since: it will not run until fixed"
+    )
     actions: list[ActionIn]
     on_failure: list[ActionIn]
     parameters: list[ParameterIn]
@@ -161,7 +166,7 @@ class JobOut(Schema):
     moved_slots: list[MovedSlot] = Field(description="upcoming slots moved to another time, and when they run")
 
     @classmethod
-    def of(cls, job: Job) -> JobOut:
+    def of(cls, job: Job, upstream_problems: list[str] | None = None) -> JobOut:
         return cls(
             id=job.id,
             label=job.label,
@@ -183,6 +188,8 @@ class JobOut(Schema):
                 for e in job.events
             ],
             hooks=[HookIn(**vars(h)) for h in job.hooks],
+            after=AfterIn.model_construct(**vars(job.after)) if job.after else None,
+            upstream_problems=upstream_problems or [],
             actions=[ActionIn.of(a) for a in job.actions],
             on_failure=[ActionIn.of(a) for a in job.on_failure],
             parameters=[ParameterIn.model_construct(**vars(p)) for p in job.parameters],

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from jobdeck.after import After, EndedAs
 from jobdeck.datasources import DEFAULT
 from jobdeck.domain import (
     ActionStep,
@@ -78,6 +79,7 @@ def job_from_item(item: JobModel) -> Job:
         schedule=schedule,
         events=[event_from_dict(e) for e in item.events],
         hooks=[hook_from_dict(h) for h in item.hooks],
+        after=after_from_dict(item.after.as_dict()) if item.after is not None else None,
         actions=[step_from_map(a) for a in item.actions],
         on_failure=[step_from_map(a) for a in item.on_failure],
         parameters=[parameter_from_dict(p) for p in item.parameters],
@@ -138,6 +140,8 @@ def item_from_job(job: Job) -> JobModel:
         schedule=schedule_map(job.schedule) if job.schedule else None,
         events=[event_dict(e) for e in job.events],
         hooks=[asdict(h) for h in job.hooks],
+        after={**asdict(job.after), "on": job.after.on.value} if job.after else None,
+        upstream={} if job.after else None,
         actions=[step_map(a) for a in job.actions],
         on_failure=[step_map(a) for a in job.on_failure],
         parameters=[parameter_dict(p) for p in job.parameters],
@@ -173,6 +177,10 @@ def event_dict(event: EventTrigger) -> dict[str, object]:
     return {k: v for k, v in raw.items() if v is not None}
 
 
+def after_from_dict(raw: dict[str, Any]) -> After:
+    return After([str(j) for j in raw["jobs"]], EndedAs(raw["on"]), int(raw["within_seconds"]))
+
+
 def hook_from_dict(raw: dict[str, Any]) -> HookTrigger:
     return HookTrigger(**raw)
 
@@ -191,6 +199,7 @@ def subscription_items(job: Job) -> list[SubscriptionModel]:
     return [
         *(SubscriptionModel(e.key, job.id, trigger=event_dict(e)) for e in job.events),
         *(SubscriptionModel(h.key, job.id, trigger=asdict(h)) for h in job.hooks),
+        *(SubscriptionModel(key, job.id, trigger={"after": True}) for key in (job.after.keys if job.after else [])),
     ]
 
 
@@ -310,7 +319,8 @@ def task_from_item(item: TaskModel) -> Task:
         pause_requested_by=item.pause_requested_by,
         overlap=Overlap(item.overlap) if item.overlap else None,
         not_before=item.not_before,
-        resume=resume_from_bytes(item.resume),
+        resume=unpacked(item.resume),
+        output=unpacked(item.output),
     )
 
 
@@ -333,7 +343,8 @@ def item_from_task(task: Task, history_days: int) -> TaskModel:
         pause_requested_by=task.pause_requested_by,
         overlap=task.overlap.value if task.overlap else None,
         not_before=task.not_before,
-        resume=resume_bytes(task.resume),
+        resume=packed(task.resume),
+        output=packed(task.output),
         active_job=task.job_id if task.status.active else None,
         queued=QUEUED if task.status is TaskStatus.QUEUED else None,
         due_at=(task.scheduled_for or task.created_at) if task.status is TaskStatus.QUEUED else None,
@@ -341,12 +352,12 @@ def item_from_task(task: Task, history_days: int) -> TaskModel:
     )
 
 
-def resume_bytes(state: dict[str, Any] | None) -> bytes | None:
-    """A paused chain's place, compressed: the input nodes of a step can be thousands of keys."""
-    return zlib.compress(json.dumps(state, separators=(",", ":")).encode()) if state is not None else None
+def packed(value: Any) -> bytes | None:
+    """JSON compressed: a paused chain's place, a run's output (thousands of keys, some of them)."""
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode()) if value is not None else None
 
 
-def resume_from_bytes(raw: bytes | None) -> dict[str, Any] | None:
+def unpacked(raw: bytes | None) -> Any:
     return json.loads(zlib.decompress(raw)) if raw else None
 
 

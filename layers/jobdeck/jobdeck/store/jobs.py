@@ -54,6 +54,8 @@ def save_job(job: Job, expected_version: int, audit: AuditEntry | None = None, p
     item = item_from_job(job)
     values = [(attr, getattr(item, attr.attr_name)) for attr in _DEFINITION]
     actions: list[Action] = [attr.remove() if value is None else attr.set(value) for attr, value in values]
+    if job.after is not None:  # what it has seen of its upstream runs is kept through an edit
+        actions.append(JobModel.upstream.set(JobModel.upstream | {}))
     if item.next_fire_at is None:
         actions += [JobModel.next_fire_at.remove(), JobModel.due.remove()]
     else:
@@ -125,6 +127,7 @@ def list_jobs(
 
 
 _DEFINITION: list[Attribute[Any]] = [
+    JobModel.after,
     JobModel.label,
     JobModel.owner,
     JobModel.kind,

@@ -108,6 +108,10 @@ class JobModel(Model):
     # Event and hook triggers, as plain maps; SubscriptionModel indexes them for routing.
     events = ListAttribute[dict[str, object]](default=list)
     hooks = ListAttribute[dict[str, object]](default=list)
+    after = MapAttribute[str, object](null=True)  # {jobs, on, within_seconds}
+    # The upstream runs that ended as `after` waits for, since this job's last such start:
+    # {upstream job id: {task_id, status, ended_at}} (jobdeck.dependencies)
+    upstream = MapAttribute[str, object](null=True)
     actions = ListAttribute(of=ActionMap, default=list)
     on_failure = ListAttribute(of=ActionMap, default=list)
     # Declared parameters: name, type, description, default (any JSON value), required, choices.
@@ -207,6 +211,7 @@ class TaskModel(Model):
     overlap = UnicodeAttribute(null=True)
     not_before = UTCDateTimeAttribute(null=True)
     resume = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON: a chain's place
+    output = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON: its output nodes
     active_job = UnicodeAttribute(null=True)
     queued = UnicodeAttribute(null=True)  # QUEUED or HELD while the task waits for its run
     due_at = UTCDateTimeAttribute(null=True)

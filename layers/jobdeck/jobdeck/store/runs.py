@@ -19,7 +19,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
 from jobdeck.domain import MAX_WAITING, AuditEntry, Job, Task, TaskStatus
-from jobdeck.store.convert import audit_item, expiry, job_from_item, log_maps, resume_bytes, summary_map
+from jobdeck.store.convert import audit_item, expiry, job_from_item, log_maps, packed, summary_map
 from jobdeck.store.models import HELD, QUEUED, JobModel, TaskModel
 from jobdeck.store.transactions import transaction
 
@@ -102,6 +102,7 @@ def finish_task(task: Task, history_days: int, saw: Saw | None = None) -> Freed:
             TaskModel.progress.set(task.progress),
             TaskModel.message.set(task.message) if task.message else TaskModel.message.remove(),
             TaskModel.logs.set(log_maps(task.logs)),
+            _set(TaskModel.output, packed(task.output)),
             TaskModel.active_job.remove(),
             TaskModel.pause_requested_by.remove(),
             _set(TaskModel.expires_at, expiry(task, history_days)),
@@ -128,7 +129,7 @@ def requeue_task(
             TaskModel.message.set(task.message or ""),
             TaskModel.logs.set(log_maps(task.logs)),
             TaskModel.progress.set(task.progress),
-            _set(TaskModel.resume, resume_bytes(task.resume)) if task.resume else TaskModel.resume.remove(),
+            _set(TaskModel.resume, packed(task.resume)) if task.resume else TaskModel.resume.remove(),
             TaskModel.queued.set(HELD if held else QUEUED),
             TaskModel.due_at.set(not_before),
         ],
@@ -148,7 +149,7 @@ def pause_task(task: Task, by: str, saw: Saw | None = None) -> Freed:
             TaskModel.message.set(task.message),
             TaskModel.progress.set(task.progress),
             TaskModel.logs.set(log_maps(task.logs)),
-            _set(TaskModel.resume, resume_bytes(task.resume)),
+            _set(TaskModel.resume, packed(task.resume)),
             TaskModel.pause_requested_by.remove(),
         ],
         [JobModel.running.add(-1)],
