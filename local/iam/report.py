@@ -91,7 +91,10 @@ def report(seen: Counter[Record], path: Path = template.TEMPLATE, explained: Pat
                     f"  UNMAPPED {record.operation}: not in authorization.OPERATIONS ({record.caller}; {count})"
                 )
                 continue
-            verdict = evaluate(role.statements, record.action, record.resource)
+            # A role's statements are the same whatever the Datasources, their resources not: each
+            # record against the role resolved with the datasources it was checked with.
+            statements = roles.roles(path, record.datasources)[function].statements
+            verdict = evaluate(statements, record.action, record.resource, record.context)
             if verdict.allowed:
                 grant = (record.action, ", ".join(verdict.allowed_by[0].resources))
                 allowed[grant] += count
