@@ -41,12 +41,16 @@ from tests.support import RunQueue  # noqa: E402
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
-    """A fresh moto account holding the template's resources, and the runner's environment."""
+def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
+    """A fresh moto account holding the template's resources, and the runner's environment.
+    `@pytest.mark.datasources("photos=photos-bucket,archive=archive-bucket/2024/")` attaches those
+    datasources, as the Datasources parameter does: their buckets made, their events on, the
+    functions given JOBDECK_DATASOURCES and the roles checked granting them."""
+    marker = request.node.get_closest_marker("datasources")
     with mock_aws():
         clients.reset()
         store.reset()
-        resources = provision()
+        resources = provision(datasources=marker.args[0] if marker else "")
         for name, value in resources.environment("RunnerFunction").items():
             monkeypatch.setenv(name, value)
         yield resources
