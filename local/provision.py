@@ -34,11 +34,6 @@ class Resources:
     # Parameters given other values than their defaults: Datasources, the local stack's
     parameters: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def datasources(self) -> str:
-        """The Datasources parameter (JOBDECK_DATASOURCES): `name=bucket[/prefix]`, comma-separated."""
-        return self.parameters.get("Datasources", "")
-
     def ref(self, logical_id: str) -> str:
         for names in (self.tables, self.queues, self.buckets, self.topics, self.parameters):
             if logical_id in names:

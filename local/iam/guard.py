@@ -68,6 +68,7 @@ class Guard:
         self.ledger = Ledger()
         # The same few actions on the same tables and queues, again and again: each evaluated once.
         self.verdict = lru_cache(maxsize=4096)(self._evaluate)
+        self._roles: dict[str, dict[str, Role]] = {}
 
     def _evaluate(self, datasources: str, function: str, need: Need) -> Verdict:
         return evaluate(self.roles_for(datasources)[function].statements, need.action, need.resource, need.context)
@@ -78,9 +79,12 @@ class Guard:
         return self.roles_for("")
 
     def roles_for(self, datasources: str) -> dict[str, Role]:
-        """The functions' roles for one Datasources value (roles.roles keeps each, read once: the
-        template does not change under a running check)."""
-        return roles.roles(self.path, datasources)
+        """The functions' roles for one Datasources value, each read once: the template does not
+        change under a running check (and every object a request names is a verdict of its own)."""
+        found = self._roles.get(datasources)
+        if found is None:
+            found = self._roles[datasources] = roles.roles(self.path, datasources)
+        return found
 
     @cached_property
     def keys(self) -> dict[str, str]:
