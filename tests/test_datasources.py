@@ -16,20 +16,19 @@ from jobdeck.errors import Forbidden, InvalidJob
 from jobdeck.runner import run_message
 from jobdeck.store import nodes as node_index
 from jobdeck.user_jobs import UserJobKind
-from tests.conftest import moto_account
 from tests.support import Api, make_job
 from tests.test_events import Pipeline
 
 DATASOURCES = "photos=photos-bucket,archive=archive-bucket/2024/"
+pytestmark = pytest.mark.datasources(DATASOURCES)
 
 
 @pytest.fixture
-def stack(monkeypatch):
-    """A moto account provisioned with the two extra datasources, and the system jobs registered."""
-    monkeypatch.setenv("JOBDECK_DATASOURCES", DATASOURCES)
-    with moto_account(monkeypatch) as resources:
-        system_jobs.ensure()
-        yield resources
+def stack(aws):
+    """A moto account with the two extra datasources attached (the module's mark), and the system
+    jobs registered."""
+    system_jobs.ensure()
+    return aws
 
 
 def _indexed(datasource: str) -> list[str]:
