@@ -33,7 +33,8 @@ export NO_MKDOCS_2_WARNING := 1
 .PHONY: help run test unit iam lint template build bench deploy clean browser docs screenshots lock FORCE
 
 help:
-	@echo "make run       Jobdeck locally, its state kept in .jobdeck/state (Ctrl-C stops; ARGS=\"--fresh\" starts empty)"
+	@echo "make run       Jobdeck locally, its state kept in .jobdeck/state (Ctrl-C stops; ARGS=\"--fresh\" starts empty;"
+	@echo "               DATASOURCES=\"photos=photos-bucket,...\" attaches buckets)"
 	@echo "make test      lint, template checks, the docs build and the whole test suite, with make iam's report"
 	@echo "make iam       the test suite, each function's AWS requests checked against its role, and the report"
 	@echo "make docs      the documentation site, into site/ (mkdocs build --strict)"
@@ -91,8 +92,11 @@ $(CHECKOV_VENV)/.installed: FORCE
 FORCE:
 
 # Options go to the local stack: make run ARGS="--fresh", ARGS="--state /tmp/demo --api-port 8001".
+# DATASOURCES="photos=photos-bucket,archive=archive-bucket/2024/" attaches buckets (--datasource); the
+# state keeps them for the next `make run`.
+DATASOURCES ?=
 run: $(VENV)/.installed
-	$(BIN)/python -m jobdeck_local $(ARGS)
+	$(BIN)/python -m jobdeck_local $(if $(DATASOURCES),--datasource "$(DATASOURCES)") $(ARGS)
 
 test: lint template docs iam
 

@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from jobdeck.datasources import InvalidDatasources, parse
 from jobdeck_local.moto_process import LOCK_WAIT, MotoNotStarted, StateNotLoaded
 from jobdeck_local.stack import LocalStack
 from jobdeck_local.state_dir import DEFAULT, StateDir, StateRefused
@@ -27,7 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fresh", action="store_true", help="start empty: the state there was is moved aside, not deleted"
     )
+    parser.add_argument(
+        "--datasource",
+        action="append",
+        metavar="NAME=BUCKET[/PREFIX]",
+        help="attach a bucket (made at the endpoint if missing) as a datasource; repeat it, or give a comma list. "
+        "Kept with the state: a later start without it attaches the same ones; --datasource '' none",
+    )
     args = parser.parse_args(argv)
+    try:
+        datasources = given_datasources(args.datasource)
+    except InvalidDatasources as e:
+        parser.error(f"--datasource {e}")
 
     try:
         if args.fresh:
@@ -42,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    stack = LocalStack(host=args.host, port=args.port, api_port=args.api_port, state=args.state)
+    stack = LocalStack(
+        host=args.host, port=args.port, api_port=args.api_port, state=args.state, datasources=datasources
+    )
     try:
         stack.start()
     except StateNotLoaded as exc:
@@ -62,6 +76,16 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
         print("stopped.", flush=True)
     return 0
+
+
+def given_datasources(values: list[str] | None) -> str | None:
+    """The Datasources value of the --datasource options (each an entry or a comma list), checked;
+    None when none was given (the state's are used), "" when only empty ones were (none at all)."""
+    if values is None:
+        return None
+    spec = ",".join(entry.strip() for value in values for entry in value.split(",") if entry.strip())
+    parse(spec)
+    return spec
 
 
 if __name__ == "__main__":

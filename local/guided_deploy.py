@@ -2,7 +2,9 @@
 
 1. Who and where: the AWS account the credentials belong to (STS) and the region.
 2. The stack's name (samconfig.toml's by default) and, on a first deploy, the first admin's email
-   (the stack invites them: the AdminEmail parameter).
+   (the stack invites them: the AdminEmail parameter) and the buckets to attach as datasources
+   (Datasources), and whether the stack may turn on their EventBridge notifications
+   (EnableDatasourceEvents).
 3. `sam validate --lint`, `sam build`, `sam deploy` with samconfig.toml's settings (the changeset is
    shown and confirmed, unless --yes).
 4. The console's URL and how to sign in, from the stack's outputs.
@@ -29,6 +31,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from jobdeck.datasources import InvalidDatasources, parse
 from jobdeck_local import cli, template
 from jobdeck_local.deployed_stack import DeployedStack
 from jobdeck_local.temporary_admin import can_make
@@ -75,6 +78,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="the AWS region (else the profile's, AWS_REGION or samconfig.toml's)")
     p.add_argument("--profile", help="the AWS profile (else the usual credential chain)")
     p.add_argument("--admin-email", help="the first admin's email: their username, and where Cognito sends a password")
+    p.add_argument(
+        "--datasources",
+        metavar="NAME=BUCKET[/PREFIX],...",
+        help="buckets you have, attached as datasources (the Datasources parameter; '' none); else the stack's",
+    )
+    p.add_argument(
+        "--datasource-events",
+        choices=["true", "false"],
+        help="whether the stack turns on the datasources' EventBridge notifications (EnableDatasourceEvents)",
+    )
     p.add_argument("--yes", action="store_true", help="ask nothing: deploy without confirming the changeset")
     p.add_argument("--no-smoke", action="store_true", help="deploy only; no jobdeck smoke at the end")
     p.add_argument("--sam", default=os.environ.get("SAM") or shutil.which("sam") or "sam", help="the sam command")
@@ -102,7 +115,9 @@ class Guide:
             )
         print(f"{'Updating' if existing else 'Creating'} stack {name}.", flush=True)
         email = self._admin_email(existing)
-        for step in (["validate", "--lint"], ["build"], self._deploy_args(name, session.region_name, email)):
+        attached = self._datasources(existing)
+        deploy = self._deploy_args(name, session.region_name, email, attached)
+        for step in (["validate", "--lint"], ["build"], deploy):
             self._sam(step)
         deployed = DeployedStack.describe(session, name)
         if deployed is None or "ApiUrl" not in deployed.outputs:
@@ -146,6 +161,34 @@ class Guide:
                 return email
             print(f"  {email!r} is not an email address", flush=True)
 
+    def _datasources(self, existing: DeployedStack | None) -> dict[str, str]:
+        """Datasources and EnableDatasourceEvents to pass: those given, else asked on a first deploy;
+        none passed keeps what the stack has (as sam deploy does)."""
+        found = {}
+        spec = self.args.datasources
+        if spec is None and existing is None and self.ask is not None:
+            while True:
+                spec = self._answer("Buckets to attach as datasources (name=bucket[/prefix], comma-separated)", "")
+                try:
+                    parse(spec)
+                    break
+                except InvalidDatasources as e:
+                    print(f"  {e}", flush=True)
+            spec = spec or None  # none: the template's default, nothing to pass
+        if spec is not None:
+            try:
+                parse(spec)
+            except InvalidDatasources as e:
+                raise Stop(f"--datasources {e}") from None
+            found["Datasources"] = spec
+        events = self.args.datasource_events
+        if events is None and spec and existing is None and self.ask is not None:
+            allowed = self._answer("May the stack turn on their EventBridge notifications (others kept)? y/N", "n")
+            events = "true" if allowed.lower().startswith("y") else "false"
+        if events is not None:
+            found["EnableDatasourceEvents"] = events
+        return found
+
     def _oidc(self, previous: dict[str, str]) -> bool:
         """Whether the stack signs in with another OIDC issuer (then there is no pool to invite into)."""
         given = " ".join(self.config.get("parameter_overrides", []))
@@ -159,13 +202,17 @@ class Guide:
 
     # ------------------------------------------------------------------ sam
 
-    def _deploy_args(self, name: str, region: str, email: str | None) -> list[str]:
+    def _deploy_args(
+        self, name: str, region: str, email: str | None, datasources: dict[str, str] | None = None
+    ) -> list[str]:
         deploy = ["deploy", "--stack-name", name, "--region", region, "--no-fail-on-empty-changeset"]
         if self.args.profile:
             deploy += ["--profile", self.args.profile]
         # Given on the command line, --parameter-overrides replaces samconfig.toml's: both are passed
-        # (a later pair wins in sam).
+        # (a later pair wins in sam). Values in quotes: sam splits the overrides at spaces and reads
+        # a comma list as one value only quoted.
         overrides = [*self.config.get("parameter_overrides", []), *([f"AdminEmail={email}"] if email else [])]
+        overrides += [f'{key}="{value}"' for key, value in (datasources or {}).items()]
         if overrides:
             deploy += ["--parameter-overrides", *overrides]
         if self.args.yes:
@@ -235,10 +282,34 @@ def console_text(stack: DeployedStack, profile: str | None) -> str:
         invite = "make deploy DEPLOY_ARGS='--admin-email you@example.com'"
         lines.append(f"  sign in:     no admin yet: {invite} (group {group})")
     lines.append(f"  API docs:    {url.rstrip('/')}/docs")
+    lines += _datasource_lines(stack)
     if "DashboardUrl" in stack.outputs:
         lines.append(f"  dashboard:   {stack.outputs['DashboardUrl']}")
     lines.append(f"  smoke test:  {smoke_command(stack, profile)}")
     return "\n".join(lines)
+
+
+def _datasource_lines(stack: DeployedStack) -> list[str]:
+    """The attached buckets, and, when the stack was not allowed to, how to turn on their EventBridge
+    notifications (docs/deploying.md shows how to keep a bucket's other notifications)."""
+    try:
+        attached = parse(stack.parameters.get("Datasources") or "")
+    except InvalidDatasources:
+        return []
+    if not attached:
+        return []
+    lines = ["  datasources: " + ", ".join(f"{ds.name}=s3://{ds.bucket}/{ds.prefix}" for ds in attached)]
+    if stack.parameters.get("EnableDatasourceEvents") != "true":
+        lines.append(
+            "               their uploads start jobs once EventBridge is on for each bucket (if it is not yet;"
+        )
+        lines.append("               this replaces the bucket's other notifications: see docs/deploying.md to merge):")
+        for bucket in dict.fromkeys(ds.bucket for ds in attached):
+            lines.append(
+                f"               aws s3api put-bucket-notification-configuration --bucket {bucket} "
+                """--notification-configuration '{"EventBridgeConfiguration": {}}'"""
+            )
+    return lines
 
 
 if __name__ == "__main__":

@@ -14,6 +14,11 @@ of every event bus, not the default one only.
 
 Custom events (`PutEvents`): moto hands a rule's targets its default input template, which leaves
 out `account`, a field of every EventBridge event.
+
+A bucket's notification configuration (`GetBucketNotificationConfiguration`): moto keeps the
+EventBridge setting but leaves it out of its answer, where S3 answers `<EventBridgeConfiguration/>`.
+Without it, turning EventBridge on for an attached bucket (jobdeck.bucket_events) could never see it
+on, and would write the configuration again at every deploy and every start of the local stack.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import moto
@@ -32,6 +38,9 @@ from moto.core.utils import unix_time
 from moto.events.models import events_backends
 from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.s3 import notifications
+from moto.s3.responses import S3Response
+
+from jobdeck_local import reaches
 
 logger = Logger(service="jobdeck-local")
 
@@ -53,6 +62,7 @@ def install() -> None:
     _check()
     notifications._send_event_bridge_message = _send_event_bridge_message
     EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = _TEMPLATE
+    reaches.install(S3Response, "get_bucket_notification", _with_eventbridge)
 
 
 def _check() -> None:
@@ -65,6 +75,9 @@ def _check() -> None:
         problems.append("moto.s3.notifications._detail_type")
     if EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE not in (_MOTO_TEMPLATE, _TEMPLATE):
         problems.append("moto.events.utils.EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE as 5.2.6 has it")
+    for reach in _NOTIFICATION_READS:
+        if problem := reach.problem():
+            problems.append(problem)
     if problems:
         raise RuntimeError(
             f"jobdeck_local.moto_event_shapes was written for moto {WRITTEN_FOR}; moto {moto.__version__} is "
@@ -124,6 +137,32 @@ def s3_object_event(account_id: str, bucket: Any, event_name: str, key: Any) -> 
         "resources": [bucket.arn],
         "detail": detail,
     }
+
+
+_NOTIFICATION_READS = (
+    reaches.Reach("moto.s3.responses.S3Response.get_bucket_notification", params=("self",)),
+    reaches.Reach("moto.s3.models.S3Backend.get_bucket_notification_configuration", params=("self", "bucket_name")),
+)
+
+
+def _with_eventbridge(original: Callable[[S3Response], Any]) -> Callable[[S3Response], Any]:
+    """GetBucketNotificationConfiguration's answer with `<EventBridgeConfiguration/>` when it is on."""
+
+    def get_bucket_notification(self: S3Response) -> Any:
+        status, headers, body = original(self)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if config is None or getattr(config, "event_bridge", None) is None:
+            return status, headers, body
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        closing = "</NotificationConfiguration>"
+        if closing not in text:  # nothing else configured: moto answered an empty element
+            text = text.rstrip().removesuffix("/>") + ">" + closing
+        text = text.replace(closing, "<EventBridgeConfiguration/>" + closing)
+        for name in [name for name in headers if name.lower() == "content-length"]:
+            headers[name] = str(len(text.encode()))
+        return status, headers, text
+
+    return get_bucket_notification
 
 
 def _sequencer() -> str:

@@ -1,5 +1,10 @@
 """Create what template.yaml declares (tables, queues, bucket, topic) against any endpoint, with the
-same keys, indexes and redrive settings, and give the functions the environment it gives them."""
+same keys, indexes and redrive settings, and give the functions the environment it gives them.
+
+The datasources attached (the template's Datasources parameter, given to `provision`) stand for
+buckets that exist before the stack: they are created when missing, and their EventBridge
+notifications turned on as the DatasourceEvents custom resource does (jobdeck.bucket_events), so
+that their uploads reach EventsQueue through ObjectEventsRule as the stack's own bucket's do."""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
-from jobdeck_local import template
+from jobdeck import bucket_events
+from jobdeck.datasources import parse
+from jobdeck_local import custom_resources, template
 
 
 def physical_name(logical_id: str) -> str:
@@ -23,11 +31,15 @@ class Resources:
     queue_arns: dict[str, str] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)
     topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN (what !Ref gives)
+    # Parameters given other values than their defaults: Datasources, the local stack's
+    parameters: dict[str, str] = field(default_factory=dict)
 
     def ref(self, logical_id: str) -> str:
-        for names in (self.tables, self.queues, self.buckets, self.topics):
+        for names in (self.tables, self.queues, self.buckets, self.topics, self.parameters):
             if logical_id in names:
                 return names[logical_id]
+        if logical_id == "AWS::Partition":
+            return "aws"
         parameter = template.load()["Parameters"].get(logical_id)
         if parameter is not None:
             return str(parameter["Default"])
@@ -39,8 +51,14 @@ class Resources:
             return self.resolve(value["Fn::If"][2])
         if isinstance(value, dict) and "Ref" in value:
             return self.ref(value["Ref"])
-        if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
-            return self.queue_arns[value["Fn::GetAtt"][0]]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            resource = template.load()["Resources"][logical_id]
+            if resource["Type"].startswith("Custom::"):
+                properties = {k: self.resolve(v) for k, v in resource["Properties"].items() if k != "ServiceToken"}
+                return custom_resources.attribute(resource["Type"], properties, attribute, logical_id)
+            if attribute == "Arn":
+                return self.queue_arns[logical_id]
         if isinstance(value, str | int | float | bool):
             return str(value)
         raise ValueError(f"the local stack cannot resolve {value!r}")
@@ -49,6 +67,9 @@ class Resources:
         """`resolve` through lists and maps (an event pattern), leaving plain values as they are."""
         if isinstance(value, dict) and ("Ref" in value or "Fn::GetAtt" in value):
             return self.resolve(value)
+        if isinstance(value, dict) and "Fn::Split" in value:
+            separator, text = value["Fn::Split"]
+            return self.resolve(text).split(separator)
         if isinstance(value, dict):
             return {k: self.resolve_all(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -64,10 +85,12 @@ class Resources:
         return {name: self.resolve(value) for name, value in variables.items()}
 
 
-def provision(region: str = "us-east-1") -> Resources:
+def provision(region: str = "us-east-1", datasources: str = "") -> Resources:
     """Idempotent: on an endpoint that holds them already (a state restored), what exists is kept
-    with its content, and what the template added since is created."""
-    created = Resources()
+    with its content, and what the template added since is created. `datasources`: the Datasources
+    parameter (a bad entry raises jobdeck.datasources.InvalidDatasources, before anything is made)."""
+    attached = parse(datasources)
+    created = Resources(parameters={"Datasources": datasources} if datasources else {})
     dynamodb = boto3.client("dynamodb", region_name=region)
     for logical_id, props in template.resources("AWS::DynamoDB::Table").items():
         name = physical_name(logical_id)
@@ -101,15 +124,18 @@ def provision(region: str = "us-east-1") -> Resources:
     s3 = boto3.client("s3", region_name=region)
     for logical_id, props in template.resources("AWS::S3::Bucket").items():
         name = physical_name(logical_id)
-        if region == "us-east-1":
-            s3.create_bucket(Bucket=name)
-        else:
-            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item]
+        _bucket(s3, name, region)
         created.buckets[logical_id] = name
         if props.get("NotificationConfiguration", {}).get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
             )
+    for bucket in dict.fromkeys(ds.bucket for ds in attached):  # the operator's buckets, made if missing
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError:
+            _bucket(s3, bucket, region)
+        bucket_events.turn_on(s3, bucket)
 
     sns = boto3.client("sns", region_name=region)
     for logical_id, props in template.resources("AWS::SNS::Topic").items():
@@ -125,6 +151,13 @@ def provision(region: str = "us-east-1") -> Resources:
         targets = props.get("Targets", [])
         events.put_targets(Rule=name, Targets=[{"Id": t["Id"], "Arn": created.resolve(t["Arn"])} for t in targets])
     return created
+
+
+def _bucket(s3: Any, name: str, region: str) -> None:
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 
 
 class StaleTable(Exception):

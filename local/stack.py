@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jobdeck.datasources import parse
 from jobdeck_local import template
 from jobdeck_local.http_front import HttpFront, function_available
 from jobdeck_local.iam import guard
@@ -66,6 +67,9 @@ class LocalStack:
     api: HttpFront | None = None  # once started, and only when the template's ApiFunction exists
     moto: MotoProcess | None = None
     state: Path | None = None  # the folder kept across restarts (state_dir); None: nothing outlives the stack
+    # The datasources attached (the template's Datasources parameter: name=bucket[/prefix],...). None:
+    # those the state kept from its last start (StateDir.datasources), if any.
+    datasources: str | None = None
     restored: Manifest | None = None  # the state found in it at start, if any
     restored_bytes: int = 0
     recovered: Recovered | None = None  # what became of the runs the stopped stack left RUNNING
@@ -79,6 +83,7 @@ class LocalStack:
         # Each handler's requests are checked against its role: what it would be denied in AWS is
         # denied here (jobdeck_local.iam). Before any client, which would otherwise miss the hook.
         guard.install()
+        self.datasources = self._attached()
         if self.state is not None:
             self.state = self.state.resolve()
             self.restored_bytes = StateDir(self.state).size()
@@ -95,7 +100,9 @@ class LocalStack:
             POWERTOOLS_TRACE_DISABLED="true",
             POWERTOOLS_METRICS_DISABLED="true",  # CloudWatch's metric lines would drown the console
         )
-        self.resources = provision(REGION)
+        self.resources = provision(REGION, self.datasources)
+        if self.state is not None:
+            StateDir(self.state).remember_datasources(self.datasources)
         for function_id in template.resources("AWS::Serverless::Function"):
             os.environ.update(self.resources.environment(function_id))
 
@@ -120,6 +127,16 @@ class LocalStack:
         # second (300,000 objects, in a process that had run other work before the stack).
         freeze_held()
         return self
+
+    def _attached(self) -> str:
+        """The datasources to attach, checked before anything starts (InvalidDatasources says what
+        is wrong): those given, else those the state remembers. As `sam deploy` keeps a parameter
+        it is not given, a restart keeps them; `--datasource ""` detaches them all."""
+        given = self.datasources
+        if given is None:
+            given = StateDir(self.state).datasources() if self.state is not None else ""
+        parse(given)
+        return given
 
     def _wire_triggers(self) -> None:
         """The template's clocks and queue pollers, made, not started."""
@@ -190,6 +207,7 @@ class LocalStack:
             f"  AWS endpoint (moto): {self.endpoint}",
             f"  tables:              {', '.join(self.resources.tables.values())}",
             f"  datasource bucket:   {bucket}",
+            f"  datasources:         {self._datasources_line(bucket)}",
             f"  queues:              {', '.join(self.resources.queues.values())}",
             f"  state:               {self._state_line()}",
             "  try:",
@@ -219,6 +237,12 @@ class LocalStack:
             ]
         lines.append("  the tick fires every minute; Ctrl-C stops everything and saves the state.")
         return "\n".join(lines)
+
+    def _datasources_line(self, bucket: str) -> str:
+        attached = ", ".join(f"{ds.name}=s3://{ds.bucket}/{ds.prefix}" for ds in parse(self.datasources or ""))
+        return f"default=s3://{bucket}/" + (
+            f", {attached}" if attached else " (add more: --datasource name=bucket[/prefix])"
+        )
 
     def _state_line(self) -> str:
         if self.state is None:

@@ -3,6 +3,7 @@
     manifest.json            which part files make up the state, moto's version, when it was saved
     <service>.<n>.pickle     one per moto service (see moto_state), rewritten only when it changed
     issuer-key.pem           the dev token issuer's key: a token printed before a restart works after it
+    datasources              the datasources attached at the last start (--datasource), used again
     .lock                    held by the moto process that owns the folder, while it runs
 
 A save is atomic: the parts that changed are written whole, under new names, and synced; then the
@@ -25,6 +26,7 @@ from pathlib import Path
 DEFAULT = Path(".jobdeck/state")
 MANIFEST = "manifest.json"
 KEY_FILE = "issuer-key.pem"
+DATASOURCES_FILE = "datasources"
 LOCK_FILE = ".lock"
 FORMAT = 1  # of the manifest and the folder's layout
 
@@ -48,6 +50,18 @@ class StateDir:
     @property
     def key_file(self) -> Path:
         return self.path / KEY_FILE
+
+    def datasources(self) -> str:
+        """The Datasources the stack was last started with ("" when none, or never started)."""
+        try:
+            return (self.path / DATASOURCES_FILE).read_text().strip()
+        except FileNotFoundError:
+            return ""
+
+    def remember_datasources(self, spec: str) -> None:
+        if spec != self.datasources():
+            self.path.mkdir(parents=True, exist_ok=True)
+            _write_synced(self.path / DATASOURCES_FILE, f"{spec}\n".encode())
 
     def manifest(self) -> Manifest | None:
         """The last state saved, or None when none was."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -41,24 +40,22 @@ from tests.moto_tables import db  # noqa: E402, F401 (the moto quirks' tests' fi
 from tests.support import RunQueue  # noqa: E402
 
 
-@contextmanager
-def moto_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
-    """A fresh moto account holding the template's resources, and the runner's environment."""
+@pytest.fixture
+def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
+    """A fresh moto account holding the template's resources, and the runner's environment.
+    `@pytest.mark.datasources("photos=photos-bucket,archive=archive-bucket/2024/")` attaches those
+    datasources, as the Datasources parameter does: their buckets made, their events on, the
+    functions given JOBDECK_DATASOURCES and the roles checked granting them."""
+    marker = request.node.get_closest_marker("datasources")
     with mock_aws():
         clients.reset()
         store.reset()
-        resources = provision()
+        resources = provision(datasources=marker.args[0] if marker else "")
         for name, value in resources.environment("RunnerFunction").items():
             monkeypatch.setenv(name, value)
         yield resources
     clients.reset()
     store.reset()
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
-    with moto_account(monkeypatch) as resources:
-        yield resources
 
 
 @pytest.fixture

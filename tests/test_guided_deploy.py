@@ -139,13 +139,14 @@ def _users(stack_name: str) -> list[str]:
 
 @pytest.mark.slow  # moto's server and the stand-in sam are processes
 def test_a_first_deploy_asks_deploys_prints_the_console_and_runs_the_smoke_test(account, sam, capsys):
-    operator = Answers("jobdeck-test", "not an address", "ops@example.com")
+    operator = Answers("jobdeck-test", "not an address", "ops@example.com", "")
 
     status = guided_deploy.main(["--sam", str(sam)], ask=operator)
 
     out, err = capsys.readouterr()
     assert operator.questions[0] == "Stack name [jobdeck]: "  # samconfig.toml's name by default
-    assert operator.questions[1].startswith("Email of the first admin") and len(operator.questions) == 3
+    assert operator.questions[1].startswith("Email of the first admin") and len(operator.questions) == 4
+    assert operator.questions[3].startswith("Buckets to attach as datasources")  # none: no more about them
     assert "'not an address' is not an email address" in out
     assert _sam_calls(sam) == [
         ["validate", "--lint"],
@@ -166,6 +167,39 @@ def test_a_first_deploy_asks_deploys_prints_the_console_and_runs_the_smoke_test(
     assert "FAIL  api" in out and f"cannot reach the API at {stack.outputs['ApiUrl']}" in out
     assert status == 1 and "The stack is deployed, but the smoke test failed" in err
     assert not [user for user in _users("jobdeck-test") if user.startswith("jobdeck-smoke-")]
+
+
+@pytest.mark.slow  # moto's server and the stand-in sam are processes
+def test_a_first_deploy_asks_for_datasources_until_they_parse_and_whether_to_turn_their_events_on(account, sam, capsys):
+    spec = "photos=photos-bucket,archive=archive-bucket/2024/"
+    operator = Answers("jobdeck-test", "ops@example.com", "Photos=photos-bucket", spec, "y")
+
+    guided_deploy.main(["--sam", str(sam), "--no-smoke"], ask=operator)
+
+    out = capsys.readouterr().out
+    assert "'Photos=photos-bucket': the name 'Photos' must be" in out
+    assert operator.questions[-1].startswith("May the stack turn on their EventBridge notifications")
+    assert _sam_calls(sam)[-1][-3:] == [
+        "AdminEmail=ops@example.com",
+        f'Datasources="{spec}"',
+        'EnableDatasourceEvents="true"',
+    ]
+
+
+def test_the_console_text_names_the_datasources_and_how_to_turn_their_events_on():
+    stack = DeployedStack(
+        "jobdeck",
+        "eu-west-3",
+        outputs={"ApiUrl": "https://api.example/"},
+        parameters={"Datasources": "photos=photos-bucket,jan=archive-bucket/2024/01/,feb=archive-bucket/2024/02/"},
+    )
+    text = guided_deploy.console_text(stack, None)
+    assert "  datasources: photos=s3://photos-bucket/, jan=s3://archive-bucket/2024/01/, feb=" in text
+    command = "aws s3api put-bucket-notification-configuration --bucket {} --notification-configuration"
+    assert text.count(command.format("archive-bucket")) == 1 and command.format("photos-bucket") in text
+    allowed = DeployedStack(**{**stack.__dict__, "parameters": {**stack.parameters, "EnableDatasourceEvents": "true"}})
+    assert "put-bucket-notification-configuration" not in guided_deploy.console_text(allowed, None)
+    assert "datasources:" not in guided_deploy.console_text(DeployedStack("jobdeck", "eu-west-3", stack.outputs), None)
 
 
 @pytest.mark.slow  # moto's server and the stand-in sam are processes

@@ -33,6 +33,11 @@ QUEUE_URL = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/jobdeck-runqueue"
 QUEUE = f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobdeck-runqueue"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:jobdeck-notificationstopic"
 
+
+def listing_prefix(value: str) -> tuple[tuple[str, str], ...]:
+    return (("s3:prefix", value),)
+
+
 # (service, operation, parameters) -> what IAM checks, each from the reference's page of that service
 # ("Actions, resources, and condition keys for Amazon DynamoDB" ...): action and resource type.
 MAPPINGS = [
@@ -77,8 +82,23 @@ MAPPINGS = [
     ("s3", "GetObject", {"Bucket": "b", "Key": "k/x"}, [("s3:GetObject", "arn:aws:s3:::b/k/x")]),
     ("s3", "HeadObject", {"Bucket": "b", "Key": "k"}, [("s3:GetObject", "arn:aws:s3:::b/k")]),
     ("s3", "PutObject", {"Bucket": "b", "Key": "k"}, [("s3:PutObject", "arn:aws:s3:::b/k")]),
-    ("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "p/"}, [("s3:ListBucket", "arn:aws:s3:::b")]),
+    # A listing carries the s3:prefix condition key when it asks for a prefix, and none otherwise.
+    (
+        "s3",
+        "ListObjectsV2",
+        {"Bucket": "b", "Prefix": "p/"},
+        [("s3:ListBucket", "arn:aws:s3:::b", listing_prefix("p/"))],
+    ),
+    ("s3", "ListObjectsV2", {"Bucket": "b"}, [("s3:ListBucket", "arn:aws:s3:::b")]),
+    ("s3", "ListObjects", {"Bucket": "b", "Prefix": ""}, [("s3:ListBucket", "arn:aws:s3:::b", listing_prefix(""))]),
     ("s3", "HeadBucket", {"Bucket": "b"}, [("s3:ListBucket", "arn:aws:s3:::b")]),
+    ("s3", "GetBucketNotificationConfiguration", {"Bucket": "b"}, [("s3:GetBucketNotification", "arn:aws:s3:::b")]),
+    (
+        "s3",
+        "PutBucketNotificationConfiguration",
+        {"Bucket": "b", "NotificationConfiguration": {}},
+        [("s3:PutBucketNotification", "arn:aws:s3:::b")],
+    ),
     (
         "s3",
         "CopyObject",
@@ -142,7 +162,7 @@ MAPPINGS = [
 
 @pytest.mark.parametrize(("service", "operation", "params", "expected"), MAPPINGS, ids=lambda v: str(v)[:40])
 def test_each_operation_needs_its_reference_action_on_its_reference_resource(service, operation, params, expected):
-    assert authorization.needs(service, operation, params, HERE) == [Need(a, r) for a, r in expected]
+    assert authorization.needs(service, operation, params, HERE) == [Need(*e) for e in expected]
 
 
 def test_every_mapped_operation_is_one_botocore_knows():
@@ -210,11 +230,37 @@ def test_not_action_and_not_resource_allow_what_they_do_not_name():
     assert not evaluate((statement,), "s3:GetObject", "arn:aws:s3:::private/k").allowed
 
 
-def test_an_allow_with_a_condition_is_not_relied_on():
-    statement = _statement(actions=("sqs:SendMessage",), resources=("*",), conditional=True)
+def test_an_allow_with_a_condition_the_check_cannot_evaluate_is_not_relied_on():
+    condition = ("ArnEquals", "aws:SourceArn", ("arn:aws:events:us-east-1:123456789012:rule/r",))
+    statement = _statement(actions=("sqs:SendMessage",), resources=("*",), conditions=(condition,))
     verdict = evaluate((statement,), "sqs:SendMessage", QUEUE)
     assert not verdict.allowed
     assert verdict.reason("sqs:SendMessage") == "because no identity-based policy allows the sqs:SendMessage action"
+    deny = _statement(Effect.DENY, actions=("sqs:*",), resources=("*",), conditions=(condition,))
+    allow = _statement(actions=("sqs:SendMessage",), resources=("*",))
+    assert not evaluate((allow, deny), "sqs:SendMessage", QUEUE).allowed  # a Deny as if it held
+
+
+def test_a_string_like_prefix_condition_allows_a_listing_in_its_prefixes_only():
+    statement = _statement(
+        actions=("s3:ListBucket",),
+        resources=("arn:aws:s3:::archive",),
+        conditions=(("StringLike", "s3:prefix", ("2024/*", "2025/0?/*")),),
+    )
+    bucket = "arn:aws:s3:::archive"
+    assert evaluate((statement,), "s3:ListBucket", bucket, listing_prefix("2024/")).allowed
+    assert evaluate((statement,), "s3:ListBucket", bucket, listing_prefix("2024/a/b.jpg")).allowed
+    assert evaluate((statement,), "s3:ListBucket", bucket, listing_prefix("2025/07/x")).allowed  # either value
+    assert not evaluate((statement,), "s3:ListBucket", bucket, listing_prefix("2023/")).allowed
+    assert not evaluate((statement,), "s3:ListBucket", bucket, listing_prefix("2024")).allowed  # not under 2024/
+    assert not evaluate((statement,), "s3:ListBucket", bucket, listing_prefix("")).allowed
+    assert not evaluate((statement,), "s3:ListBucket", bucket).allowed  # no prefix asked: no key, no match
+    assert not evaluate((statement,), "s3:ListBucket", "arn:aws:s3:::other", listing_prefix("2024/")).allowed
+    equals = _statement(
+        actions=("s3:ListBucket",), resources=("*",), conditions=(("StringEquals", "s3:prefix", ("a/",)),)
+    )
+    assert evaluate((equals,), "s3:ListBucket", bucket, listing_prefix("a/")).allowed
+    assert not evaluate((equals,), "s3:ListBucket", bucket, listing_prefix("a/b")).allowed
 
 
 # ------------------------------------------------------------------ the roles, as SAM writes them

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import signal
 import subprocess
@@ -111,3 +112,46 @@ def test_the_api_answers_200_requests_from_50_clients_at_once_all_with_200(local
     outcomes = clients_at_once(local_stack.api.port, local_stack.api.tokens.mint("admin"), clients=50, each=4)
     assert outcomes.count(200) == 200
     assert sorted(map(str, outcomes)) == ["200"] * 200 + ["kept alive"] * 50
+
+
+def test_the_stack_attaches_datasources_their_uploads_reach_the_events_function(monkeypatch):
+    """`--datasource`: the buckets made at the endpoint, their EventBridge notifications on, the rule
+    and the roles naming them, and an upload to each delivered to the events function as the stack's
+    own bucket's are (which datasource it is, routing says)."""
+    from jobdeck_local import stack as stack_module
+
+    delivered: list[dict] = []
+    load = stack_module.load_handler
+
+    def recording(function_id):
+        handler = load(function_id)
+        if function_id != "EventsFunction":
+            return handler
+
+        def events(event, context):
+            delivered.extend(json.loads(record["body"]) for record in event["Records"])
+            return handler(event, context)
+
+        return events
+
+    monkeypatch.setattr(stack_module, "load_handler", recording)
+    spec = "photos=photos-bucket,archive=archive-bucket/2024/"
+    stack = LocalStack(port=free_port(), api_port=0, run_api=False, run_clock=False, datasources=spec).start()
+    try:
+        s3 = boto3.client("s3", endpoint_url=stack.endpoint)
+        for bucket in ("photos-bucket", "archive-bucket"):
+            assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket)
+        assert os.environ["JOBDECK_DATASOURCES"] == spec
+        assert "datasources:         default=s3://jobdeck-datasourcebucket/, photos=s3://photos-bucket/, " in (
+            stack.banner()
+        )
+        s3.put_object(Bucket="photos-bucket", Key="a.jpg", Body=b"a")
+        s3.put_object(Bucket="archive-bucket", Key="2024/b.txt", Body=b"b")
+
+        def arrived():
+            return {(e["detail"]["bucket"]["name"], e["detail"]["object"]["key"]) for e in delivered}
+
+        wait_for(lambda: len(arrived()) == 2, timeout=20)
+        assert arrived() == {("photos-bucket", "a.jpg"), ("archive-bucket", "2024/b.txt")}
+    finally:
+        stack.stop()

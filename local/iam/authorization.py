@@ -36,10 +36,12 @@ class UnmappedOperation(LookupError):
 
 @dataclass(frozen=True)
 class Need:
-    """One action on one resource that a request needs allowed."""
+    """One action on one resource that a request needs allowed, with the condition keys of the
+    request that the roles' conditions read (policy.OPERATORS): (key, value) pairs."""
 
     action: str
     resource: str
+    context: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,13 @@ def both(*rules: Rule) -> Rule:
     return needs
 
 
+def listing(p: Params, at: Place) -> list[Need]:
+    """ListObjects(V2): s3:ListBucket on the bucket, with the `s3:prefix` it asks for (no such key
+    when it asks for none, as in IAM: a condition on it then holds for nothing)."""
+    context = (("s3:prefix", str(p["Prefix"])),) if "Prefix" in p else ()
+    return [Need("s3:ListBucket", arn, context) for arn in bucket(p, at)]
+
+
 def with_key(inner: Rule, *key_actions: str, of: Resources | None = None) -> Rule:
     """`inner`, and `key_actions` on the customer managed key of the resource (`of`, by default the
     resources `inner` names, with an object's bucket for S3)."""
@@ -263,12 +272,13 @@ OPERATIONS: dict[tuple[str, str], Rule] = {
     ("s3", "CreateMultipartUpload"): _PART,
     ("s3", "DeleteObject"): on("s3:DeleteObject", obj),
     ("s3", "DeleteObjects"): on("s3:DeleteObject", each_key),
+    ("s3", "GetBucketNotificationConfiguration"): on("s3:GetBucketNotification", bucket),
     ("s3", "GetObject"): with_key(on("s3:GetObject", obj), *_READ_KEY),
     ("s3", "HeadBucket"): on("s3:ListBucket", bucket),
     ("s3", "HeadObject"): on("s3:GetObject", obj),
     ("s3", "ListMultipartUploads"): on("s3:ListBucketMultipartUploads", bucket),
-    ("s3", "ListObjects"): on("s3:ListBucket", bucket),
-    ("s3", "ListObjectsV2"): on("s3:ListBucket", bucket),
+    ("s3", "ListObjects"): listing,
+    ("s3", "ListObjectsV2"): listing,
     ("s3", "ListParts"): on("s3:ListMultipartUploadParts", obj),
     ("s3", "PutBucketNotificationConfiguration"): on("s3:PutBucketNotification", bucket),
     ("s3", "PutObject"): with_key(on("s3:PutObject", obj), *_WRITE_KEY),

@@ -30,8 +30,10 @@ from botocore.compat import HTTPHeaders
 from jobdeck_local import template
 from jobdeck_local.iam import authorization, roles
 from jobdeck_local.iam.attribution import acting_function
+from jobdeck_local.iam.authorization import Need
 from jobdeck_local.iam.policy import Verdict, evaluate
 from jobdeck_local.iam.records import UNMAPPED, Ledger, Record
+from jobdeck_local.iam.roles import Role
 
 RECORDS_ENV = "JOBDECK_IAM_RECORDS"
 _PARAMS = "jobdeck_iam_params"  # where the request's parameters wait in botocore's request context
@@ -55,21 +57,34 @@ DENIALS = {
 
 
 class Guard:
-    """Checks requests against the roles of one template, records them, and (enforcing) refuses those denied."""
+    """Checks requests against the roles of one template, records them, and (enforcing) refuses those denied.
+
+    The roles depend on the Datasources parameter (DatasourceGrants): they are resolved with the
+    datasources the functions are given, JOBDECK_DATASOURCES in this process's environment at the
+    time of the request (the local stack's, or the test's)."""
 
     def __init__(self, path: Path = template.TEMPLATE, enforce: bool = True) -> None:
         self.path, self.enforce = path, enforce
         self.ledger = Ledger()
         # The same few actions on the same tables and queues, again and again: each evaluated once.
         self.verdict = lru_cache(maxsize=4096)(self._evaluate)
+        self._roles: dict[str, dict[str, Role]] = {}
 
-    def _evaluate(self, function: str, action: str, resource: str) -> Verdict:
-        return evaluate(self.roles[function].statements, action, resource)
+    def _evaluate(self, datasources: str, function: str, need: Need) -> Verdict:
+        return evaluate(self.roles_for(datasources)[function].statements, need.action, need.resource, need.context)
 
     @cached_property
     def roles(self) -> dict[str, roles.Role]:
-        """The functions' roles, read once: the template does not change under a running check."""
-        return roles.roles(self.path)
+        """The functions' roles with no datasource attached (the template's default)."""
+        return self.roles_for("")
+
+    def roles_for(self, datasources: str) -> dict[str, Role]:
+        """The functions' roles for one Datasources value, each read once: the template does not
+        change under a running check (and every object a request names is a verdict of its own)."""
+        found = self._roles.get(datasources)
+        if found is None:
+            found = self._roles[datasources] = roles.roles(self.path, datasources)
+        return found
 
     @cached_property
     def keys(self) -> dict[str, str]:
@@ -80,6 +95,7 @@ class Guard:
         if function not in self.roles:
             raise LookupError(f"{function} made an AWS request, but {self.path.name} has no function of that name")
         place = authorization.Place(region, keys=self.keys)
+        datasources = os.environ.get("JOBDECK_DATASOURCES", "")
         name = f"{service}:{operation}"
         caller = _caller()
         try:
@@ -89,7 +105,7 @@ class Guard:
             raise
         found = []
         for need in needs:
-            verdict = self.verdict(function, need.action, need.resource)
+            verdict = self.verdict(datasources, function, need)
             record = Record(
                 function,
                 name,
@@ -98,6 +114,8 @@ class Guard:
                 verdict.allowed,
                 "" if verdict.allowed else verdict.reason(need.action),
                 caller,
+                need.context,
+                datasources,
             )
             self.ledger.add(record)
             found.append(record)
@@ -115,7 +133,7 @@ class Guard:
         ]
         if not denied or not self.enforce:
             return None
-        return _access_denied(service, self.roles[function], denied[0])
+        return _access_denied(service, self.roles_for(denied[0].datasources)[function], denied[0])
 
 
 def _access_denied(service: str, role: roles.Role, record: Record) -> tuple[AWSResponse, dict[str, Any]]:

@@ -5,10 +5,12 @@ an Allow is needed; with neither the request is denied implicitly. Action names 
 regard to case, resource ARNs with it; `*` matches any run of characters and `?` one, in both.
 NotAction and NotResource match what they do not name.
 
-A statement with a Condition is taken the safe way for a check: its Allow is not relied on (the
-check cannot know the request's context keys) and its Deny is applied as if its condition held.
-No statement of the functions' roles has a Condition today; one that needs to be relied on asks for
-its condition keys to be evaluated here first.
+Conditions: `StringLike` and `StringEquals` are evaluated on the request's context keys, which
+the mapping gives (authorization.Need.context: `s3:prefix` for a listing). As in IAM, all of a
+statement's conditions must hold, a condition holds when one of its values matches, and a key the
+request does not carry holds for no condition. A statement with any other condition is taken the safe way: its Allow is
+not relied on, its Deny is applied as if the condition held. Add an operator to OPERATORS when a
+role needs one relied on.
 
 Resource-based policies are not evaluated: within one account an identity-based Allow suffices
 unless a resource policy denies. Jobdeck's two (DatasourceBucketPolicy denies requests without
@@ -19,6 +21,7 @@ the functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -40,7 +43,8 @@ class Statement:
     not_actions: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
     not_resources: tuple[str, ...] = ()
-    conditional: bool = False
+    # (operator, key, values) of each condition of the statement, as the policy writes them
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     @property
     def key(self) -> str:
@@ -59,6 +63,19 @@ class Statement:
     def applies(self, action: str, resource: str) -> bool:
         return self.matches_action(action) and self.matches_resource(resource)
 
+    @property
+    def evaluable(self) -> bool:
+        """Whether each of its conditions can be evaluated here (OPERATORS)."""
+        return all(operator in OPERATORS for operator, _, _ in self.conditions)
+
+    def holds(self, context: Mapping[str, str]) -> bool:
+        """Whether its conditions hold for a request of these context keys (all of them, each by one
+        of its values; a key the request lacks holds for none). Only for an evaluable statement."""
+        return all(
+            key in context and any(OPERATORS[operator](value, context[key]) for value in values)
+            for operator, key, values in self.conditions
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -73,16 +90,29 @@ class Verdict:
         return f"because no identity-based policy allows the {action} action"
 
 
-def evaluate(statements: tuple[Statement, ...], action: str, resource: str) -> Verdict:
+def evaluate(
+    statements: tuple[Statement, ...], action: str, resource: str, context: tuple[tuple[str, str], ...] = ()
+) -> Verdict:
+    """IAM's answer for `action` on `resource`, with the request's condition keys `context`."""
+    keys = dict(context)
     allows: list[Statement] = []
     for statement in statements:
         if not statement.applies(action, resource):
             continue
+        if statement.evaluable and not statement.holds(keys):
+            continue
         if statement.effect is Effect.DENY:
             return Verdict(False, denied_by=statement)
-        if not statement.conditional:
+        if statement.evaluable:
             allows.append(statement)
     return Verdict(bool(allows), tuple(allows))
+
+
+# Condition operators evaluated (pattern or value as the policy writes it, the request's value).
+OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": lambda expected, value: expected == value,
+    "StringLike": lambda pattern, value: _matches(pattern, value, case=True),
+}
 
 
 def _matches(pattern: str, value: str, *, case: bool) -> bool:

@@ -24,6 +24,8 @@ class Record:
     allowed: bool = True  # by the role the process checked with (the report evaluates again)
     reason: str = ""  # why it was denied
     caller: str = ""  # where in Jobdeck's code the request was made (file:line), to name it if denied
+    context: tuple[tuple[str, str], ...] = ()  # the request's condition keys (authorization.Need.context)
+    datasources: str = ""  # the Datasources the roles were resolved with (JOBDECK_DATASOURCES then)
 
 
 class Ledger:
@@ -55,5 +57,6 @@ def load(folder: Path) -> Counter[Record]:
     for path in sorted(folder.glob("*.json")):
         for row in json.loads(path.read_text()):
             count = row.pop("count")
+            row["context"] = tuple(tuple(pair) for pair in row.get("context", ()))  # JSON made them lists
             total[Record(**row)] += count
     return total

@@ -13,6 +13,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ def report(seen: Counter[Record], path: Path = template.TEMPLATE, explained: Pat
     failed = False
     reasons = explanations(explained)
     matched: set[Explanation] = set()
+    resolved = cache(lambda datasources: roles.roles(path, datasources))  # the template read once each
     for function, role in sorted(roles.roles(path).items()):
         mine = Counter({r: n for r, n in seen.items() if r.function == function})
         lines.append(f"{function} (role {role.name}): {sum(mine.values())} checks")
@@ -91,7 +93,10 @@ def report(seen: Counter[Record], path: Path = template.TEMPLATE, explained: Pat
                     f"  UNMAPPED {record.operation}: not in authorization.OPERATIONS ({record.caller}; {count})"
                 )
                 continue
-            verdict = evaluate(role.statements, record.action, record.resource)
+            # A role's statements are the same whatever the Datasources, their resources not: each
+            # record against the role resolved with the datasources it was checked with.
+            statements = resolved(record.datasources)[function].statements
+            verdict = evaluate(statements, record.action, record.resource, record.context)
             if verdict.allowed:
                 grant = (record.action, ", ".join(verdict.allowed_by[0].resources))
                 allowed[grant] += count

@@ -7,9 +7,11 @@ managed policies it attaches (AWSLambdaBasicExecutionRole; the SQS event source'
 AWSLambdaSQSQueueExecutionRole; AWSXrayWriteOnlyAccess whenever Tracing may be on). AWS managed
 policies' documents are not in any template: those used are kept as published, in `managed/`.
 
-Intrinsics are resolved the way CloudFormation would in the local account: the parameters' defaults,
-the conditions evaluated on them, and each resource named by `jobdeck_local.provision.physical_name`
-in moto's account and region.
+Intrinsics are resolved the way CloudFormation would in the local account: the parameters' defaults
+(but `Datasources`, the local stack's or the test's, which changes the roles), the conditions
+evaluated on them, and each resource named by `jobdeck_local.provision.physical_name` in moto's
+account and region. A custom resource's attributes are what its function would answer, computed by
+the same code (jobdeck_local.custom_resources).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jobdeck_local import template
+from jobdeck_local import custom_resources, template
 from jobdeck_local.iam.policy import Effect, Statement
 from jobdeck_local.provision import physical_name
 
@@ -48,15 +50,16 @@ class Role:
         return f"arn:{PARTITION}:sts::{ACCOUNT}:assumed-role/{self.name}/{physical_name(self.function)}"
 
 
-def roles(path: Path = template.TEMPLATE) -> dict[str, Role]:
-    """Function logical id -> its role, for every Lambda function of the translated template."""
-    return _roles(path.read_text())
+def roles(path: Path = template.TEMPLATE, datasources: str = "") -> dict[str, Role]:
+    """Function logical id -> its role, for every Lambda function of the translated template, with
+    `datasources` as the Datasources parameter (JOBDECK_DATASOURCES)."""
+    return _roles(path.read_text(), datasources)
 
 
 @cache
-def _roles(text: str) -> dict[str, Role]:
+def _roles(text: str, datasources: str) -> dict[str, Role]:
     translated = translate(text)
-    resolver = Resolver(translated)
+    resolver = Resolver(translated, {"Datasources": datasources})
     resources = translated["Resources"]
     found = {}
     for function_id, resource in resources.items():
@@ -121,10 +124,19 @@ def _statements(role: dict[str, Any], resolver: Resolver) -> tuple[Statement, ..
                     _strings(raw.get("NotAction")),
                     _strings(raw.get("Resource")),
                     _strings(raw.get("NotResource")),
-                    bool(raw.get("Condition")),
+                    _conditions(raw.get("Condition") or {}),
                 )
             )
     return tuple(statements)
+
+
+def _conditions(block: dict[str, Any]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """A Condition block ({operator: {key: value or values}}) as (operator, key, values) triples."""
+    return tuple(
+        (operator, key, tuple(str(v) for v in _strings(values)))
+        for operator, keys in block.items()
+        for key, values in keys.items()
+    )
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -136,17 +148,20 @@ def _strings(value: Any) -> tuple[str, ...]:
 class Resolver:
     """CloudFormation's intrinsic functions, evaluated for the local stack."""
 
-    def __init__(self, translated: dict[str, Any]) -> None:
+    def __init__(self, translated: dict[str, Any], parameters: dict[str, str] | None = None) -> None:
         self.resources: dict[str, Any] = translated["Resources"]
         self.conditions: dict[str, Any] = translated.get("Conditions", {})
-        self.parameters = {name: p.get("Default", "") for name, p in translated.get("Parameters", {}).items()} | {
+        defaults = {name: p.get("Default", "") for name, p in translated.get("Parameters", {}).items()}
+        stack_id = f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/jobdeck/00000000-0000-0000-0000"
+        pseudo = {
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": PARTITION,
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": "jobdeck",
-            "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/jobdeck/00000000-0000-0000-0000",
+            "AWS::StackId": stack_id,
         }
+        self.parameters = defaults | (parameters or {}) | pseudo
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -190,6 +205,9 @@ class Resolver:
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         kind = self.resources[logical_id]["Type"]
+        if kind.startswith("Custom::"):
+            properties = self.resolve(self.resources[logical_id].get("Properties", {}))
+            return custom_resources.attribute(kind, properties, attribute, logical_id)
         name = "*" if kind in _NAMED_BY_THE_SERVICE else physical_name(logical_id)
         if attribute == "Arn" or (kind == "AWS::SNS::Topic" and attribute == "TopicArn"):
             arn = _ARNS.get(kind)
