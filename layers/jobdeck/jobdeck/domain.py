@@ -18,6 +18,7 @@ from jobdeck.calendar_model import Calendar as Calendar  # re-exported: a word o
 from jobdeck.calendar_model import CalendarMode as CalendarMode
 from jobdeck.calendar_model import CalendarRule as CalendarRule
 from jobdeck.datasources import DEFAULT
+from jobdeck.deadline import Deadline
 
 
 class JobKind(StrEnum):
@@ -330,6 +331,8 @@ class Job:
     events: list[EventTrigger] = field(default_factory=list)
     hooks: list[HookTrigger] = field(default_factory=list)
     after: After | None = None  # runs once the jobs it lists have run (jobdeck.dependencies)
+    deadline: Deadline | None = None  # when its runs must have FINISHED (jobdeck.deadlines)
+    deadline_missed: dict[str, Any] | None = None  # the last run that missed it: {task_id, at}
     actions: list[ActionStep] = field(default_factory=list)
     # Runs when the chain fails for good (after the last attempt), with `{{ failure.step }}` and
     # `{{ failure.message }}`: clean up, or tell someone. The task still ends ERROR.
@@ -413,6 +416,7 @@ class Task:
     not_before: datetime | None = None  # a retry waits for its backoff until then
     resume: dict[str, Any] | None = None  # where a PAUSED (or continued) task picks up: step, nodes, cursor
     output: list[dict[str, Any]] | None = None  # a FINISHED run's last step's objects: its dependents' input
+    deadline_missed_at: datetime | None = None  # when it was found past its job's deadline (announced once)
 
     def summary(self) -> TaskSummary:
         return TaskSummary(

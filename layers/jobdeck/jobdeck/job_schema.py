@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from jobdeck.after import DEFAULT_WINDOW, MAX_UPSTREAM, After, EndedAs
+from jobdeck.deadline import Deadline
 from jobdeck.domain import (
     ActionStep,
     EventFilter,
@@ -122,6 +124,30 @@ class AfterIn(Strict):
         return After(list(self.jobs), self.on, self.within_seconds)
 
 
+class DeadlineIn(Strict):
+    finish_by: str | None = Field(
+        None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        examples=["08:00"],
+        description="the first such time after the run was due",
+    )
+    timezone: str = Field("UTC", max_length=64, examples=["Europe/Paris"])
+    max_duration_seconds: int | None = Field(None, ge=1, le=7 * 86_400, description="from the run's start")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> DeadlineIn:
+        if self.finish_by is None and self.max_duration_seconds is None:
+            raise ValueError("give finish_by, max_duration_seconds or both")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
+        return self
+
+    def to_deadline(self) -> Deadline:
+        return Deadline(self.finish_by, self.timezone, self.max_duration_seconds)
+
+
 class HookIn(Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["import-orders"])
     admins_only: bool = False
@@ -194,6 +220,7 @@ class JobIn(Strict):
     after: AfterIn | None = Field(
         None, description="run once each job listed has had a run ending as `on`, all within the window"
     )
+    deadline: DeadlineIn | None = Field(None, description="when each run must have FINISHED; a miss is announced once")
     actions: list[ActionIn] = Field(default_factory=list, max_length=50)
     on_failure: list[ActionIn] = Field(
         default_factory=list, max_length=50, description="steps run when the chain fails for good"
@@ -226,6 +253,7 @@ class JobIn(Strict):
             events=[e.to_trigger() for e in self.events],
             hooks=[HookTrigger(**h.model_dump()) for h in self.hooks],
             after=self.after.to_after() if self.after else None,
+            deadline=self.deadline.to_deadline() if self.deadline else None,
             actions=[a.to_step() for a in self.actions],
             on_failure=[a.to_step() for a in self.on_failure],
             parameters=[JobParameter(**p.model_dump()) for p in self.parameters],

@@ -107,6 +107,17 @@ def definitions() -> list[Job]:
             history_days=7,
         ),
         Job(
+            id="watch-deadlines",
+            label="Watch deadlines",
+            owner=SYSTEM_OWNER,
+            kind=JobKind.SYSTEM,
+            description="Every minute, announce once each run that has not FINISHED by its job's deadline.",
+            schedule=ScheduleSpec("* * * * *"),
+            actions=[ActionStep("tasks.deadlines", {})],
+            overlap=Overlap.SKIP,
+            history_days=1,
+        ),
+        Job(
             id="expire-shares",
             label="Expire shares",
             owner=SYSTEM_OWNER,

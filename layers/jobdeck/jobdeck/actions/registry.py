@@ -167,6 +167,7 @@ MODULES = {
     "recycle.purge": "recycle",
     "share.create": "share",
     "share.expire": "share",
+    "tasks.deadlines": "tasks",
     "tasks.prune": "tasks",
     "tasks.reap": "tasks",
     "tree.copy": "tree",

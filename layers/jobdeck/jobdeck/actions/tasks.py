@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from jobdeck import overlap, store
+from jobdeck import deadlines, overlap, store
 from jobdeck.actions.registry import ActionContext, Node, action
 from jobdeck.domain import DEFAULT_HISTORY_DAYS, Job, Task, TaskStatus
 
@@ -62,3 +62,16 @@ def end_stuck(task: Task, job: Job | None, now: datetime, why: str) -> bool:
     if freed is store.Freed.SOMEONE_WAITS:
         overlap.release(task.job_id)
     return bool(freed)
+
+
+@action(
+    "tasks.deadlines",
+    "Announce once each run not FINISHED by its job's deadline (the topic, the job's webhook, a "
+    "`Jobdeck Deadline Missed` event) and mark it.",
+    {"properties": {}},
+    datasource=False,
+)
+def tasks_deadlines(ctx: ActionContext, params: dict[str, Any], nodes: list[Node]) -> list[Node]:
+    for miss in deadlines.watch(ctx.now, ctx.settings):
+        ctx.log(f"{miss.job.id}/{miss.task.id} missed its deadline of {miss.deadline.isoformat()}", "WARNING")
+    return nodes

@@ -23,6 +23,7 @@ from jobdeck.domain import (
 from jobdeck.job_schema import (
     ActionIn,
     AfterIn,
+    DeadlineIn,
     Document,
     EventFilterIn,
     EventIn,
@@ -123,6 +124,11 @@ class MovedSlot(Schema):
     to: datetime
 
 
+class DeadlineMissOut(Schema):
+    task_id: str
+    at: datetime = Field(description="when the watch found it past its deadline")
+
+
 class JobOut(Schema):
     id: str
     label: str
@@ -135,6 +141,10 @@ class JobOut(Schema):
     events: list[EventIn]
     hooks: list[HookIn]
     after: AfterIn | None
+    deadline: DeadlineIn | None
+    deadline_missed: DeadlineMissOut | None = Field(
+        None, description="the last run found past the deadline (the list's badge while it is the last run)"
+    )
     upstream_problems: list[str] = Field(
         default_factory=list, description="jobs of `after` deleted or disabled since: it will not run until fixed"
     )
@@ -190,6 +200,8 @@ class JobOut(Schema):
             hooks=[HookIn(**vars(h)) for h in job.hooks],
             after=AfterIn.model_construct(**vars(job.after)) if job.after else None,
             upstream_problems=upstream_problems or [],
+            deadline=DeadlineIn.model_construct(**vars(job.deadline)) if job.deadline else None,
+            deadline_missed=DeadlineMissOut(**job.deadline_missed) if job.deadline_missed else None,
             actions=[ActionIn.of(a) for a in job.actions],
             on_failure=[ActionIn.of(a) for a in job.on_failure],
             parameters=[ParameterIn.model_construct(**vars(p)) for p in job.parameters],
@@ -253,10 +265,13 @@ class TaskOut(Schema):
     overlap: Overlap | None = Field(description="the task's own overlap policy (a backfill's); null: the job's")
     not_before: datetime | None = Field(description="a retry waits for its backoff until then")
     resumable: bool = Field(description="it keeps a place to continue from (paused, or handed over)")
+    deadline_missed_at: datetime | None = Field(
+        None, description="when the deadline watch found it past its job's deadline (announced then, once)"
+    )
 
     @classmethod
     def of(cls, task: Task) -> TaskOut:
-        fields = {k: v for k, v in vars(task).items() if k not in ("logs", "resume")}
+        fields = {k: v for k, v in vars(task).items() if k not in ("logs", "resume", "output")}
         fields["resumable"] = task.resume is not None
         fields["trigger"] = TriggerOut(**vars(task.trigger))
         ended = task.ended_at

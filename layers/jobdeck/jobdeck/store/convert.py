@@ -11,6 +11,7 @@ from typing import Any
 
 from jobdeck.after import After, EndedAs
 from jobdeck.datasources import DEFAULT
+from jobdeck.deadline import Deadline
 from jobdeck.domain import (
     ActionStep,
     AuditEntry,
@@ -36,6 +37,7 @@ from jobdeck.domain import (
     TriggerType,
 )
 from jobdeck.store.models import (
+    DEADLINE_KEY,
     DUE,
     QUEUED,
     ActionMap,
@@ -80,6 +82,8 @@ def job_from_item(item: JobModel) -> Job:
         events=[event_from_dict(e) for e in item.events],
         hooks=[hook_from_dict(h) for h in item.hooks],
         after=after_from_dict(item.after.as_dict()) if item.after is not None else None,
+        deadline=deadline_from_dict(item.deadline.as_dict()) if item.deadline is not None else None,
+        deadline_missed=item.deadline_missed.as_dict() if item.deadline_missed is not None else None,
         actions=[step_from_map(a) for a in item.actions],
         on_failure=[step_from_map(a) for a in item.on_failure],
         parameters=[parameter_from_dict(p) for p in item.parameters],
@@ -142,6 +146,7 @@ def item_from_job(job: Job) -> JobModel:
         hooks=[asdict(h) for h in job.hooks],
         after={**asdict(job.after), "on": job.after.on.value} if job.after else None,
         upstream={} if job.after else None,
+        deadline={k: v for k, v in asdict(job.deadline).items() if v is not None} if job.deadline else None,
         actions=[step_map(a) for a in job.actions],
         on_failure=[step_map(a) for a in job.on_failure],
         parameters=[parameter_dict(p) for p in job.parameters],
@@ -181,6 +186,11 @@ def after_from_dict(raw: dict[str, Any]) -> After:
     return After([str(j) for j in raw["jobs"]], EndedAs(raw["on"]), int(raw["within_seconds"]))
 
 
+def deadline_from_dict(raw: dict[str, Any]) -> Deadline:
+    limit = raw.get("max_duration_seconds")
+    return Deadline(raw.get("finish_by"), str(raw.get("timezone", "UTC")), int(limit) if limit is not None else None)
+
+
 def hook_from_dict(raw: dict[str, Any]) -> HookTrigger:
     return HookTrigger(**raw)
 
@@ -200,6 +210,8 @@ def subscription_items(job: Job) -> list[SubscriptionModel]:
         *(SubscriptionModel(e.key, job.id, trigger=event_dict(e)) for e in job.events),
         *(SubscriptionModel(h.key, job.id, trigger=asdict(h)) for h in job.hooks),
         *(SubscriptionModel(key, job.id, trigger={"after": True}) for key in (job.after.keys if job.after else [])),
+        # Every job with a deadline, in one partition: the deadline watch reads those only.
+        *([SubscriptionModel(DEADLINE_KEY, job.id, trigger={"deadline": True})] if job.deadline else []),
     ]
 
 
@@ -321,6 +333,7 @@ def task_from_item(item: TaskModel) -> Task:
         not_before=item.not_before,
         resume=unpacked(item.resume),
         output=unpacked(item.output),
+        deadline_missed_at=item.deadline_missed_at,
     )
 
 

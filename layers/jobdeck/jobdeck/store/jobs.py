@@ -128,6 +128,7 @@ def list_jobs(
 
 _DEFINITION: list[Attribute[Any]] = [
     JobModel.after,
+    JobModel.deadline,
     JobModel.label,
     JobModel.owner,
     JobModel.kind,

@@ -28,6 +28,7 @@ REGION = SETTINGS.region
 # is a constant; the attribute exists only on enabled jobs with a next run, which keeps it sparse.
 DUE = "due"
 QUEUED = "queued"  # the same idea for tasks waiting in RunQueue
+DEADLINE_KEY = "deadline"  # the subscription every job with a deadline has (the deadline watch's list)
 # QUEUED tasks whose message is not sent yet: a retry whose backoff is longer than SQS can delay (15
 # minutes) waits in this partition of the queued index until the tick sends it, when it is due.
 HELD = "held"
@@ -109,6 +110,8 @@ class JobModel(Model):
     events = ListAttribute[dict[str, object]](default=list)
     hooks = ListAttribute[dict[str, object]](default=list)
     after = MapAttribute[str, object](null=True)  # {jobs, on, within_seconds}
+    deadline = MapAttribute[str, object](null=True)  # {finish_by, timezone, max_duration_seconds}
+    deadline_missed = MapAttribute[str, object](null=True)  # the last run that missed it: {task_id, at}
     # The upstream runs that ended as `after` waits for, since this job's last such start:
     # {upstream job id: {task_id, status, ended_at}} (jobdeck.dependencies)
     upstream = MapAttribute[str, object](null=True)
@@ -212,6 +215,7 @@ class TaskModel(Model):
     not_before = UTCDateTimeAttribute(null=True)
     resume = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON: a chain's place
     output = BinaryAttribute(null=True, legacy_encoding=False)  # zlib-compressed JSON: its output nodes
+    deadline_missed_at = UTCDateTimeAttribute(null=True)  # set once, by the deadline watch
     active_job = UnicodeAttribute(null=True)
     queued = UnicodeAttribute(null=True)  # QUEUED or HELD while the task waits for its run
     due_at = UTCDateTimeAttribute(null=True)
