@@ -56,9 +56,12 @@ def words() -> dict[str, Any]:
 
 
 def _attribute_docstrings() -> dict[str, dict[str, str]]:
-    """Class name -> attribute name -> the string literal right below its assignment."""
+    """Class name -> attribute name -> the string literal right below its assignment, in the
+    modules that define the words (domain, and those it re-exports from: calendar_model)."""
     found: dict[str, dict[str, str]] = {}
-    for node in ast.parse(inspect.getsource(domain)).body:
+    modules = {inspect.getmodule(word) for word in (*ENUMS, *POLICIES)}
+    nodes = [node for module in modules if module for node in ast.parse(inspect.getsource(module)).body]
+    for node in nodes:
         if not isinstance(node, ast.ClassDef):
             continue
         docs = found.setdefault(node.name, {})
