@@ -12,13 +12,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import boto3
 
 from jobdeck.actions import ActionContext
 from jobdeck.config import Settings
 from jobdeck.domain import ActionStep, Job, JobKind, ScheduleSpec, Task, TaskStatus, TriggerInfo, TriggerType
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 
 class RunQueue:
@@ -28,9 +31,9 @@ class RunQueue:
         self.url = url
         self.sqs = boto3.client("sqs")
 
-    def receive(self) -> list[dict[str, Any]]:
+    def receive(self) -> list[MessageTypeDef]:
         """Take every message visible now off the queue."""
-        out: list[dict[str, Any]] = []
+        out: list[MessageTypeDef] = []
         while batch := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
             "Messages", []
         ):

@@ -112,7 +112,9 @@ def _tar_members(blob: bytes) -> dict[str, bytes]:
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r|gz") as t:
         for member in t:
             assert member.isreg()
-            out[member.name] = t.extractfile(member).read()
+            content = t.extractfile(member)  # None for no regular file: the assert above
+            assert content is not None
+            out[member.name] = content.read()
     return out
 
 
@@ -336,6 +338,7 @@ def _tar_bytes(members: list[tarfile.TarInfo | tuple[str, bytes]]) -> bytes:
 
 def _extract(settings, key: str, **params) -> list[actions.Node]:
     extract = actions.get("archive.extract")
+    assert extract is not None
     ctx, _ = action_context(settings)
     return extract.run(ctx, extract.validate({"key": key, "destination": "x/", **params}), [])
 

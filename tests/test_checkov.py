@@ -131,7 +131,7 @@ def _too_wide(document: Any) -> list[str]:
 
 
 def _wildcard_grants(doc: dict[str, Any]) -> dict[str, list[str]]:
-    found = {}
+    found: dict[str, list[str]] = {}
     for logical_id, resource in doc["Resources"].items():
         for document in _policy_documents(resource["Type"], resource.get("Properties", {})):
             if wide := _too_wide(document):

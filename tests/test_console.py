@@ -359,8 +359,9 @@ def test_the_task_view_offers_pause_resume_and_stop_by_status_with_its_attempts(
         task_id = console.api("POST", "/jobs/careful-task/run", {})["id"]
 
         def start() -> Any:
-            task = store.get_task("careful-task", task_id)
-            assert store.start_task(task, datetime.now(UTC), store.get_job("careful-task")) is store.Outcome.DONE
+            task, job = store.get_task("careful-task", task_id), store.get_job("careful-task")
+            assert task is not None and job is not None
+            assert store.start_task(task, datetime.now(UTC), job) is store.Outcome.DONE
             return task
 
         start()

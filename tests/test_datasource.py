@@ -28,7 +28,9 @@ def quiet_bucket(s3, bucket):
 
 def _sync(settings, prefix: str = ""):
     ctx, lines = action_context(settings)
-    output = actions.get("datasource.sync").run(ctx, {"prefix": prefix}, [])
+    sync = actions.get("datasource.sync")
+    assert sync is not None
+    output = sync.run(ctx, {"prefix": prefix}, [])
     return output, [message for _, message in lines]
 
 

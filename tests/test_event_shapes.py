@@ -76,8 +76,9 @@ def conforms(event: dict[str, Any], model: type[BaseModel], body: type[BaseModel
     record's body against `body`."""
     parsed = model.model_validate(event)
     assert unknown_keys(event, parsed.model_dump(by_alias=True, exclude_unset=True)) == [], model.__name__
-    for record in event["Records"] if body else []:
-        conforms(json.loads(record["body"]), body)
+    if body is not None:
+        for record in event["Records"]:
+            conforms(json.loads(record["body"]), body)
 
 
 # ------------------------------------------------------------------ events/

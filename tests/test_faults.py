@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
@@ -44,6 +44,9 @@ from tests.harness import (
     serialized_sqs,
 )
 from tests.support import make_job
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 # ---------------------------------------------------------------------------------------- duplicates
 
@@ -287,7 +290,7 @@ def _population_tasks(population: dict[str, str]) -> list[Task]:
 
 def _queue_empty(poller: Poller) -> bool:
     attributes = poller.sqs.get_queue_attributes(QueueUrl=poller.url, AttributeNames=["All"])["Attributes"]
-    counts = (
+    counts: tuple[QueueAttributeNameType, ...] = (
         "ApproximateNumberOfMessages",
         "ApproximateNumberOfMessagesNotVisible",
         "ApproximateNumberOfMessagesDelayed",

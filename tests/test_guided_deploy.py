@@ -123,7 +123,8 @@ class Answers:
     """The operator at the prompts: each answer given in turn, each question kept."""
 
     def __init__(self, *answers: str) -> None:
-        self.answers, self.questions = list(answers), []
+        self.answers = list(answers)
+        self.questions: list[str] = []
 
     def __call__(self, question: str) -> str:
         self.questions.append(question)

@@ -116,7 +116,8 @@ def dynamodb_requests() -> Iterator[Counter[tuple[str, str]]]:
         tables += [item[kind]["TableName"] for item in params.get("TransactItems", []) for kind in item]
         seen[(model.name, "+".join(sorted({t.split("-")[-1] for t in tables if t})))] += 1
 
-    real = BaseClient._make_api_call
+    # botocore-stubs declare none of BaseClient's private methods; botocore has this one.
+    real = BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def counted(client, operation, params):
         if client.meta.service_model.service_name == "dynamodb":

@@ -129,7 +129,7 @@ BAD_TOKENS = {
     "no exp": lambda front: front.tokens.mint("admin", exp=None),
     "unsigned": lambda front: jwt.encode(
         {"iss": front.tokens.issuer, "client_id": "jobdeck-local", "exp": time.time() + 60, "username": "admin"},
-        None,
+        "",  # no key: PyJWT's "none" takes "" as None, and encode's annotation has no None
         algorithm="none",
         headers={"kid": front.tokens.kid},
     ),

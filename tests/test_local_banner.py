@@ -19,7 +19,7 @@ from tests.browser import local_stack
 def test_the_banners_aws_commands_carry_credentials_and_a_region(tmp_path, monkeypatch):
     with local_stack() as running:
         lines = [line.strip() for line in running.banner().splitlines()]
-        endpoint, table = running.endpoint, running.resources.tables["JobsTable"]  # type: ignore[union-attr]
+        endpoint, table = running.endpoint, running.resources.tables["JobsTable"]
         start = lines.index("try:")
         exports = next(line for line in lines[start:] if line.startswith("export AWS_"))
         aws_line = next(line for line in lines[start:] if line.startswith("aws "))

@@ -16,13 +16,16 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 
 from jobdeck_local.stack import free_port
 from tests.support import wait_for
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +39,9 @@ class Stack:
     def __init__(self, state: Path, ports: tuple[int, int], *options: str) -> None:
         self.port, self.api_port = ports
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
-        ports = ["--port", str(self.port), "--api-port", str(self.api_port)]
+        listen = ["--port", str(self.port), "--api-port", str(self.api_port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jobdeck_local", *ports, "--state", str(state), *options],
+            [sys.executable, "-m", "jobdeck_local", *listen, "--state", str(state), *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -75,8 +78,8 @@ class Stack:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
-    def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=f"http://127.0.0.1:{self.port}")
+    def s3(self) -> S3Client:
+        return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.port}")
 
     def tasks(self, job_id: str) -> list[dict[str, Any]]:
         status, page = self.api("GET", f"/jobs/{job_id}/tasks")
@@ -132,7 +135,7 @@ def _make_and_use(stack: Stack) -> str:
     status, task = stack.api("POST", "/jobs/kept/run", {})
     assert status == 202, task
     wait_for(lambda: [t for t in stack.tasks("kept") if t["status"] == "FINISHED"])
-    stack.client("s3").put_object(
+    stack.s3().put_object(
         Bucket=BUCKET, Key="inbox/notes.txt", Body=b"notes", ContentType="text/plain", Metadata={"by": "alice"}
     )
     return str(task["id"])
@@ -143,7 +146,7 @@ def _all_there(stack: Stack, task_id: str, token: str) -> None:
     assert (status, job["label"]) == (200, "Kept")
     (task,) = stack.tasks("kept")
     assert (task["id"], task["status"]) == (task_id, "FINISHED")
-    kept = stack.client("s3").get_object(Bucket=BUCKET, Key="inbox/notes.txt")
+    kept = stack.s3().get_object(Bucket=BUCKET, Key="inbox/notes.txt")
     assert (kept["Body"].read(), kept["ContentType"], kept["Metadata"]) == (b"notes", "text/plain", {"by": "alice"})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -154,7 +154,8 @@ def test_receiving_reads_the_retention_period_without_counting_the_queue(monkeyp
             url = sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
             sqs.send_message(QueueUrl=url, MessageBody=name)
             [message] = sqs_backends[account][REGION].get_queue(name)._messages
-            message.sent_timestamp -= age * 1000
+            # moto's Message sets sent_timestamp to None in __init__ (so mypy types it None), an int once sent.
+            message.sent_timestamp -= age * 1000  # type: ignore[operator,assignment]
             receiving.set()
             try:
                 answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
@@ -164,12 +165,12 @@ def test_receiving_reads_the_retention_period_without_counting_the_queue(monkeyp
 
         counted: list[int] = []
         receiving = threading.Event()
-        attributes = Queue.attributes
+        attributes = cast(property, Queue.attributes)  # mypy reads a property off its class as its getter
 
         def counting(queue: Queue) -> Any:
             if receiving.is_set():
                 counted.append(1)
-            return attributes.fget(queue)
+            return attributes.__get__(queue)
 
         monkeypatch.setattr(Queue, "attributes", property(counting))
         expired, kept = received("expired", 61), received("kept", 59)

@@ -96,6 +96,7 @@ def _trigger_and_run(ledger: Ledger, run_queue, mode: str) -> Outcome:
     _wait_for(lambda: ledger.has_arrived(*triggers), "every trigger to arrive")
 
     job = store.get_job(JOB)
+    assert job is not None
     holders = ledger.starts(JOB)
     ledger.gate.set()
     for thread in threads:
@@ -104,8 +105,10 @@ def _trigger_and_run(ledger: Ledger, run_queue, mode: str) -> Outcome:
     poller.drain(threads=4)  # the wake-ups, and deliveries that failed (none expected)
 
     assert [str(d.error) for d in poller.failures] == []
-    ended = {task_id: store.get_task(JOB, task_id) for task_id in triggers}
+    ended = {task_id: task for task_id in triggers if (task := store.get_task(JOB, task_id)) is not None}
+    assert ended.keys() == set(triggers), "a triggered task is gone"
     final = store.get_job(JOB)
+    assert final is not None
     assert (final.running, final.waiting) == (0, []), "the job's seats drifted"
     assert max(ledger.running_seen.get(JOB, [0])) <= final.concurrency_limit
     return Outcome(triggers, job.waiting, job.running, holders, ended)

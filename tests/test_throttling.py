@@ -27,6 +27,7 @@ import pynamodb.connection.base
 import pytest
 import time_machine
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from moto.core.botocore_stubber import MockRawResponse
 
 from jobdeck import execution, jobs, store, tasks
@@ -106,7 +107,7 @@ def _refuse(request: Any, code: str, fields: dict[str, Any]) -> AWSResponse:
     request.url = "https://throttled.invalid/"
     body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", **fields}
     headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": str(uuid.uuid4())}
-    return AWSResponse(request.url, 400, headers, MockRawResponse(json.dumps(body)))
+    return AWSResponse(request.url, 400, HTTPHeaders.from_dict(headers), MockRawResponse(json.dumps(body)))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -25,6 +25,9 @@ from jobdeck_local import template
 from jobdeck_local.events import custom_resource_request
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
 from tests.support import HookServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp.type_defs import UserPoolClientTypeTypeDef
 
 FUNCTION = "UserPoolSetupFunction"
 CONSOLE = "https://a1b2c3d4e5.execute-api.eu-west-3.amazonaws.com/"
@@ -85,7 +88,7 @@ def _request(kind: str, request: str, props: dict[str, Any], old: dict[str, Any]
     return custom_resource_request(request, "http://127.0.0.1:9/unused", **fields)
 
 
-def _client(pool: dict[str, str]) -> dict[str, Any]:
+def _client(pool: dict[str, str]) -> UserPoolClientTypeTypeDef:
     cognito = boto3.client("cognito-idp")
     return cognito.describe_user_pool_client(UserPoolId=pool["pool"], ClientId=pool["client"])["UserPoolClient"]
 
