@@ -180,8 +180,7 @@ def photos_bucket(aws, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def _notifications(bucket: str) -> dict[str, Any]:
     found = boto3.client("s3").get_bucket_notification_configuration(Bucket=bucket)
-    found.pop("ResponseMetadata")
-    return found
+    return {key: value for key, value in found.items() if key != "ResponseMetadata"}
 
 
 def _events(request_type: str, buckets: str) -> dict[str, Any]:

@@ -29,8 +29,9 @@ def test_a_run_must_finish_by_the_first_such_time_after_it_was_due_or_its_durati
 
 
 def _started(job_id: str, started: str) -> str:
-    task = tasks.run_now(job_id)
-    assert store.start_task(task, at(started), store.get_job(job_id))
+    task, job = tasks.run_now(job_id), store.get_job(job_id)
+    assert job is not None
+    assert store.start_task(task, at(started), job)
     return task.id
 
 
