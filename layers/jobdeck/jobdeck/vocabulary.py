@@ -56,9 +56,12 @@ def words() -> dict[str, Any]:
 
 
 def _attribute_docstrings() -> dict[str, dict[str, str]]:
-    """Class name -> attribute name -> the string literal right below its assignment."""
+    """Class name -> attribute name -> the string literal right below its assignment, read from
+    the module each class is defined in (jobdeck.domain re-exports some, e.g. CalendarMode)."""
     found: dict[str, dict[str, str]] = {}
-    for node in ast.parse(inspect.getsource(domain)).body:
+    modules = {inspect.getmodule(kind) for kind in (*ENUMS, *POLICIES)}
+    nodes = [node for module in modules for node in ast.parse(inspect.getsource(module)).body]
+    for node in nodes:
         if not isinstance(node, ast.ClassDef):
             continue
         docs = found.setdefault(node.name, {})
