@@ -141,7 +141,7 @@ browser:
 screenshots: browser $(VENV)/.installed
 	JOBDECK_DOCS_IMG=docs/img $(BIN)/python -m pytest -n 2 -q tests/test_console.py tests/test_console_form.py \
 	  tests/test_console_session.py tests/test_console_audit.py tests/test_console_calendars.py \
-	  tests/test_console_datasources.py
+	  tests/test_console_datasources.py tests/test_console_dependencies.py
 
 # What `sam deploy` needs to succeed, checked without an AWS account.
 template: $(SAM_VENV)/.installed $(VENV)/.installed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 from dataclasses import MISSING, fields, is_dataclass
 from enum import Enum
 from functools import cache
@@ -56,11 +57,11 @@ def words() -> dict[str, Any]:
 
 
 def _attribute_docstrings() -> dict[str, dict[str, str]]:
-    """Class name -> attribute name -> the string literal right below its assignment, in the
-    modules that define the words (domain, and those it re-exports from: calendar_model)."""
+    """Class name -> attribute name -> the string literal right below its assignment, read from
+    the module each class is defined in (jobdeck.domain re-exports some, e.g. CalendarMode)."""
     found: dict[str, dict[str, str]] = {}
-    modules = {inspect.getmodule(word) for word in (*ENUMS, *POLICIES)}
-    nodes = [node for module in modules if module for node in ast.parse(inspect.getsource(module)).body]
+    modules = {sys.modules[kind.__module__] for kind in (*ENUMS, *POLICIES)}
+    nodes = [node for module in modules for node in ast.parse(inspect.getsource(module)).body]
     for node in nodes:
         if not isinstance(node, ast.ClassDef):
             continue

@@ -7,6 +7,7 @@ import { auditView } from "./views/audit.js";
 import { calendarFormView } from "./views/calendar-form.js";
 import { calendarView, calendarsView } from "./views/calendars.js";
 import { datasourcesView } from "./views/datasources.js";
+import { dependenciesView } from "./views/dependencies.js";
 import { jobView } from "./views/job.js";
 import { formView } from "./views/job-form.js";
 import { listView } from "./views/list.js";
@@ -31,6 +32,7 @@ export function route() {
   else if (first === "calendars" && parts.length === 2) shown = calendarView(view, id);
   else if (first === "calendars" && parts.length === 3 && sub === "edit") shown = calendarFormView(view, id);
   else if (first === "datasources" && parts.length === 1) shown = datasourcesView(view);
+  else if (first === "dependencies" && parts.length === 1) shown = dependenciesView(view);
   else if (first === "timeline" && parts.length === 1) shown = timelineView(view, query);
   else if (first === "jobs" && parts.length === 2) shown = jobView(view, id);
   else if (first === "jobs" && parts.length === 3 && sub === "edit") shown = formView(view, id);

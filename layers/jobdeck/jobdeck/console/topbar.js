@@ -1,5 +1,5 @@
 // The bar at the top of every screen (index.html's header): who is signed in, the Calendars,
-// Timeline and Datasources links, the Audit link for admins, Sign out.
+// Timeline, Datasources and Dependencies links, the Audit link for admins, Sign out.
 
 import { currentUser, signOut } from "./auth.js";
 import { $, fill, h } from "./lib/dom.js";
@@ -14,11 +14,13 @@ export function renderTopbar() {
   $("#nav-calendars").hidden = !user;
   $("#nav-timeline").hidden = !user;
   $("#nav-datasources").hidden = !user;
+  $("#nav-dependencies").hidden = !user;
   for (const [id, route] of [
     ["#nav-audit", "#/audit"],
     ["#nav-calendars", "#/calendars"],
     ["#nav-timeline", "#/timeline"],
     ["#nav-datasources", "#/datasources"],
+    ["#nav-dependencies", "#/dependencies"],
   ]) {
     if (location.hash.startsWith(route)) $(id).setAttribute("aria-current", "page");
     else $(id).removeAttribute("aria-current");

@@ -1,4 +1,5 @@
-// The small coloured labels: a job's kind, a task's status, a job disabled or suspended.
+// The small coloured labels: a job's kind, a task's status, a job disabled or suspended, a job
+// whose upstream jobs are gone or off.
 
 import { h } from "./dom.js";
 
@@ -32,6 +33,24 @@ export function offBadge(job) {
 }
 
 /**
+ * A job that follows a deleted or disabled job (its `upstream_problems`, "extract: deleted"): it
+ * will not run until fixed. "upstream disabled", "upstream deleted", or both; each job on hover.
+ * @param {{upstream_problems?: string[]}} job
+ * @returns {HTMLElement | null} null when all it follows is there and enabled
+ */
+export function upstreamBadge(job) {
+  const problems = job.upstream_problems || [];
+  if (problems.length === 0) return null;
+  const kinds = [...new Set(problems.map((p) => p.split(": ").at(-1)))].sort();
+  const text = `upstream ${kinds.join(" & ")}`;
+  const why = `${problems.join("; ")}: this job will not run after them until fixed`;
+  const warning = badge(text, "upstream-problem");
+  warning.title = why;
+  warning.append(h("span", { class: "visually-hidden" }, ` (${why})`));
+  return warning;
+}
+
+/**
  * The list's Status: the last task's, or "never run"; and disabled or Suspended.
  * @param {object} job
  * @returns {HTMLElement}
@@ -42,5 +61,6 @@ export function jobStatus(job) {
     { class: "badges" },
     job.last_task ? statusBadge(job.last_task.status) : h("span", { class: "muted" }, "never run"),
     offBadge(job),
+    upstreamBadge(job),
   );
 }

@@ -64,3 +64,24 @@ export function keepFocus(fn) {
   fn();
   if (id && document.activeElement === document.body) document.getElementById(id)?.focus();
 }
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/**
+ * An SVG element, as h() makes HTML ones: attributes set as given (false, null and undefined left
+ * out, `on…` functions as listeners), children as text or nodes. An SVG element made by h() would
+ * be an unknown HTML element and draw nothing.
+ * @param {string} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {...any} children
+ * @returns {SVGElement}
+ */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (value !== false && value != null) el.setAttribute(key, String(value));
+  }
+  el.append(...children.flat(Infinity).filter((c) => c != null && c !== false));
+  return el;
+}

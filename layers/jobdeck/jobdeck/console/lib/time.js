@@ -81,6 +81,30 @@ export function duration(seconds) {
 }
 
 /**
+ * A span as people say it, in its two largest units: "1 day", "2 days 6 h", "1 h 30 min", "90 s".
+ * (duration() says how long a run took, to the tenth of a second; this says a window or a period.)
+ * @param {number} seconds
+ * @returns {string}
+ */
+export function period(seconds) {
+  const units = [
+    [86400, (n) => `${n} day${n === 1 ? "" : "s"}`],
+    [3600, (n) => `${n} h`],
+    [60, (n) => `${n} min`],
+    [1, (n) => `${n} s`],
+  ];
+  let left = Math.round(seconds);
+  const parts = [];
+  for (const [size, say] of units) {
+    if (left >= size && parts.length < 2) {
+      parts.push(say(Math.floor(left / size)));
+      left %= size;
+    } else if (parts.length) break; // "1 day 30 s" would read as more exact than it is meant
+  }
+  return parts.join(" ") || "0 s";
+}
+
+/**
  * A fire time as the schedule's zone reads it: "Fri, 1 May 2026, 03:00 (+02:00)".
  * @param {string} iso a local time with its offset, as the API gives it
  * @returns {string}

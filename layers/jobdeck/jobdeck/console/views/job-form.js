@@ -2,8 +2,9 @@
 // its element, its share of the request body and the API's refusals of its fields. An edit sends
 // the version it read, and says so when someone else saved first.
 
-import { actionCatalog, api, datasources, vocabulary } from "../api.js";
+import { actionCatalog, allJobs, api, datasources, vocabulary } from "../api.js";
 import { currentUser, isAdmin } from "../auth.js";
+import { afterPart } from "../form/after.js";
 import { clearFieldErrors, problemsOf, unplaced } from "../form/errors.js";
 import { eventsPart } from "../form/events.js";
 import { hooksPart } from "../form/hooks.js";
@@ -18,11 +19,12 @@ import { crumbs, current, reroute, show, showProblem } from "../page.js";
 
 export async function formView(view, jobId) {
   if (!isAdmin()) return showProblem("Not allowed", null, "Only admins create and edit jobs");
-  const [catalog, job] = await Promise.all([
+  const [catalog, job, , , jobs] = await Promise.all([
     actionCatalog(),
     jobId ? api("GET", `/jobs/${enc(jobId)}`) : null,
     vocabulary(), // the hints of the schedule and the policy say what each choice means
     datasources(), // the pickers of steps, filters and S3 events (form/datasource-field.js)
+    allJobs(), // the jobs `after` may follow (form/after.js)
   ]);
   if (!current(view)) return;
 
@@ -30,11 +32,12 @@ export async function formView(view, jobId) {
   const clock = schedulePart(job);
   const events = eventsPart(job);
   const hooks = hooksPart(job);
+  const after = afterPart(job, jobs);
   const chain = chainPart(job, catalog);
   const branch = branchPart(job, catalog);
   const parameters = parametersPart(job);
   const policy = policyPart(job);
-  const parts = [identity, clock, events, hooks, chain, branch, parameters, policy];
+  const parts = [identity, clock, events, hooks, after, chain, branch, parameters, policy];
   const formError = h("div", { class: "form-error", id: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary", id: "save" }, job ? "Save changes" : "Create job");
 
@@ -96,7 +99,7 @@ export async function formView(view, jobId) {
     { class: "job-form", id: "job-form", novalidate: true, onsubmit: save },
     formError,
     identity.element,
-    h("fieldset", {}, h("legend", {}, "Trigger"), clock.element, events.element, hooks.element),
+    h("fieldset", {}, h("legend", {}, "Trigger"), clock.element, events.element, hooks.element, after.element),
     chain.element,
     branch.element,
     parameters.element,

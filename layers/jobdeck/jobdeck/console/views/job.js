@@ -2,16 +2,17 @@
 // history (views/job-history.js); Run Now, Enable or Disable, Backfill, Clear All, Edit, Delete as
 // the caller may. Refreshed every 3 s.
 
-import { api, vocabulary } from "../api.js";
+import { allJobs, api, vocabulary } from "../api.js";
 import { canEdit, canOperate, isAdmin } from "../auth.js";
 import { backfillDialog } from "../dialogs/backfill.js";
 import { runWithParameters } from "../dialogs/run-now.js";
 import { clearAll, deleteJobs, setEnabled } from "../job-actions.js";
-import { kindBadge, offBadge } from "../lib/badges.js";
+import { kindBadge, offBadge, upstreamBadge } from "../lib/badges.js";
 import { enc, fill, h, keepFocus } from "../lib/dom.js";
 import { inFlight } from "../lib/job-words.js";
 import { poll } from "../lib/poll.js";
 import { crumbs, current, onReload, show } from "../page.js";
+import { dependenciesCard } from "./job-deps.js";
 import { jobFacts } from "./job-facts.js";
 import { jobHistory } from "./job-history.js";
 import { nextRuns, upcomingSlots } from "./job-slots.js";
@@ -24,14 +25,16 @@ export async function jobView(view, jobId) {
   let job = null;
   const history = jobHistory(jobId, () => Boolean(job?.schedule));
   // The vocabulary: the facts say what the overlap policy means, and so does Backfill's dialog.
-  const read = [api("GET", path), api("GET", previewPath), api("GET", history.newest()), vocabulary()];
-  let preview, newest;
-  [job, preview, newest] = await Promise.all(read);
+  // Every job: those that run after this one (a job stores only what it follows itself).
+  const read = [api("GET", path), api("GET", previewPath), api("GET", history.newest()), allJobs(), vocabulary()];
+  let preview, newest, jobs;
+  [job, preview, newest, jobs] = await Promise.all(read);
   let upcoming = await upcomingSlots(job, preview);
   if (!current(view)) return;
   history.merge(newest);
   const head = h("div", { class: "page-head" });
   const facts = h("dl", { class: "facts" });
+  const deps = h("div", { class: "deps-slot" });
 
   function buttons() {
     const button = (id, text, onclick, cls = "") => h("button", { type: "button", id, class: cls, onclick }, text);
@@ -71,7 +74,15 @@ export async function jobView(view, jobId) {
           "div",
           {},
           crumbs(),
-          h("h1", {}, job.label, " ", kindBadge(job.kind), !job.enabled && [" ", offBadge(job)]),
+          h(
+            "h1",
+            {},
+            job.label,
+            " ",
+            kindBadge(job.kind),
+            !job.enabled && [" ", offBadge(job)],
+            job.upstream_problems?.length > 0 && [" ", upstreamBadge(job)],
+          ),
           job.description && h("p", { class: "muted description" }, job.description),
           inFlight(job) && h("p", { class: "in-flight", id: "in-flight" }, inFlight(job)),
           pausedNote,
@@ -80,6 +91,7 @@ export async function jobView(view, jobId) {
       ),
     );
     fill(facts, jobFacts(job, preview, upcoming ? nextRuns(job, upcoming, slotsChanged) : null));
+    keepFocus(() => fill(deps, dependenciesCard(job, jobs)));
   }
 
   /** A run was skipped or its skip undone: the job and its next runs again. */
@@ -92,8 +104,15 @@ export async function jobView(view, jobId) {
   }
 
   async function refresh() {
-    const [fresh, newest] = await Promise.all([api("GET", path), api("GET", history.newest())]);
+    // The job list again only while the Dependencies card shows some of it (their statuses move).
+    const related = job.after || jobs.some((j) => j.after?.jobs.includes(job.id));
+    const [fresh, newest, all] = await Promise.all([
+      api("GET", path),
+      api("GET", history.newest()),
+      related ? allJobs() : jobs,
+    ]);
     if (!current(view)) return false;
+    jobs = all;
     if (fresh.version !== job.version || fresh.enabled !== job.enabled) {
       preview = await api("GET", previewPath);
       upcoming = await upcomingSlots(fresh, preview);
@@ -109,6 +128,7 @@ export async function jobView(view, jobId) {
     job.label,
     head,
     h("section", { class: "card", "aria-labelledby": "about-title" }, h("h2", { id: "about-title" }, "About"), facts),
+    deps,
     history.element,
   );
   poll(refresh, POLL_MS);

@@ -39,6 +39,7 @@ function shownJobs() {
         job.last_task?.status,
         job.enabled ? "enabled" : "disabled",
         job.paused_reason && "suspended",
+        job.upstream_problems?.length && "upstream",
       ]
         .join(" ")
         .toLowerCase();

@@ -10,6 +10,7 @@ import { poll } from "../lib/poll.js";
 import { absolute, clockTime, duration, fullTime, relative } from "../lib/time.js";
 import { ACTIVE } from "../lib/vocabulary.js";
 import { crumbs, current, onReload, reloadView, show } from "../page.js";
+import { upstreamRunsFact } from "./job-deps.js";
 import { fact } from "./job-facts.js";
 
 const POLL_MS = 1000;
@@ -74,6 +75,7 @@ export async function taskView(view, jobId, taskId) {
     fill(
       facts,
       fact("Trigger", `${task.trigger.type} by ${task.trigger.by}`),
+      upstreamRunsFact(task),
       task.scheduled_for && fact("Scheduled for", fullTime(task.scheduled_for)),
       fact("Queued", fullTime(task.created_at)),
       fact("Started", when(task.started_at)),
