@@ -46,6 +46,20 @@ class StreamPoller(threading.Thread):
         self.stream_arn = ""
         self.iterators: dict[str, str] = {}  # shard id -> where the next read begins
 
+    def fresh(self) -> StreamPoller:
+        """The same mapping, not started (a thread runs once), going on from where this one was."""
+        again = StreamPoller(
+            self.function_id,
+            self.handler,
+            self.table,
+            self.batch_size,
+            self.retries,
+            self.on_failure,
+            self.stop,
+        )
+        again.stream_arn, again.iterators = self.stream_arn, dict(self.iterators)
+        return again
+
     def prime(self) -> StreamPoller:
         """Take the stream's LATEST place in each open shard: what is written from now on is read."""
         # The stream's ARN is the mapping's configuration (the template's !GetAtt), not a request of its role.

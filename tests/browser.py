@@ -74,18 +74,22 @@ def local_stack(datasources: str = "") -> Iterator[LocalStack]:
 
 @contextmanager
 def runner_paused(stack: LocalStack) -> Iterator[None]:
-    """No queue poller runs meanwhile: what is queued stays QUEUED."""
+    """No queue poller runs meanwhile: what is queued stays QUEUED. The stream pollers stop with
+    them (they share the stop event) and go on from where they were, as Lambda's mapping would."""
     stack.stop_event.set()
     for poller in stack.pollers:
         poller.join(timeout=5)
         poller.wait_idle(timeout=60)
+    for stream in stack.streams:
+        stream.join(timeout=5)
     try:
         yield
     finally:
         stack.stop_event.clear()
         stack.pollers[:] = [poller.fresh() for poller in stack.pollers]
-        for poller in stack.pollers:
-            poller.start()
+        stack.streams[:] = [stream.fresh() for stream in stack.streams]
+        for thread in [*stack.pollers, *stack.streams]:
+            thread.start()
 
 
 @contextmanager
