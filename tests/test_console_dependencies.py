@@ -180,7 +180,9 @@ def test_the_dependencies_page_draws_every_job_that_follows_and_is_followed(cons
 
 
 def _x(locator) -> float:
-    return float(re.match(r"translate\(([\d.]+)", locator.get_attribute("transform")).group(1))
+    found = re.match(r"translate\(([\d.]+)", locator.get_attribute("transform") or "")
+    assert found is not None, "a node without its translate()"
+    return float(found.group(1))
 
 
 def test_the_dependencies_page_says_when_no_job_follows_another(console):
