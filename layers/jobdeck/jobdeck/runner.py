@@ -98,8 +98,11 @@ def run_task(
     or the task waits in line for a free seat)."""
     logger.append_keys(job_id=job_id, task_id=task_id)
     settings = settings or Settings.from_env()
-    now = datetime.now(UTC)
-    task = store.get_task(job_id, task_id)
+    # The run's one read: the task and its job together. The job read here is carried through the
+    # run: the start, the overlap policy and the end learn any change to its seats or line from their
+    # own conditions (store.runs), never by reading it again.
+    task, job = store.get_task_and_job(job_id, task_id)
+    now = datetime.now(UTC)  # the read took time: the wait is what is left after it
     if task is None:
         logger.warning("no such task; its job or history was deleted")
         return None
@@ -110,8 +113,6 @@ def run_task(
     if due and due > now + timedelta(seconds=EARLY_SECONDS):
         lifecycle.postpone(task, now, settings)  # a message sent again early: it waits for its time
         return None
-    job = store.get_job(job_id)
-    now = datetime.now(UTC)  # the reads took time: the wait is what is left after them
     if job is None:
         store.end_queued(task, TaskStatus.ERROR, now, "the job was deleted before the task ran", DEFAULT_HISTORY_DAYS)
         return task.status
