@@ -38,6 +38,14 @@ def test_run_now_task_runs_the_chain_and_finishes(aws, run_queue):
     assert (summary.id, summary.status) == (task.id, TaskStatus.FINISHED)
 
 
+def test_a_run_leaves_no_task_of_its_own_on_the_logger(aws, run_queue):
+    """A warm runner's next lines (another task's, a malformed message's) carry no stale ids."""
+    jobs.create(make_job("plain", None))
+    tasks.run_now("plain")
+    assert _run_all(run_queue) == [TaskStatus.FINISHED]
+    assert not {"job_id", "task_id"} & set(runner.logger.get_current_keys())
+
+
 def test_a_duplicate_message_runs_nothing_twice(aws, run_queue):
     jobs.create(make_job("dup", None))
     task = tasks.run_now("dup")
