@@ -7,6 +7,8 @@ anything from `jobdeck` (whose models read the region when they are imported).
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -219,3 +221,39 @@ def _items_written(operation: str, params: Mapping[str, Any], response: Mapping[
     if operation == "TransactWriteItems":
         return sum(1 for entry in params.get("TransactItems", []) if "ConditionCheck" not in entry)
     return 0
+
+
+@contextmanager
+def count_requests() -> Iterator[Counter[tuple[str, str]]]:
+    """Every AWS request made inside the block, by (service, operation). Enter it inside
+    `aws.count_dynamodb()`, so that each wraps the other in order and unwinds in order."""
+    counts: Counter[tuple[str, str]] = Counter()
+    inner = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        counts[(self.meta.service_model.service_name, operation)] += 1
+        return inner(self, operation, params)
+
+    BaseClient._make_api_call = counting  # type: ignore[attr-defined]
+    try:
+        yield counts
+    finally:
+        BaseClient._make_api_call = inner  # type: ignore[attr-defined]
+
+
+@contextmanager
+def captured_stdout() -> Iterator[list[str]]:
+    """What the block writes to file descriptor 1 (Powertools' log lines and metric documents)."""
+    out: list[str] = []
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield out
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            out.append(sink.read().decode("utf-8", "replace"))

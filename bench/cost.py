@@ -2,8 +2,9 @@
 durations and log bytes measured here (moto in-process, the functions' own handlers) and AWS's
 public prices.
 
-Measured: a trivial scheduled run (one log.message step: the tick's claim and send, the runner's
-invocation) repeated `RUNS` times; an idle tick (nothing due); one run of each scheduled system
+Measured: trivial scheduled runs (one log.message step: the tick's claim and send, the runner's
+invocation), `RUNS_PER_TICK` due in each tick, as a million runs a month make them (23 a minute),
+and `SPARSE` alone in their tick; an idle tick (nothing due); one run of each scheduled system
 job (and job kept as code) on an empty deployment, which is what idle means here: no job of the
 users, the deployment's own jobs still run. Counted: every AWS request the functions make, the
 DynamoDB capacity those requests consume (from the items' measured sizes), the handlers' wall time,
@@ -21,19 +22,15 @@ import json
 import logging
 import math
 import os
-import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import time_machine
-from botocore.client import BaseClient
 
 from bench import aws
 from bench.prices import (
@@ -44,7 +41,7 @@ from bench.prices import (
     Usage,
 )
 from bench.report import Figure, Table
-from jobdeck import jobs_as_code, store, system_jobs
+from jobdeck import jobs_as_code, lifecycle, store, system_jobs
 from jobdeck.domain import ActionStep, Job, ScheduleSpec
 from jobdeck.schedules import parse
 from jobdeck.store.convert import item_from_job
@@ -53,7 +50,14 @@ from jobdeck_local import template
 from jobdeck_local.events import scheduled_event, sqs_event
 from jobdeck_local.lambda_runtime import LambdaContext, load_handler
 
-RUNS = 20  # trivial scheduled runs measured (their mean is used)
+# A million runs in a 30-day month are 23.1 a minute: the tick claims and sends that many at a time
+# (its own costs shared by them, ten messages to a send), and that is how they are measured.
+RUNS_PER_TICK = math.ceil(1_000_000 / MONTH_MINUTES)
+TICKS = 2  # ticks of RUNS_PER_TICK runs measured (their runs' mean is used)
+SPARSE = 5  # runs measured alone in their tick, as when fewer than 43,200 runs a month come one a minute
+# What the cost of a million runs was before issue 23: the runner waited for its slot (0.5 s, modelled),
+# one run a tick (bench/results/history.jsonl, the run of 2026-12-08 00:44).
+BEFORE_PER_MILLION = 18.66
 START = datetime(2030, 4, 1, 0, 0, 10, tzinfo=UTC)
 # Assumptions (not measurable here).
 LAMBDA_PLATFORM_LOG_BYTES = 330  # START, END and REPORT lines per invocation (text format)
@@ -63,42 +67,6 @@ SQS_EVENT_SOURCES = 2  # RunQueue (runner) and EventsQueue (events)
 
 
 # ---------------------------------------------------------------------- measuring
-
-
-@contextmanager
-def count_requests() -> Iterator[Counter[tuple[str, str]]]:
-    """Every AWS request made inside the block, by (service, operation). Enter it inside
-    `aws.count_dynamodb()`, so that each wraps the other in order and unwinds in order."""
-    counts: Counter[tuple[str, str]] = Counter()
-    inner = BaseClient._make_api_call  # type: ignore[attr-defined]
-
-    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        counts[(self.meta.service_model.service_name, operation)] += 1
-        return inner(self, operation, params)
-
-    BaseClient._make_api_call = counting  # type: ignore[attr-defined]
-    try:
-        yield counts
-    finally:
-        BaseClient._make_api_call = inner  # type: ignore[attr-defined]
-
-
-@contextmanager
-def captured_stdout() -> Iterator[list[str]]:
-    """What the block writes to file descriptor 1 (Powertools' log lines and metric documents)."""
-    out: list[str] = []
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 1)
-        try:
-            yield out
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-            sink.seek(0)
-            out.append(sink.read().decode("utf-8", "replace"))
 
 
 @dataclass
@@ -135,7 +103,7 @@ def metric_series(output: str) -> set[tuple[str, str, tuple[tuple[str, str], ...
 
 
 def invoke(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], function_id: str) -> Invocation:
-    with aws.count_dynamodb() as log, count_requests() as requests, captured_stdout() as output:
+    with aws.count_dynamodb() as log, aws.count_requests() as requests, aws.captured_stdout() as output:
         started = time.perf_counter()
         handler(event, LambdaContext.for_function(function_id))
         seconds = time.perf_counter() - started
@@ -143,8 +111,9 @@ def invoke(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any],
 
 
 def read_units(log: aws.CallLog) -> float:
-    """Read request units: 1 per strongly consistent GetItem (Jobdeck's: items well under 4 KB), 0.5
-    per eventually consistent Query or Scan page (indexes are; the items read are small)."""
+    """Read request units: 1 per item of a strongly consistent GetItem or BatchGetItem (Jobdeck's:
+    items well under 4 KB; a run's read of its task and job is one), 0.5 per eventually consistent
+    Query or Scan page (indexes are; the items read are small)."""
     units = 0.0
     for call in log.calls:
         if call.operation in ("GetItem", "TransactGetItems"):
@@ -152,7 +121,7 @@ def read_units(log: aws.CallLog) -> float:
         elif call.operation in ("Query", "Scan"):
             units += 0.5 * max(1, math.ceil(call.items_read / 4))  # ~1 KB items: 4 per 4 KB
         elif call.operation == "BatchGetItem":
-            units += 0.5 * max(1, call.items_read)
+            units += 1.0 * max(1, call.items_read)
     return units
 
 
@@ -197,34 +166,44 @@ class Run:
     runner: Invocation
     job_bytes: int
     task_bytes: int
+    runs_in_tick: int = 1  # the runs that tick claimed, which share its costs
 
 
-def one_run(job: Job, tick: Callable[..., Any], runner: Callable[..., Any], queue: tuple[str, str]) -> Run:
-    """Tick (the job due), then the runner on the message the tick sent, as the event source
+def one_tick(due: list[Job], tick: Callable[..., Any], runner: Callable[..., Any], queue: tuple[str, str]) -> list[Run]:
+    """Tick (the jobs due), then the runner on each message the tick sent, as the event source
     mapping would pass it (received and deleted by the benchmark, outside the counts)."""
     url, arn = queue
     sqs = boto3.client("sqs")
-    _due_now(job)
+    for job in due:
+        _due_now(job)
     claimed = invoke(tick, scheduled_event(), "TickFunction")
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]).get("Messages", [])
-    if len(messages) != 1:
-        raise RuntimeError(f"{job.id}: the tick sent {len(messages)} messages")
-    ran = invoke(runner, sqs_event(messages, arn), "RunnerFunction")
-    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
-    body = json.loads(messages[0]["Body"])
-    task = TaskModel.get(job.id, body["task_id"])
-    if task.status != "FINISHED":
-        raise RuntimeError(f"{job.id}: the run ended {task.status}")
-    job_item = JobModel.get(job.id)
-    current = store.get_job(job.id)
-    if current is not None:
-        _not_due(current)
-    return Run(claimed, ran, item_bytes(job_item.serialize()), item_bytes(task.serialize()))
+    messages: list[Any] = []
+    while len(messages) < len(due) and (
+        got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages")
+    ):
+        messages += got
+    if len(messages) != len(due):
+        raise RuntimeError(f"{len(due)} jobs due: the tick sent {len(messages)} messages")
+    runs = []
+    for message in messages:
+        ran = invoke(runner, sqs_event([message], arn), "RunnerFunction")
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        body = json.loads(message["Body"])
+        task = TaskModel.get(body["job_id"], body["task_id"])
+        if task.status != "FINISHED":
+            raise RuntimeError(f"{body['job_id']}: the run ended {task.status}")
+        job_bytes = item_bytes(JobModel.get(body["job_id"]).serialize())
+        runs.append(Run(claimed, ran, job_bytes, item_bytes(task.serialize()), len(due)))
+    for job in due:
+        if (current := store.get_job(job.id)) is not None:
+            _not_due(current)
+    return runs
 
 
 @dataclass
 class Measured:
-    runs: list[Run]
+    runs: list[Run]  # RUNS_PER_TICK a tick
+    sparse: list[Run]  # one a tick
     idle_tick: Invocation
     system_runs: dict[str, tuple[int, Run]]  # job id -> (its runs in a 30-day month, one run measured)
 
@@ -240,7 +219,19 @@ def runs_per_month(job: Job) -> int:
     return count
 
 
-def measure_all(runs: int = RUNS) -> Measured:
+def _trivial(index: int) -> Job:
+    return Job(
+        id=f"bench-cost-{index:03}",
+        label=f"Bench cost {index}",
+        owner="bench",
+        schedule=ScheduleSpec("0 3 * * *"),
+        actions=[ActionStep("log.message", {"message": "hello from the benchmark"})],
+        created_at=datetime.now(UTC) - timedelta(days=1),
+        updated_at=datetime.now(UTC) - timedelta(days=1),
+    )
+
+
+def measure_all(ticks: int = TICKS, runs_per_tick: int = RUNS_PER_TICK, sparse: int = SPARSE) -> Measured:
     jobdeck_logger = logging.getLogger("jobdeck")  # Powertools' Logger of every jobdeck module
     saved_level = jobdeck_logger.level
     try:
@@ -262,28 +253,25 @@ def measure_all(runs: int = RUNS) -> Measured:
                 invoke(tick, scheduled_event(), "TickFunction")  # warm-up: clients, connections, caches
             with time_machine.travel(next(instants), tick=False):
                 idle_tick = invoke(tick, scheduled_event(), "TickFunction")
-            trivial = []
-            for index in range(runs + 1):
+            numbers = iter(range(10_000))
+            with time_machine.travel(next(instants), tick=False):  # warms the runner up
+                one_tick([_trivial(next(numbers))], tick, runner, queue)
+            trivial: list[Run] = []
+            for _ in range(ticks):
                 with time_machine.travel(next(instants), tick=False):
-                    job = Job(
-                        id=f"bench-cost-{index:02}",
-                        label=f"Bench cost {index}",
-                        owner="bench",
-                        schedule=ScheduleSpec("0 3 * * *"),
-                        actions=[ActionStep("log.message", {"message": "hello from the benchmark"})],
-                        created_at=datetime.now(UTC) - timedelta(days=1),
-                        updated_at=datetime.now(UTC) - timedelta(days=1),
-                    )
-                    run = one_run(job, tick, runner, queue)
-                if index:  # the first warms the runner up
-                    trivial.append(run)
+                    due = [_trivial(next(numbers)) for _ in range(runs_per_tick)]
+                    trivial += one_tick(due, tick, runner, queue)
+            alone: list[Run] = []
+            for _ in range(sparse):
+                with time_machine.travel(next(instants), tick=False):
+                    alone += one_tick([_trivial(next(numbers))], tick, runner, queue)
             system = {}
             for job in scheduled:
                 with time_machine.travel(next(instants), tick=False):
-                    system[job.id] = (runs_per_month(job), one_run(job, tick, runner, queue))
+                    system[job.id] = (runs_per_month(job), one_tick([job], tick, runner, queue)[0])
     finally:
         jobdeck_logger.setLevel(saved_level)
-    return Measured(trivial, idle_tick, system)
+    return Measured(trivial, alone, idle_tick, system)
 
 
 # ---------------------------------------------------------------------- pricing
@@ -315,8 +303,13 @@ def write_units(log: aws.CallLog, job_bytes: int, task_bytes: int) -> float:
     return units
 
 
-# The tick fires at any point of its second, so a slot's message comes between 0 and 1 s early.
-SLOT_WAIT_SECONDS = 0.5
+# The tick sends a message when its slot is a whole number of seconds away, less ALIGN_EARLY
+# (lifecycle): the message comes at most that early, and its runner waits at most that (less its read).
+SLOT_WAIT_SECONDS = lifecycle.ALIGN_EARLY
+WAIT_BEFORE = 0.5  # before: sent at any point of a second, the message came 0 to 1 s early
+# The tick fires at any point of its second, so it waits half a second on average for the moment to
+# send; once a tick (a burst of sends shares the wait), so its runs share it.
+TICK_ALIGN_SECONDS = 0.5 - lifecycle.ALIGN_EARLY
 
 
 def _usage(invocation: Invocation, function_id: str, job_bytes: int = 1024, task_bytes: int = 1024) -> Usage:
@@ -337,22 +330,23 @@ def _alarm_metrics(alarm: dict[str, Any]) -> int:
     return sum(1 for m in metrics if "MetricStat" in m) if metrics else 1
 
 
-def run_usage(run: Run, idle_tick: Invocation) -> Usage:
-    """A scheduled run: the runner's invocation, and what claiming it added to a tick (not the tick
-    itself: it runs every minute anyway); the event source mapping's receive and delete."""
+def run_usage(run: Run, idle_tick: Invocation, wait: float = SLOT_WAIT_SECONDS) -> Usage:
+    """A scheduled run: the runner's invocation, and its share of what claiming its tick's runs
+    added to that tick (not the tick itself: it runs every minute anyway), with the tick's wait to
+    send on time; the event source mapping's receive and delete. `wait`: the runner's for its slot."""
     runner = _usage(run.runner, "RunnerFunction", run.job_bytes, run.task_bytes)
     tick, idle = _usage(run.tick, "TickFunction", run.job_bytes, run.task_bytes), _usage(idle_tick, "TickFunction")
+    aligning = TICK_ALIGN_SECONDS * memory_gb("TickFunction") if wait < WAIT_BEFORE else 0.0
     tick_share = Usage(
-        gb_seconds=max(0.0, tick.gb_seconds - idle.gb_seconds),
+        gb_seconds=max(0.0, tick.gb_seconds - idle.gb_seconds) + aligning,
         write_units=tick.write_units - idle.write_units,
         read_units=max(0.0, tick.read_units - idle.read_units),
         sqs_requests=tick.sqs_requests - idle.sqs_requests,
         log_bytes=max(0.0, tick.log_bytes - idle.log_bytes),
-    )
-    # The runs measured here were due already. A scheduled run's message comes within the second
-    # before its slot (SQS delays by whole seconds, rounded down), and its invocation waits the rest.
-    wait = Usage(gb_seconds=SLOT_WAIT_SECONDS * memory_gb("RunnerFunction"))
-    return runner + tick_share + wait + Usage(sqs_requests=2)  # ESM: ReceiveMessage, DeleteMessage (batch of 1)
+    ) * (1 / run.runs_in_tick)
+    # The runs measured here were due already: the runner's wait for the slot is added (modelled).
+    waited = Usage(gb_seconds=wait * memory_gb("RunnerFunction"))
+    return runner + tick_share + waited + Usage(sqs_requests=2)  # ESM: ReceiveMessage, DeleteMessage (batch of 1)
 
 
 def metric_months(m: Measured) -> float:
@@ -367,11 +361,19 @@ def metric_months(m: Measured) -> float:
     return sum(min(MONTH_HOURS, h) for h in hours.values()) / MONTH_HOURS
 
 
+def mean_usage(runs: list[Run], idle_tick: Invocation, wait: float = SLOT_WAIT_SECONDS) -> Usage:
+    total = Usage()
+    for run in runs:
+        total = total + run_usage(run, idle_tick, wait)
+    return total * (1 / len(runs))
+
+
+def per_million(usage: Usage) -> float:
+    return sum(usage.dollars().values()) * 1_000_000
+
+
 def costs(m: Measured) -> Costs:
-    per_run = Usage()
-    for run in m.runs:
-        per_run = per_run + run_usage(run, m.idle_tick)
-    per_run = per_run * (1 / len(m.runs))
+    per_run = mean_usage(m.runs, m.idle_tick)
     idle = _usage(m.idle_tick, "TickFunction") * MONTH_MINUTES
     system_runs = 0
     for per_month, run in m.system_runs.values():
@@ -389,17 +391,29 @@ def costs(m: Measured) -> Costs:
     )
 
 
-def measure(runs: int = RUNS) -> Table:
-    m = measure_all(runs)
+def measure() -> Table:
+    m = measure_all()
     c = costs(m)
     table = Table("AWS cost, us-east-1 on-demand list prices of November 2026, from the requests measured here")
-    table.add(Figure("AWS cost per million scheduled runs", sum(c.per_million().values()), "$", headline=True))
+    every = f"{RUNS_PER_TICK} a tick"
+    table.add(Figure(f"AWS cost per million scheduled runs ({every})", per_million(c.per_run), "$", headline=True))
+    table.add(Figure("  before issue 23 (one a tick, the runner's wait 0.5 s)", BEFORE_PER_MILLION, "$", headline=True))
+    waited = per_million(mean_usage(m.runs, m.idle_tick, WAIT_BEFORE))
+    table.add(Figure(f"  {every}, the runner waiting 0.5 s as before", waited, "$", headline=True))
+    table.add(Figure("  one a tick (below 43,200 runs a month)", per_million(mean_usage(m.sparse, m.idle_tick)), "$"))
+    alone_waited = per_million(mean_usage(m.sparse, m.idle_tick, WAIT_BEFORE))
+    table.add(Figure("  one a tick, the runner waiting 0.5 s as before", alone_waited, "$"))
     for name, dollars in c.per_million().items():
         table.add(Figure(f"  {name}", dollars, "$"))
     table.add(Figure("    Lambda: runner invocations per run", c.per_run.lambda_requests))
     runner_ms = _mean([r.runner.seconds for r in m.runs]) * 1000
     table.add(Figure(f"    Lambda: runner duration ({memory_gb('RunnerFunction'):g} GB)", runner_ms, "ms", digits=0))
     table.add(Figure("    Lambda: runner's wait for the slot (modelled)", SLOT_WAIT_SECONDS * 1000, "ms", digits=0))
+    table.add(Figure("      before issue 23", WAIT_BEFORE * 1000, "ms", digits=0))
+    table.add(
+        Figure("    Lambda: the tick's wait to send on time (modelled)", TICK_ALIGN_SECONDS * 1000, "ms", digits=0)
+    )
+    table.add(Figure(f"      a run's share, {every}", TICK_ALIGN_SECONDS / RUNS_PER_TICK * 1000, "ms", digits=0))
     table.add(Figure("    DynamoDB write units per run", c.per_run.write_units))
     table.add(Figure("    DynamoDB read units per run", c.per_run.read_units))
     table.add(Figure("    SQS requests per run (send, receive, delete)", c.per_run.sqs_requests))
@@ -420,16 +434,18 @@ def measure(runs: int = RUNS) -> Table:
     table.add(Figure("AWS cost at idle, per month, after the free tiers", after_free_tiers, "$", headline=True))
     sizes = m.runs[-1]
     table.notes += [
-        f"measured: {len(m.runs)} trivial runs (tick claim and send, runner) and an idle tick, in-process moto, the",
+        f"measured: {len(m.runs)} trivial runs, {RUNS_PER_TICK} due a tick (a million a month: 23.1 a minute),",
+        f"  {len(m.sparse)} alone in their tick (tick claim and send, runner) and an idle tick, in-process moto, the",
         "  functions' handlers with the template's environment (INFO logs, metrics on); the system jobs and jobs kept",
         f"  as code, one run each on an empty deployment ({', '.join(sorted(m.system_runs))})",
         f"  item sizes: job {sizes.job_bytes} B, task {sizes.task_bytes} B (a write unit per KB, two in a "
         "transaction);",
-        "  reads: 1 unit per consistent GetItem, 0.5 per Query page",
+        "  reads: 1 unit per item of a consistent GetItem or BatchGetItem, 0.5 per Query page",
         "  Lambda duration: the handler's wall time here (moto's emulation standing in for DynamoDB's latency) x the",
         "  template's MemorySize; INIT (billed since August 2025) left out: a cold start's share depends on traffic",
-        f"modelled: a scheduled run's wait for its slot in the runner, {SLOT_WAIT_SECONDS:g} s on average (its message "
-        "comes within the second before the slot);",
+        f"modelled: a run's wait for its slot in the runner, at most {SLOT_WAIT_SECONDS:g} s (the tick sends when",
+        f"  the slot is whole seconds away, less that), the tick's wait for that moment, {TICK_ALIGN_SECONDS:g} s on",
+        f"  average once a tick; before issue 23 the message came 0-1 s early, the runner waiting {WAIT_BEFORE:g} s;",
         "modelled: the SQS event source mapping receives and deletes each message (batch size 1) and, on an idle",
         f"  queue, {ESM_IDLE_POLLERS} pollers long-poll {ESM_LONG_POLL_SECONDS} s each: "
         f"{c.esm_idle_receives:,.0f} empty receives a month on {SQS_EVENT_SOURCES} queues (assumed, not documented);",

@@ -29,13 +29,18 @@ FUNCTIONS: dict[str, tuple[str, float | None]] = {
     "tick": ("TickFunction", 1.5),
     "runner": ("RunnerFunction", 1.5),
     "events": ("EventsFunction", 1.5),
-    "api": ("ApiFunction", 2.0),
+    # No target on the whole: the libraries it must use take 1.6-1.7 of boto3's time before any of
+    # Jobdeck's code runs. Its target is on Jobdeck's own share, below (OWN_SHARE_TARGET).
+    "api": ("ApiFunction", None),
     "setup": ("SetupFunction", None),  # once per deploy, as a custom resource
 }
 # The API's libraries alone (bench/floor/api): how much of the API's target they take before any of
 # Jobdeck's code, timed with the API's environment.
 FLOOR = "api libraries"
 FLOOR_DIR = ROOT / "bench" / "floor" / "api"
+# What Jobdeck's own code adds to the API's import (the API's time less its libraries' floor), over
+# boto3's: the part of the API's cold start that is ours to keep down.
+OWN_SHARE_TARGET = 0.35
 _TIMER = (
     "import sys, time\n"
     "sys.path[:0] = {paths!r}\n"
@@ -102,19 +107,23 @@ def measure(runs: int = RUNS) -> Table:
     table.add(Figure("import boto3, CPU time", cpu[BASELINE] * 1000, unit="ms", digits=0, headline=True))
     table.add(Figure("import boto3, wall-clock time", wall[BASELINE] * 1000, unit="ms", digits=0))
     for name, (_, target) in FUNCTIONS.items():
-        table.add(Figure(f"import {name} over boto3 (CPU time)", cpu[name] / cpu[BASELINE], target=target))
+        ratio = cpu[name] / cpu[BASELINE]
+        table.add(Figure(f"import {name} over boto3 (CPU time)", ratio, target=target, headline=name == "api"))
         table.add(Figure(f"  import {name}, CPU time", cpu[name] * 1000, unit="ms", digits=0))
         table.add(Figure("  over boto3 in wall-clock time", wall[name] / wall[BASELINE]))
     table.add(Figure("the API's libraries alone over boto3 (CPU time)", cpu[FLOOR] / cpu[BASELINE], headline=True))
-    jobdecks = (cpu["api"] - cpu[FLOOR]) * 1000
-    table.add(Figure("  what Jobdeck's code adds to the API, CPU time", jobdecks, unit="ms", digits=0))
+    own = cpu["api"] - cpu[FLOOR]
+    share = own / cpu[BASELINE]
+    table.add(Figure("Jobdeck's own share of the API over boto3 (CPU time)", share, target=OWN_SHARE_TARGET))
+    table.add(Figure("  what Jobdeck's code adds to the API, CPU time", own * 1000, unit="ms", digits=0))
     table.notes += [
         "each `import app` in a fresh interpreter (its own start not counted) with the layer and the function on",
         "  sys.path and the function's environment from template.yaml (POWERTOOLS_TRACE_DISABLED=true, the default);",
         "  imports interleaved; the targets are on CPU time, which the other processes on these 2 shared cores",
         "  do not inflate (wall-clock time does, unevenly: shown for reference)",
         "the API's libraries alone: bench/floor/api, Powertools' Logger and HTTP resolver with validation,",
-        "  pydantic and PynamoDB, each used once, and none of Jobdeck's code: what of the API's target is left",
+        "  pydantic and PynamoDB, each used once, and none of Jobdeck's code; Jobdeck's own share is the API's",
+        "  time less that floor, over boto3's (the API's whole ratio has no target: the floor alone is 1.6-1.7)",
     ]
     return table
 

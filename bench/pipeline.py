@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bench import aws, tick_scaling
-from bench.cost import count_requests
 from bench.report import Figure, Table
 from bench.routing import local_stack, moto_cpu, own_cpu
 from bench.tick_scaling import write_jobs
@@ -174,7 +173,7 @@ def pipeline(stack: LocalStack, tasks: int = TASKS, timeout: float = TIMEOUT) ->
             poller.on_batch = on_batch
     tick = load_handler("TickFunction")
     moto_before, own_before = moto_cpu(stack), own_cpu()
-    with aws.count_dynamodb() as log, count_requests() as requests:
+    with aws.count_dynamodb() as log, aws.count_requests() as requests:
         started = time.perf_counter()
         report = tick(scheduled_event(), LambdaContext.for_function("TickFunction"))
         tick_seconds = time.perf_counter() - started

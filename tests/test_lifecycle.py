@@ -114,6 +114,7 @@ def dynamodb_requests() -> Iterator[Counter[tuple[str, str]]]:
     def count(model, params, **kwargs):
         tables = [params.get("TableName")] if params.get("TableName") else []
         tables += [item[kind]["TableName"] for item in params.get("TransactItems", []) for kind in item]
+        tables += list(params.get("RequestItems", {}))  # BatchGetItem, BatchWriteItem
         seen[(model.name, "+".join(sorted({t.split("-")[-1] for t in tables if t})))] += 1
 
     # botocore-stubs declare none of BaseClient's private methods; botocore has this one.
@@ -131,7 +132,9 @@ def dynamodb_requests() -> Iterator[Counter[tuple[str, str]]]:
 
 def _job_reads(seen: Counter[tuple[str, str]]) -> int:
     return sum(
-        n for (operation, table), n in seen.items() if operation in ("GetItem", "BatchGetItem") and table == "jobstable"
+        n
+        for (operation, tables), n in seen.items()
+        if operation in ("GetItem", "BatchGetItem") and "jobstable" in tables.split("+")
     )
 
 
@@ -143,6 +146,18 @@ def test_a_scheduled_run_reads_its_job_once_and_writes_three_times(aws, run_queu
         assert runner.run_message(message["Body"]) is TaskStatus.FINISHED
     assert _job_reads(seen) == 1
     assert sum(n for (operation, _), n in seen.items() if operation == "TransactWriteItems") == 3
+
+
+def test_the_runner_reads_its_task_and_job_in_one_request_then_writes_twice(aws, run_queue):
+    jobs.create(make_job("plain", "0 * * * *"), now=NOW - HOUR)
+    with time_machine.travel(NOW, tick=False):
+        tick()
+        [message] = run_queue.receive()
+        with dynamodb_requests() as seen:
+            assert runner.run_message(message["Body"]) is TaskStatus.FINISHED
+    assert seen == Counter(
+        {("BatchGetItem", "jobstable+taskstable"): 1, ("TransactWriteItems", "jobstable+taskstable"): 2}
+    )
 
 
 def test_a_run_that_suspends_its_job_reads_the_job_once(aws, run_queue):

@@ -249,13 +249,18 @@ def test_a_run_nobody_waits_for_gives_its_seat_back_without_reading_its_job_agai
     jobs.create(make_job(JOB, None, actions=[ActionStep("faults.count")], overlap=Overlap.BUFFER_ALL))
     task = tasks.run_now(JOB)
     reads: list[str] = []
-    real = store.get_job
+    real, real_together = store.get_job, store.get_task_and_job
 
     def counted(job_id: str) -> Job | None:
         reads.append(job_id)
         return real(job_id)
 
+    def counted_together(job_id: str, task_id: str) -> tuple[Task | None, Job | None]:
+        reads.append(job_id)  # the run's one read: its task and its job
+        return real_together(job_id, task_id)
+
     monkeypatch.setattr(store, "get_job", counted)
+    monkeypatch.setattr(store, "get_task_and_job", counted_together)
     assert runner.run_task(JOB, task.id) is TaskStatus.FINISHED
     assert reads == [JOB]
     job = real(JOB)

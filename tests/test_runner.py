@@ -38,6 +38,14 @@ def test_run_now_task_runs_the_chain_and_finishes(aws, run_queue):
     assert (summary.id, summary.status) == (task.id, TaskStatus.FINISHED)
 
 
+def test_a_run_leaves_no_task_of_its_own_on_the_logger(aws, run_queue):
+    """A warm runner's next lines (another task's, a malformed message's) carry no stale ids."""
+    jobs.create(make_job("plain", None))
+    tasks.run_now("plain")
+    assert _run_all(run_queue) == [TaskStatus.FINISHED]
+    assert not {"job_id", "task_id"} & set(runner.logger.get_current_keys())
+
+
 def test_a_duplicate_message_runs_nothing_twice(aws, run_queue):
     jobs.create(make_job("dup", None))
     task = tasks.run_now("dup")
@@ -120,7 +128,7 @@ SLOT = at("2026-11-25T10:00:00Z")
 
 def test_a_task_given_before_its_slot_waits_for_it_and_starts_on_it(aws, run_queue, monkeypatch):
     """The tick at 09:59:00.4 delays the slot's message by 59 s, not 60: it comes within the second
-    before the slot, and the runner, its reads done, waits for what is left of it."""
+    before the slot, and the runner, its read done, waits for what is left of it."""
     jobs.create(make_job("punctual", "0 * * * *"), now=SLOT - timedelta(hours=1))
     waits: list[float] = []
     with time_machine.travel(SLOT - timedelta(seconds=59.6), tick=False) as clock:
@@ -129,11 +137,11 @@ def test_a_task_given_before_its_slot_waits_for_it_and_starts_on_it(aws, run_que
             waits.append(seconds)
             clock.shift(timedelta(seconds=seconds))
 
-        def slow_read(job_id: str):  # the job's read takes 0.2 s: the wait is what is left
+        def slow_read(job_id: str, task_id: str):  # the read takes 0.2 s: the wait is what is left
             clock.shift(timedelta(seconds=0.2))
-            return real_get_job(job_id)
+            return real_read(job_id, task_id)
 
-        real_get_job = store.get_job
+        real_read = store.get_task_and_job
         monkeypatch.setattr(runner, "sleep", sleep)
         monkeypatch.setattr(tick_module, "clock", lambda: 0.0)  # the tick takes no time, however loaded the machine
         assert tick().queued == 1
@@ -141,7 +149,7 @@ def test_a_task_given_before_its_slot_waits_for_it_and_starts_on_it(aws, run_que
         assert run_queue.receive() == []
         clock.shift(timedelta(seconds=0.2))  # 09:59:59.5
         [message] = run_queue.receive()
-        monkeypatch.setattr(store, "get_job", slow_read)
+        monkeypatch.setattr(store, "get_task_and_job", slow_read)
         assert run_message(message["Body"]) is TaskStatus.FINISHED
     assert waits == [pytest.approx(0.3)]
     done = store.get_task("punctual", slot_task_id("punctual", SLOT))

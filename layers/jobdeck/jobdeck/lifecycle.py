@@ -23,6 +23,23 @@ from jobdeck.run_queue import Message
 
 logger = Logger()
 
+sleep = time.sleep  # an aligned block's wait for its moment to send; tests replace it
+# SQS delays by whole seconds, so a message sent at a random instant comes up to a second before its
+# slot, and the runner waited that out in Lambda: half a second at 1 GB a run, most of what a run
+# cost. An aligned block (the tick's) sends when its slots are a whole number of seconds away, less
+# ALIGN_EARLY: the message comes on its slot's second (its send's own latency after it), and the
+# runner starts it without waiting. The wait moves to the tick, once a tick for all it sends.
+# 1 (a second, SQS's unit) keeps the head start: the tick sends at once, as before issue 23. The
+# start-lag target (p99 <= 1 s, bench/start_lag.py) holds only so on a laptop's one moto, which takes a
+# due minute's burst one run at a time; 0 halves the cost of a run (docs/performance.md, "Start lag").
+ALIGN_EARLY = 1.0  # seconds before the slot an aligned message may come: what its runner would wait
+# The instant a block aligned to serves its next sends too, each counted from it: a burst of sends
+# after it comes up to this late, rather than a second early (a start lag, not a wait in Lambda).
+ALIGN_SPAN = 0.25
+# At most this many seconds of one block go to waiting for the moment (about one a send burst): a
+# tick with more to send than that sends the rest at once, its runners waiting as before.
+ALIGN_BUDGET = 5.0
+
 
 class Enqueue:
     """Tasks on their way into RunQueue, as a `with` block (`enqueue(now)`). Each verb is one store
@@ -34,9 +51,14 @@ class Enqueue:
     A refused send leaves its tasks QUEUED: the tick sends a QUEUED task again five minutes after it
     was due. `strict` blocks raise SendError then (the caller learns it); the tick's count them."""
 
-    def __init__(self, now: datetime, settings: Settings | None, *, strict: bool, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, now: datetime, settings: Settings | None, *, strict: bool, clock: Callable[[], float], align: bool
+    ) -> None:
         self.now, self.settings, self.strict, self.clock = now, settings or Settings.from_env(), strict, clock
         self.began = clock()
+        self.align = align
+        self.anchor: datetime | None = None  # the instant the last aligned sends were counted from
+        self.slept = 0.0  # seconds this block waited to align
         self.outbox: list[Message] = []
         self.sent = 0
         self.refused: list[str] = []  # ids of the tasks whose send was refused
@@ -140,18 +162,40 @@ class Enqueue:
 
     def send(self, *, whole_tens_only: bool = False) -> None:
         """Ten to a request, each delayed from when it is sent: `now` moved on by the time the block
-        has taken, or the last tasks of a long tick would start as long after their slot."""
+        has taken, or the last tasks of a long tick would start as long after their slot (in an
+        aligned block, from the instant it waited for: `_sending_at`)."""
         end = len(self.outbox) - len(self.outbox) % run_queue.BATCH if whole_tens_only else len(self.outbox)
         for start in range(0, end, run_queue.BATCH):
             part = self.outbox[start : min(end, start + run_queue.BATCH)]
             try:
-                run_queue.send(part, self.now + timedelta(seconds=self.clock() - self.began), self.settings)
+                run_queue.send(part, self._sending_at(part), self.settings)
                 self.sent += len(part)
             except Exception:
                 self.refused += [message.task_id for message in part]
                 self.refused_requests += 1
                 logger.exception("could not send tasks", extra={"tasks": [m.task_id for m in part]})
         del self.outbox[:end]
+
+    def _sending_at(self, part: Sequence[Message]) -> datetime:
+        """The instant this part's delays are counted from: now, or, in an aligned block, the moment
+        its first delayed message's slot is a whole number of seconds away (less ALIGN_EARLY),
+        waited for when that is still to come, and kept for the sends that follow it closely."""
+        now = self.now + timedelta(seconds=self.clock() - self.began)
+        ahead = [(m.due - now).total_seconds() for m in part if m.due is not None]
+        ahead = [seconds for seconds in ahead if seconds >= 1]  # sooner ones go at once, undelayed
+        if not self.align or not ahead or ALIGN_EARLY >= 1:
+            return now
+        if self.anchor is not None and (now - self.anchor).total_seconds() <= ALIGN_SPAN:
+            return self.anchor  # a message sent since comes that much later than the slot, not early
+        early = ahead[0] % 1  # how early SQS's whole seconds would bring it, sent now
+        wait = early - ALIGN_EARLY
+        if wait > 0 and (self.slept + wait > ALIGN_BUDGET or ahead[0] - wait < 1):
+            return now  # no time left to align: sent now, its runner waits for the slot
+        if wait > 0:
+            sleep(wait)
+            self.slept += wait
+        self.anchor = now + timedelta(seconds=max(0.0, wait))
+        return self.anchor
 
 
 def enqueue(
@@ -160,9 +204,12 @@ def enqueue(
     *,
     strict: bool = True,
     clock: Callable[[], float] = time.monotonic,
+    align: bool = False,
 ) -> Enqueue:
-    """`with enqueue(now) as queue: queue.add(job, [task], audit)`: store, then send (see Enqueue)."""
-    return Enqueue(now, settings, strict=strict, clock=clock)
+    """`with enqueue(now) as queue: queue.add(job, [task], audit)`: store, then send (see Enqueue).
+    `align`: each delayed message is sent when its slot is a whole number of seconds away, so that
+    it comes on its slot's second (the tick's; the API's blocks answer at once instead)."""
+    return Enqueue(now, settings, strict=strict, clock=clock, align=align)
 
 
 def redeliver(refs: Sequence[tuple[str, str]], settings: Settings | None = None) -> None:

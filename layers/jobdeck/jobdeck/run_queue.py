@@ -66,8 +66,8 @@ def within_reach(due: datetime | None, now: datetime) -> bool:
 
 def delay_seconds(due: datetime | None, now: datetime) -> int:
     """SQS delays by whole seconds: rounded down, the message comes within the second before the
-    task is due, never after. The runner reads the task and its job meanwhile and waits for what is
-    left, so a run starts on its time rather than up to a second late, its poll and reads after."""
+    task is due, never after (the runner waits for what is left). The tick sends when that second
+    is a whole one (lifecycle.ALIGN_EARLY), so that its messages come on their slot's second."""
     if due is None:
         return 0
     wait = (due - now).total_seconds()

@@ -97,9 +97,21 @@ def run_task(
     """The status the task is left in, or None when this delivery had nothing to do (a duplicate,
     or the task waits in line for a free seat)."""
     logger.append_keys(job_id=job_id, task_id=task_id)
-    settings = settings or Settings.from_env()
-    now = datetime.now(UTC)
-    task = store.get_task(job_id, task_id)
+    try:
+        return _run_task(job_id, task_id, settings or Settings.from_env(), time_left)
+    finally:
+        # A warm invocation's next lines (another task's, a malformed message's) must not carry these.
+        logger.remove_keys(["job_id", "task_id"])
+
+
+def _run_task(
+    job_id: str, task_id: str, settings: Settings, time_left: Callable[[], float] | None
+) -> TaskStatus | None:
+    # The run's one read: the task and its job together. The job read here is carried through the
+    # run: the start, the overlap policy and the end learn any change to its seats or line from their
+    # own conditions (store.runs), never by reading it again.
+    task, job = store.get_task_and_job(job_id, task_id)
+    now = datetime.now(UTC)  # the read took time: the wait is what is left after it
     if task is None:
         logger.warning("no such task; its job or history was deleted")
         return None
@@ -110,8 +122,6 @@ def run_task(
     if due and due > now + timedelta(seconds=EARLY_SECONDS):
         lifecycle.postpone(task, now, settings)  # a message sent again early: it waits for its time
         return None
-    job = store.get_job(job_id)
-    now = datetime.now(UTC)  # the reads took time: the wait is what is left after them
     if job is None:
         store.end_queued(task, TaskStatus.ERROR, now, "the job was deleted before the task ran", DEFAULT_HISTORY_DAYS)
         return task.status
@@ -126,7 +136,10 @@ def run_task(
     telemetry.task_started(task, now)
     result = Execution(job, task, settings, time_left).run()
     record(job, task, result, settings)
-    logger.info("task left %s", task.status.value, extra={"task_message": task.message, "attempt": task.attempt})
+    # A finished run is in its task's history and TasksFinished: said again here, it was a quarter of
+    # the bytes a run logs (CloudWatch Logs bills them). Every other outcome is logged.
+    said = logger.debug if task.status is TaskStatus.FINISHED else logger.info
+    said("task left %s", task.status.value, extra={"task_message": task.message, "attempt": task.attempt})
     return task.status
 
 

@@ -52,14 +52,14 @@ class TickFailed(RuntimeError):
 def tick(now: datetime | None = None, settings: Settings | None = None) -> TickReport:
     now = now or datetime.now(UTC)
     report = TickReport()
-    with lifecycle.enqueue(now, settings, strict=False, clock=clock) as queue:
+    with lifecycle.enqueue(now, settings, strict=False, clock=clock, align=True) as queue:
         claims = _Claims(queue, report)
         try:
             for job in store.due_jobs(now + LOOKAHEAD):
                 claims.add(job)
         finally:  # what was claimed before a failure is still sent
             claims.claim()
-    with lifecycle.enqueue(now, settings, strict=False, clock=clock) as held:
+    with lifecycle.enqueue(now, settings, strict=False, clock=clock, align=True) as held:
         held.send_held(now + LOOKAHEAD)
     report.queued, report.held_sent = queue.sent, held.sent
     report.failed += queue.refused_requests + held.refused_requests  # left QUEUED: sent again, below

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,12 +10,14 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 from ulid import ULID
 
-from jobdeck.domain import Page, Task, TaskStatus
+from jobdeck.domain import Job, Page, Task, TaskStatus
 from jobdeck.store import pages
-from jobdeck.store.convert import log_maps, task_from_item
-from jobdeck.store.models import HELD, QUEUED, TaskModel
+from jobdeck.store.connections import transactions
+from jobdeck.store.convert import job_from_item, log_maps, task_from_item
+from jobdeck.store.models import HELD, QUEUED, JobModel, TaskModel
 
 _TINY = timedelta(microseconds=1)
+_BATCH_ATTEMPTS = 5  # a BatchGetItem's unprocessed keys asked again this many times at most
 
 
 def get_task(job_id: str, task_id: str) -> Task | None:
@@ -27,6 +30,34 @@ def get_task(job_id: str, task_id: str) -> Task | None:
 def task_from_image(image: dict[str, Any]) -> Task:
     """A task as a DynamoDB stream record's image holds it (DynamoDB's attribute-value JSON)."""
     return task_from_item(TaskModel.from_raw_data(image))
+
+
+def get_task_and_job(job_id: str, task_id: str) -> tuple[Task | None, Job | None]:
+    """A task and its job in one request (a BatchGetItem over both tables, strongly consistent, as
+    two GetItems would be): what a run needs before it starts, in one round trip rather than two.
+    Each is None when missing."""
+    keys = {
+        TaskModel.Meta.table_name: {"job_id": {"S": job_id}, "id": {"S": task_id}},
+        JobModel.Meta.table_name: {"id": {"S": job_id}},
+    }
+    found: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, Any] = {table: {"Keys": [key], "ConsistentRead": True} for table, key in keys.items()}
+    for _ in range(_BATCH_ATTEMPTS):
+        answer = transactions().dispatch("BatchGetItem", {"RequestItems": wanted})  # as PynamoDB sends its own
+        for table, items in answer.get("Responses", {}).items():
+            found.update((table, item) for item in items)  # one key a table: at most one item each
+        wanted = answer.get("UnprocessedKeys") or {}  # DynamoDB may leave some for later (throttled)
+        if not wanted:
+            break
+        time.sleep(0.05)
+    else:
+        raise RuntimeError(f"DynamoDB kept task {task_id} or its job unread; the message will be delivered again")
+    task = found.get(TaskModel.Meta.table_name)
+    job = found.get(JobModel.Meta.table_name)
+    return (
+        task_from_item(TaskModel.from_raw_data(task)) if task else None,
+        job_from_item(JobModel.from_raw_data(job)) if job else None,
+    )
 
 
 def list_tasks(job_id: str, limit: int = 50) -> list[Task]:
