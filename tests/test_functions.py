@@ -90,6 +90,7 @@ def test_setup_function_registers_system_jobs_and_answers_cloudformation(aws, re
         "reap-stuck-tasks",
         "sync-datasource",
         "thumbnails-on-upload",
+        "watch-deadlines",
         "expire-shares",
     }
     purge = store.get_job("purge-recycle-bin")

@@ -46,6 +46,7 @@ ENTRY_POINTS: dict[str, str] = {
     "jobdeck.routing.route": "EventsFunction",
     "jobdeck.task_events": "TaskEventsFunction",
     "jobdeck.dependencies.arrived": "EventsFunction",
+    "jobdeck.deadlines.watch": "RunnerFunction",  # the system job "Watch deadlines" (tasks.deadlines)
     "jobdeck.routing.call_hook": "ApiFunction",  # POST /hooks/{slug}
     "jobdeck.system_jobs.ensure": "SetupFunction",
     "jobdeck.jobs_as_code.install": "SetupFunction",
