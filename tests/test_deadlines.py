@@ -110,10 +110,10 @@ def test_a_deadline_that_cannot_be_kept_is_refused_naming_it(aws, deadline, prob
     assert store.get_job("d").deadline == Deadline("08:00", "Europe/Paris")
 
 
-def test_the_watch_is_a_system_job_every_minute(aws):
+def test_the_watch_is_a_system_job_every_five_minutes(aws):
     from jobdeck import system_jobs
 
     system_jobs.ensure()
     job = store.get_job("watch-deadlines")
-    assert job.schedule.expression == "* * * * *" and job.actions[0].action == "tasks.deadlines"
+    assert job.schedule.expression == "*/5 * * * *" and job.actions[0].action == "tasks.deadlines"
     assert timedelta(days=job.history_days) == timedelta(days=1)

@@ -2,7 +2,7 @@
 announced once: on the stack's topic, to the job's webhook, and as a `Jobdeck Deadline Missed`
 event on the default bus; the run and its job keep the mark (the console's badge).
 
-The system job "Watch deadlines" runs it every minute. It reads the jobs that have a deadline
+The system job "Watch deadlines" runs it every 5 minutes. It reads the jobs that have a deadline
 (their own subscription partition) and the newest RECENT_RUNS runs of each: one still active past
 its deadline, one that ended without FINISHING, and one that FINISHED late, all missed it; a run
 SKIPPED never ran. The mark is a conditional write, so two watches at once announce a miss once.
