@@ -12,6 +12,7 @@ request itself, eight times slower, and a sync reads no event.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -92,8 +93,11 @@ def _sync(queue_url: str) -> Run:
     if done is None or done.status is not TaskStatus.FINISHED:
         raise RuntimeError(f"the sync ended {done.status if done else 'nowhere'}: {done.message if done else ''}")
     [line] = [line.message for line in done.logs if line.message.startswith("synced ")]
-    words = line.replace(",", "").split()
-    counts = (int(words[2]), int(words[4]), int(words[6]), int(words[8]))
+    # "synced <datasource> (s3://bucket/prefix): N objects, C created, M changed, D deleted ..."
+    found = re.search(r": (\d+) objects, (\d+) created, (\d+) changed, (\d+) deleted", line)
+    if found is None:
+        raise RuntimeError(f"the sync's summary line changed: {line}")
+    counts = (int(found[1]), int(found[2]), int(found[3]), int(found[4]))
     return Run(seconds, invocations, counts, log)
 
 
